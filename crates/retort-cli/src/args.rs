@@ -1,0 +1,137 @@
+//! The command line, as clap parses it. Values here are only syntax-checked;
+//! the library validates meaning.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Database schema migrations with Alembic's revision model, in plain SQL.
+#[derive(Debug, Parser)]
+#[command(name = "retort", version, about, max_term_width = 100)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: Global,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub(crate) struct Global {
+    /// Output format: human text, one JSON document, or Graphviz DOT (`history`)
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub(crate) format: Format,
+    /// Use this retort.toml instead of searching the directory and its parents
+    #[arg(long, global = true, value_name = "PATH")]
+    pub(crate) config: Option<PathBuf>,
+    /// Run as if started in DIR
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    pub(crate) directory: Option<PathBuf>,
+    /// Database URL; overrides DATABASE_URL and database.url
+    #[arg(long, global = true, value_name = "URL")]
+    pub(crate) url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    Text,
+    Json,
+    Dot,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum DialectArg {
+    Sqlite,
+    Postgres,
+    Mysql,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Create retort.toml, migrations/, the revision template and schema.sql
+    Init {
+        /// Where to create the project
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// The database the project targets
+        #[arg(long, value_enum, default_value_t = DialectArg::Sqlite)]
+        dialect: DialectArg,
+    },
+    /// Write a new revision file
+    Revision(RevisionArgs),
+    /// Write a revision that merges several revisions (e.g. `heads`)
+    Merge {
+        /// Revisions to merge; `heads` for all heads
+        #[arg(required = true, value_name = "REVS")]
+        revisions: Vec<String>,
+        /// The message
+        #[arg(short, long, default_value = "")]
+        message: String,
+        /// Use this id instead of a random one
+        #[arg(long, value_name = "ID")]
+        rev_id: Option<String>,
+        /// Branch label for the merge revision
+        #[arg(long = "branch-label", value_name = "LABEL")]
+        branch_labels: Vec<String>,
+    },
+    /// List revisions, newest first
+    History {
+        /// Only revisions in the range A:B (`base:head`, `abc:`, `:def`, `label@base:label@head`)
+        #[arg(
+            short = 'r',
+            long = "rev-range",
+            value_name = "A:B",
+            allow_hyphen_values = true
+        )]
+        range: Option<String>,
+        /// Show every detail of each revision
+        #[arg(short, long)]
+        verbose: bool,
+        /// Draw the revision graph
+        #[arg(long)]
+        graph: bool,
+    },
+    /// List the head revisions
+    Heads {
+        /// Show every detail of each revision
+        #[arg(short, long)]
+        verbose: bool,
+    },
+    /// List branch points and the revisions they branch into
+    Branches {
+        /// Show every detail of each revision
+        #[arg(short, long)]
+        verbose: bool,
+    },
+    /// Show the revisions a target names
+    Show {
+        /// A revision id, unique prefix, label, `head`, `heads`, `rev-1`…
+        #[arg(allow_hyphen_values = true)]
+        rev: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RevisionArgs {
+    /// The message
+    #[arg(short, long, default_value = "")]
+    pub(crate) message: String,
+    /// Use this id instead of a random one
+    #[arg(long, value_name = "ID")]
+    pub(crate) rev_id: Option<String>,
+    /// The revision to build on (default `head`; `base` starts a new base; `label@head`)
+    #[arg(long, value_name = "REV")]
+    pub(crate) head: Option<String>,
+    /// Allow building on a revision that is not a head (starts a new branch)
+    #[arg(long)]
+    pub(crate) splice: bool,
+    /// Branch label for the new revision
+    #[arg(long = "branch-label", value_name = "LABEL")]
+    pub(crate) branch_labels: Vec<String>,
+    /// Revision or branch label the new revision depends on
+    #[arg(long = "depends-on", value_name = "REV")]
+    pub(crate) depends_on: Vec<String>,
+    /// Which directory of `migrations.dirs` to write to
+    #[arg(long, value_name = "DIR")]
+    pub(crate) version_path: Option<PathBuf>,
+}

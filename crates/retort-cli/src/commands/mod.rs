@@ -1,0 +1,85 @@
+//! One function per command: call the library, hand the result to the printer.
+
+mod query;
+mod write;
+
+use std::path::PathBuf;
+
+use retort::config::{Config, Locate};
+use retort::project::Project;
+
+use crate::args::{Cli, Command, Format, Global};
+use crate::output::{Failure, Printer};
+
+/// What every command needs.
+#[derive(Debug)]
+pub(crate) struct Context {
+    pub(crate) printer: Printer,
+    /// Paths are printed relative to it.
+    pub(crate) cwd: PathBuf,
+    global: Global,
+}
+
+impl Context {
+    pub(crate) fn load_project(&self) -> Result<Project, Failure> {
+        let config = Config::locate(&Locate {
+            config: self.global.config.clone(),
+            dir: None,
+        })
+        .map_err(retort::Error::from)?;
+        Ok(Project::load(config)?)
+    }
+
+    pub(crate) fn format(&self) -> Format {
+        self.printer.format
+    }
+
+    /// `--format dot` belongs to `history`; elsewhere it is a usage error.
+    pub(crate) fn no_dot(&self, command: &str) -> Result<(), Failure> {
+        if self.format() == Format::Dot {
+            return Err(Failure::usage(
+                format!("`retort {command}` has no `--format dot` output"),
+                Some("use `--format text` or `--format json`; `retort history --format dot` draws the graph".into()),
+            ));
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
+    if let Some(dir) = &cli.global.directory {
+        std::env::set_current_dir(dir).map_err(|e| {
+            Failure::usage(
+                format!("cannot change to directory `{}`: {e}", dir.display()),
+                None,
+            )
+        })?;
+    }
+    let cwd = std::env::current_dir()
+        .map_err(|e| Failure::usage(format!("cannot read the working directory: {e}"), None))?;
+    let context = Context {
+        printer: Printer {
+            format: cli.global.format,
+        },
+        cwd,
+        global: cli.global,
+    };
+    match cli.command {
+        Command::Init { dir, dialect } => write::init(&context, &dir, dialect),
+        Command::Revision(args) => write::revision(&context, args),
+        Command::Merge {
+            revisions,
+            message,
+            rev_id,
+            branch_labels,
+        } => write::merge(&context, &revisions, message, rev_id, branch_labels),
+        Command::History {
+            range,
+            verbose,
+            graph,
+        } => query::history(&context, range.as_deref(), verbose, graph),
+        Command::Heads { verbose } => query::heads(&context, verbose),
+        Command::Branches { verbose } => query::branches(&context, verbose),
+        Command::Show { rev } => query::show(&context, &rev),
+    }
+}

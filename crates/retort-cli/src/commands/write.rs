@@ -1,0 +1,91 @@
+//! Commands that write files: init, revision, merge.
+
+use std::path::Path;
+
+use retort::Dialect;
+use retort::project::{self, NewRevision};
+use serde_json::json;
+
+use super::Context;
+use crate::args::{DialectArg, RevisionArgs};
+use crate::output::Failure;
+use crate::render;
+
+pub(crate) fn init(context: &Context, dir: &Path, dialect: DialectArg) -> Result<(), Failure> {
+    context.no_dot("init")?;
+    let dialect = match dialect {
+        DialectArg::Sqlite => Dialect::Sqlite,
+        DialectArg::Postgres => Dialect::Postgres,
+        DialectArg::Mysql => Dialect::Mysql,
+    };
+    let report = project::init(dir, dialect)?;
+    let created: Vec<String> = report
+        .created
+        .iter()
+        .map(|p| render::display_path(p, &context.cwd))
+        .collect();
+    Ok(context.printer.emit(
+        || {
+            let mut text: String = created.iter().map(|p| format!("created {p}\n")).collect();
+            text.push_str("next: edit retort.toml, then `retort revision -m \"first revision\"`\n");
+            text
+        },
+        || json!({ "created": created, "dialect": dialect.name() }),
+    )?)
+}
+
+pub(crate) fn revision(context: &Context, args: RevisionArgs) -> Result<(), Failure> {
+    context.no_dot("revision")?;
+    let project = context.load_project()?;
+    let request = NewRevision {
+        message: args.message,
+        rev_id: args.rev_id,
+        head: args.head,
+        splice: args.splice,
+        branch_labels: args.branch_labels,
+        depends_on: args.depends_on,
+        version_path: args.version_path,
+        bodies: Default::default(),
+    };
+    let script = project.create_revision(&request)?;
+    print_new(context, &script)
+}
+
+pub(crate) fn merge(
+    context: &Context,
+    revisions: &[String],
+    message: String,
+    rev_id: Option<String>,
+    branch_labels: Vec<String>,
+) -> Result<(), Failure> {
+    context.no_dot("merge")?;
+    let project = context.load_project()?;
+    let request = NewRevision {
+        message,
+        rev_id,
+        branch_labels,
+        ..NewRevision::default()
+    };
+    let script = project.merge(revisions, &request)?;
+    print_new(context, &script)
+}
+
+/// The new file's path on stdout (so `$EDITOR "$(retort revision -m x)"`
+/// works), or its revision object.
+fn print_new(context: &Context, script: &retort::script::Script) -> Result<(), Failure> {
+    let path = render::display_path(&script.path, &context.cwd);
+    Ok(context.printer.emit(
+        || format!("{path}\n"),
+        || {
+            json!({
+                "revision": script.revision,
+                "revises": script.revises,
+                "message": script.message,
+                "branch_labels": script.branch_labels,
+                "depends_on": script.depends_on,
+                "path": path,
+                "created": script.created,
+            })
+        },
+    )?)
+}

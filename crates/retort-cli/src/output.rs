@@ -1,0 +1,107 @@
+//! Where output goes: data on stdout (text, JSON or DOT), errors on stderr
+//! as text or on stdout as a JSON document when `--format json` is asked for.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use serde_json::{Value, json};
+
+use crate::args::Format;
+
+/// Exit codes (documented in docs/cli.md).
+pub(crate) const EXIT_FAILURE: u8 = 1;
+pub(crate) const EXIT_USAGE: u8 = 2;
+
+/// Writes command output in the chosen format.
+#[derive(Debug)]
+pub(crate) struct Printer {
+    pub(crate) format: Format,
+}
+
+impl Printer {
+    /// Prints text (text format) or the JSON document (json format).
+    pub(crate) fn emit(
+        &self,
+        text: impl FnOnce() -> String,
+        data: impl FnOnce() -> Value,
+    ) -> io::Result<()> {
+        match self.format {
+            Format::Json => {
+                let mut doc = serde_json::to_string_pretty(&data()).map_err(io::Error::other)?;
+                doc.push('\n');
+                write_stdout(&doc)
+            }
+            Format::Text | Format::Dot => write_stdout(&text()),
+        }
+    }
+}
+
+pub(crate) fn write_stdout(text: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+/// A failure to report: message, hint, stable kind and exit code.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) kind: String,
+    pub(crate) message: String,
+    pub(crate) hint: Option<String>,
+    pub(crate) code: u8,
+}
+
+impl From<retort::Error> for Failure {
+    fn from(error: retort::Error) -> Self {
+        let code = match error.class() {
+            retort::ErrorClass::Input => EXIT_USAGE,
+            retort::ErrorClass::Runtime => EXIT_FAILURE,
+        };
+        Failure {
+            kind: error.kind().to_owned(),
+            message: error.to_string(),
+            hint: error.hint(),
+            code,
+        }
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(error: io::Error) -> Self {
+        Failure {
+            kind: "io".into(),
+            message: format!("cannot write output: {error}"),
+            hint: None,
+            code: EXIT_FAILURE,
+        }
+    }
+}
+
+impl Failure {
+    pub(crate) fn usage(message: impl Into<String>, hint: Option<String>) -> Self {
+        Failure {
+            kind: "usage".into(),
+            message: message.into(),
+            hint,
+            code: EXIT_USAGE,
+        }
+    }
+
+    /// Prints the failure and gives the exit code.
+    pub(crate) fn report(&self, format: Format) -> ExitCode {
+        match format {
+            Format::Json => {
+                let doc = json!({"error": {"kind": self.kind, "message": self.message, "hint": self.hint}});
+                let _ = write_stdout(&format!("{doc:#}\n"));
+            }
+            Format::Text | Format::Dot => {
+                let mut text = format!("error: {}\n", self.message);
+                if let Some(hint) = &self.hint {
+                    text.push_str(&format!("hint: {hint}\n"));
+                }
+                let _ = io::stderr().lock().write_all(text.as_bytes());
+            }
+        }
+        ExitCode::from(self.code)
+    }
+}

@@ -1,0 +1,143 @@
+//! How revisions read as text and as JSON (Alembic's output formats).
+
+use std::path::Path;
+
+use retort::project::Project;
+use serde_json::{Value, json};
+
+/// What a one-line summary includes.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Line {
+    /// `parents -> rev` instead of `rev`.
+    pub(crate) parents: bool,
+    /// `(head)`, `(branchpoint)`, `(mergepoint)`.
+    pub(crate) tree: bool,
+    /// `, message`.
+    pub(crate) message: bool,
+}
+
+/// `a1, b2 -> c3 (label) (head) (mergepoint), message`, as Alembic's
+/// `history`, `heads` and `branches` print a revision.
+pub(crate) fn line(project: &Project, index: usize, what: Line) -> String {
+    let graph = project.graph();
+    let node = graph.node(index);
+    let script = project.script(index);
+    let mut text = String::new();
+    if what.parents {
+        text.push_str(&parents_text(project, index));
+        if !script.depends_on.is_empty() {
+            text.push_str(&format!(" ({})", script.depends_on.join(", ")));
+        }
+        text.push_str(" -> ");
+    }
+    text.push_str(node.id());
+    if !node.branch_labels().is_empty() {
+        text.push_str(&format!(" ({})", node.branch_labels().join(", ")));
+    }
+    if node.is_head() {
+        text.push_str(" (head)");
+    }
+    if what.tree {
+        if node.is_branch_point() {
+            text.push_str(" (branchpoint)");
+        }
+        if node.is_merge_point() {
+            text.push_str(" (mergepoint)");
+        }
+    }
+    if what.message {
+        text.push_str(", ");
+        text.push_str(&script.message);
+    }
+    text
+}
+
+fn parents_text(project: &Project, index: usize) -> String {
+    let graph = project.graph();
+    let parents = graph.node(index).parents();
+    if parents.is_empty() {
+        "<base>".to_owned()
+    } else {
+        graph.ids(parents).join(", ")
+    }
+}
+
+/// Every detail of a revision (Alembic's `log_entry`), ending in a blank line.
+pub(crate) fn entry(project: &Project, index: usize, cwd: &Path) -> String {
+    let graph = project.graph();
+    let node = graph.node(index);
+    let script = project.script(index);
+    let mut text = format!("Rev: {}", node.id());
+    for (flag, word) in [
+        (node.is_head(), " (head)"),
+        (node.is_branch_point(), " (branchpoint)"),
+        (node.is_merge_point(), " (mergepoint)"),
+    ] {
+        if flag {
+            text.push_str(word);
+        }
+    }
+    text.push('\n');
+    let parent_word = if node.is_merge_point() {
+        "Merges"
+    } else {
+        "Parent"
+    };
+    text.push_str(&format!(
+        "{parent_word}: {}\n",
+        parents_text(project, index)
+    ));
+    if !script.depends_on.is_empty() {
+        text.push_str(&format!(
+            "Also depends on: {}\n",
+            script.depends_on.join(", ")
+        ));
+    }
+    if node.is_branch_point() {
+        text.push_str(&format!(
+            "Branches into: {}\n",
+            graph.ids(node.children()).join(", ")
+        ));
+    }
+    if !node.branch_labels().is_empty() {
+        text.push_str(&format!(
+            "Branch names: {}\n",
+            node.branch_labels().join(", ")
+        ));
+    }
+    text.push_str(&format!("Path: {}\n", display_path(&script.path, cwd)));
+    text.push('\n');
+    if !script.message.is_empty() {
+        text.push_str(&format!("    {}\n\n", script.message));
+    }
+    text.push_str(&format!("    Revision ID: {}\n", node.id()));
+    text.push_str(&format!("    Revises: {}\n", script.revises.join(", ")));
+    if let Some(created) = &script.created {
+        text.push_str(&format!("    Create Date: {created}\n"));
+    }
+    text
+}
+
+/// The JSON object of a revision (the `--format json` contract).
+pub(crate) fn json(project: &Project, index: usize, cwd: &Path) -> Value {
+    let node = project.graph().node(index);
+    let script = project.script(index);
+    json!({
+        "revision": node.id(),
+        "revises": script.revises,
+        "message": script.message,
+        "branch_labels": script.branch_labels,
+        "depends_on": script.depends_on,
+        "path": display_path(&script.path, cwd),
+        "created": script.created,
+        "is_head": node.is_head(),
+        "is_base": node.is_base(),
+        "is_branch_point": node.is_branch_point(),
+        "is_merge_point": node.is_merge_point(),
+    })
+}
+
+/// `path` relative to the working directory when it is below it.
+pub(crate) fn display_path(path: &Path, cwd: &Path) -> String {
+    path.strip_prefix(cwd).unwrap_or(path).display().to_string()
+}

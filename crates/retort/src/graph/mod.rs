@@ -1,0 +1,417 @@
+//! The revision map: Alembic's DAG of revisions, as pure data.
+//!
+//! A [`Graph`] is built from [`Node`]s (id, parents, dependencies, branch
+//! labels) and never sees files or databases. Parents (`revises`) form the
+//! versioned history: a revision with no children is a head, one with no
+//! parents a base. Dependencies (`depends_on`) only order the upgrade: they
+//! never make or unmake a head.
+//!
+//! Nodes keep the order they were given in (the project gives file order), and
+//! every listing derived from the graph is deterministic in that order.
+
+pub mod dot;
+pub mod draw;
+mod error;
+mod target;
+
+use std::collections::HashMap;
+
+pub use error::GraphError;
+pub(crate) use error::quote_list as quote;
+pub use target::{Range, Resolved};
+
+/// One revision as the graph needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    /// The revision id.
+    pub id: String,
+    /// Ids this revision revises (several for a merge, none for a base).
+    pub parents: Vec<String>,
+    /// Ids or branch labels this revision depends on.
+    pub depends_on: Vec<String>,
+    /// Branch labels this revision declares.
+    pub branch_labels: Vec<String>,
+    /// Where it came from, for error messages (e.g. a file path).
+    pub origin: String,
+}
+
+impl Node {
+    /// A node with parents only.
+    pub fn new(id: &str, parents: &[&str]) -> Node {
+        Node {
+            id: id.to_owned(),
+            parents: parents.iter().map(|p| (*p).to_owned()).collect(),
+            depends_on: Vec::new(),
+            branch_labels: Vec::new(),
+            origin: format!("revision `{id}`"),
+        }
+    }
+
+    /// Adds branch labels.
+    #[must_use]
+    pub fn labels(mut self, labels: &[&str]) -> Node {
+        self.branch_labels = labels.iter().map(|l| (*l).to_owned()).collect();
+        self
+    }
+
+    /// Adds dependencies.
+    #[must_use]
+    pub fn depends_on(mut self, deps: &[&str]) -> Node {
+        self.depends_on = deps.iter().map(|d| (*d).to_owned()).collect();
+        self
+    }
+}
+
+/// A revision inside a built graph, with its links resolved to indices.
+#[derive(Debug, Clone)]
+pub struct Revision {
+    id: String,
+    branch_labels: Vec<String>,
+    parents: Vec<usize>,
+    children: Vec<usize>,
+    dependencies: Vec<usize>,
+    dependents: Vec<usize>,
+}
+
+impl Revision {
+    /// The revision id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+    /// Branch labels declared by this revision.
+    pub fn branch_labels(&self) -> &[String] {
+        &self.branch_labels
+    }
+    /// Indices of the revisions this one revises.
+    pub fn parents(&self) -> &[usize] {
+        &self.parents
+    }
+    /// Indices of the revisions that revise this one.
+    pub fn children(&self) -> &[usize] {
+        &self.children
+    }
+    /// Indices of the revisions this one depends on.
+    pub fn dependencies(&self) -> &[usize] {
+        &self.dependencies
+    }
+    /// No revision revises this one.
+    pub fn is_head(&self) -> bool {
+        self.children.is_empty()
+    }
+    /// This revision revises nothing.
+    pub fn is_base(&self) -> bool {
+        self.parents.is_empty()
+    }
+    /// Several revisions revise this one.
+    pub fn is_branch_point(&self) -> bool {
+        self.children.len() > 1
+    }
+    /// This revision revises several.
+    pub fn is_merge_point(&self) -> bool {
+        self.parents.len() > 1
+    }
+}
+
+/// The validated revision graph.
+#[derive(Debug, Clone)]
+pub struct Graph {
+    revisions: Vec<Revision>,
+    by_id: HashMap<String, usize>,
+    by_label: HashMap<String, usize>,
+    heads: Vec<usize>,
+    bases: Vec<usize>,
+    /// Every index, each before its parents and dependencies, walking down one
+    /// line of history as long as it can (the order `history` prints).
+    newest_first: Vec<usize>,
+}
+
+impl Graph {
+    /// Builds and validates the graph: duplicate ids or labels, missing
+    /// parents or dependencies and cycles are errors.
+    pub fn build(nodes: Vec<Node>) -> Result<Graph, GraphError> {
+        let mut by_id: HashMap<String, usize> = HashMap::with_capacity(nodes.len());
+        for (index, node) in nodes.iter().enumerate() {
+            if let Some(&first) = by_id.get(&node.id) {
+                return Err(GraphError::DuplicateRevision {
+                    id: node.id.clone(),
+                    first: nodes[first].origin.clone(),
+                    second: node.origin.clone(),
+                });
+            }
+            by_id.insert(node.id.clone(), index);
+        }
+        let mut by_label: HashMap<String, usize> = HashMap::new();
+        for (index, node) in nodes.iter().enumerate() {
+            for label in &node.branch_labels {
+                let other = by_label.get(label).or_else(|| by_id.get(label));
+                if let Some(&other) = other {
+                    return Err(GraphError::DuplicateLabel {
+                        label: label.clone(),
+                        id: node.id.clone(),
+                        other: nodes[other].id.clone(),
+                    });
+                }
+                by_label.insert(label.clone(), index);
+            }
+        }
+        let mut revisions: Vec<Revision> = Vec::with_capacity(nodes.len());
+        for node in &nodes {
+            let mut parents = Vec::with_capacity(node.parents.len());
+            for parent in &node.parents {
+                let &p = by_id.get(parent).ok_or_else(|| GraphError::MissingParent {
+                    id: node.id.clone(),
+                    origin: node.origin.clone(),
+                    parent: parent.clone(),
+                })?;
+                if !parents.contains(&p) {
+                    parents.push(p);
+                }
+            }
+            let mut dependencies = Vec::with_capacity(node.depends_on.len());
+            for dep in &node.depends_on {
+                let &d = by_id
+                    .get(dep)
+                    .or_else(|| by_label.get(dep))
+                    .ok_or_else(|| GraphError::MissingDependency {
+                        id: node.id.clone(),
+                        origin: node.origin.clone(),
+                        dependency: dep.clone(),
+                    })?;
+                if !dependencies.contains(&d) {
+                    dependencies.push(d);
+                }
+            }
+            revisions.push(Revision {
+                id: node.id.clone(),
+                branch_labels: node.branch_labels.clone(),
+                parents,
+                children: Vec::new(),
+                dependencies,
+                dependents: Vec::new(),
+            });
+        }
+        for index in 0..revisions.len() {
+            for p in revisions[index].parents.clone() {
+                revisions[p].children.push(index);
+            }
+            for d in revisions[index].dependencies.clone() {
+                revisions[d].dependents.push(index);
+            }
+        }
+        let newest_first = newest_first(&revisions)?;
+        let heads = (0..revisions.len())
+            .filter(|&i| revisions[i].is_head())
+            .collect();
+        let bases = (0..revisions.len())
+            .filter(|&i| revisions[i].is_base())
+            .collect();
+        Ok(Graph {
+            revisions,
+            by_id,
+            by_label,
+            heads,
+            bases,
+            newest_first,
+        })
+    }
+
+    /// Number of revisions.
+    pub fn len(&self) -> usize {
+        self.revisions.len()
+    }
+
+    /// Whether there are no revisions.
+    pub fn is_empty(&self) -> bool {
+        self.revisions.is_empty()
+    }
+
+    /// The revision at `index` (indices follow the order of the input nodes).
+    pub fn node(&self, index: usize) -> &Revision {
+        &self.revisions[index]
+    }
+
+    /// The index of an exact revision id.
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
+    /// The revision declaring a branch label.
+    pub fn label_owner(&self, label: &str) -> Option<usize> {
+        self.by_label.get(label).copied()
+    }
+
+    /// Heads (revisions nothing revises), in input order.
+    pub fn heads(&self) -> &[usize] {
+        &self.heads
+    }
+
+    /// Head ids, in input order.
+    pub fn head_ids(&self) -> Vec<&str> {
+        self.ids(&self.heads)
+    }
+
+    /// Bases (revisions that revise nothing), in input order.
+    pub fn bases(&self) -> &[usize] {
+        &self.bases
+    }
+
+    /// The ids of some indices.
+    pub fn ids(&self, indices: &[usize]) -> Vec<&str> {
+        indices.iter().map(|&i| self.revisions[i].id()).collect()
+    }
+
+    /// Every revision, newest first: each before its parents and
+    /// dependencies, following one line of history as far as it goes before
+    /// switching to the next (the order of `history`).
+    pub fn newest_first(&self) -> &[usize] {
+        &self.newest_first
+    }
+
+    /// Branch points, newest first.
+    pub fn branch_points(&self) -> Vec<usize> {
+        self.newest_first
+            .iter()
+            .copied()
+            .filter(|&i| self.revisions[i].is_branch_point())
+            .collect()
+    }
+
+    /// A membership mask of `start` and everything reachable by following
+    /// parents (and dependencies when `with_dependencies`).
+    pub fn ancestors(&self, start: &[usize], with_dependencies: bool) -> Vec<bool> {
+        self.reach(start, |r| {
+            let deps: &[usize] = if with_dependencies {
+                &r.dependencies
+            } else {
+                &[]
+            };
+            r.parents.iter().chain(deps)
+        })
+    }
+
+    /// A membership mask of `start` and everything reachable by following
+    /// children (and dependents when `with_dependencies`).
+    pub fn descendants(&self, start: &[usize], with_dependencies: bool) -> Vec<bool> {
+        self.reach(start, |r| {
+            let deps: &[usize] = if with_dependencies {
+                &r.dependents
+            } else {
+                &[]
+            };
+            r.children.iter().chain(deps)
+        })
+    }
+
+    fn reach<'g, F, I>(&'g self, start: &[usize], next: F) -> Vec<bool>
+    where
+        F: Fn(&'g Revision) -> I,
+        I: Iterator<Item = &'g usize>,
+    {
+        let mut seen = vec![false; self.revisions.len()];
+        let mut stack: Vec<usize> = Vec::with_capacity(start.len());
+        for &s in start {
+            if !seen[s] {
+                seen[s] = true;
+                stack.push(s);
+            }
+        }
+        while let Some(i) = stack.pop() {
+            for &n in next(&self.revisions[i]) {
+                if !seen[n] {
+                    seen[n] = true;
+                    stack.push(n);
+                }
+            }
+        }
+        seen
+    }
+
+    /// Whether `a` and `b` lie on one line of history (one is an ancestor of
+    /// the other, or they are the same).
+    pub fn shares_lineage(&self, a: usize, b: usize) -> bool {
+        self.ancestors(&[a], false)[b] || self.ancestors(&[b], false)[a]
+    }
+}
+
+/// Orders revisions newest first and detects cycles.
+///
+/// A revision becomes ready once every child and dependent is emitted. Ready
+/// revisions go on a stack, so the walk keeps following the line it is on
+/// (the first parent first) and a branch is listed as one run, as `history`
+/// and `git log --topo-order` do.
+fn newest_first(revisions: &[Revision]) -> Result<Vec<usize>, GraphError> {
+    let mut waiting: Vec<usize> = revisions
+        .iter()
+        .map(|r| r.children.len() + r.dependents.len())
+        .collect();
+    let mut stack: Vec<usize> = (0..revisions.len())
+        .rev()
+        .filter(|&i| waiting[i] == 0)
+        .collect();
+    let mut order = Vec::with_capacity(revisions.len());
+    while let Some(i) = stack.pop() {
+        order.push(i);
+        let revision = &revisions[i];
+        for &n in revision
+            .parents
+            .iter()
+            .chain(&revision.dependencies)
+            .collect::<Vec<_>>()
+            .iter()
+            .rev()
+        {
+            waiting[*n] -= 1;
+            if waiting[*n] == 0 {
+                stack.push(*n);
+            }
+        }
+    }
+    if order.len() < revisions.len() {
+        return Err(GraphError::Cycle {
+            cycle: find_cycle(revisions, &waiting),
+        });
+    }
+    Ok(order)
+}
+
+/// A cycle among the revisions the ordering could not place (`waiting > 0`).
+fn find_cycle(revisions: &[Revision], waiting: &[usize]) -> Vec<String> {
+    let stuck = |i: usize| waiting[i] > 0;
+    let Some(start) = (0..revisions.len()).find(|&i| stuck(i)) else {
+        return Vec::new();
+    };
+    // A revision is stuck while a child or dependent is unplaced, and an
+    // unplaced revision is itself stuck; so walking up through stuck
+    // revisions must revisit one, and that revisit closes a cycle.
+    let mut position: HashMap<usize, usize> = HashMap::new();
+    let mut path = vec![start];
+    let mut current = start;
+    loop {
+        position.insert(current, path.len() - 1);
+        let revision = &revisions[current];
+        let Some(&next) = revision
+            .children
+            .iter()
+            .chain(&revision.dependents)
+            .find(|&&n| stuck(n))
+        else {
+            break;
+        };
+        if let Some(&at) = position.get(&next) {
+            let mut cycle: Vec<String> = path[at..]
+                .iter()
+                .map(|&i| revisions[i].id.clone())
+                .collect();
+            cycle.push(revisions[next].id.clone());
+            // Read it the way files declare it: each id revises the next.
+            cycle.reverse();
+            return cycle;
+        }
+        path.push(next);
+        current = next;
+    }
+    path.iter().map(|&i| revisions[i].id.clone()).collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,31 @@
+//! retort: database schema migrations with Alembic's revision model.
+//!
+//! A project is a `retort.toml` ([`config`]), directories of plain-SQL revision
+//! files ([`script`]) and the revision graph they form ([`graph`]). Data flows
+//! one way: configuration locates the scripts, the scripts build the graph, the
+//! graph turns a target such as `head` or `auth@+1` into revisions.
+//!
+//! ```
+//! use retort::graph::{Graph, Node};
+//!
+//! let graph = Graph::build(vec![
+//!     Node::new("a1", &[]),
+//!     Node::new("b2", &["a1"]),
+//!     Node::new("c3", &["a1"]),
+//! ])
+//! .unwrap();
+//! assert_eq!(graph.head_ids(), ["b2", "c3"]);
+//! assert!(graph.node(graph.index_of("a1").unwrap()).is_branch_point());
+//! ```
+#![warn(missing_docs)]
+
+pub mod config;
+mod dialect;
+mod error;
+pub mod graph;
+pub mod project;
+pub mod script;
+mod time;
+
+pub use dialect::Dialect;
+pub use error::{Error, ErrorClass};

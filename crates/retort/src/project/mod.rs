@@ -1,0 +1,82 @@
+//! A project on disk: its configuration, its revision files and their graph.
+//!
+//! [`Project::load`] reads every `*.sql` file of `migrations.dirs`, parses
+//! them and builds the [`Graph`]; script `i` is graph node `i`. The queries
+//! the commands print (history, heads, branches, show) and the requests that
+//! write files ([`Project::create_revision`], [`Project::merge`], [`init`])
+//! live here so the CLI only parses arguments and prints.
+
+mod error;
+mod init;
+mod load;
+mod revision;
+
+pub use error::RequestError;
+pub use init::{InitReport, init};
+pub use revision::NewRevision;
+
+use crate::Error;
+use crate::config::Config;
+use crate::graph::Graph;
+use crate::script::Script;
+
+/// A loaded project.
+#[derive(Debug)]
+pub struct Project {
+    config: Config,
+    scripts: Vec<Script>,
+    graph: Graph,
+}
+
+impl Project {
+    /// Reads and validates every revision file the configuration points to.
+    pub fn load(config: Config) -> Result<Project, Error> {
+        let scripts = load::read_scripts(&config.migrations.dirs)?;
+        let graph = load::build_graph(&scripts)?;
+        Ok(Project {
+            config,
+            scripts,
+            graph,
+        })
+    }
+
+    /// The configuration it was loaded with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The revision graph; node `i` is [`Project::script`]`(i)`.
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    /// All scripts, in graph order.
+    pub fn scripts(&self) -> &[Script] {
+        &self.scripts
+    }
+
+    /// The script of graph node `index`.
+    pub fn script(&self, index: usize) -> &Script {
+        &self.scripts[index]
+    }
+
+    /// Revisions of `history`, newest first: all of them, or an `A:B` range.
+    /// `current` is the database's heads when known (for `current` and `+N`).
+    pub fn history(
+        &self,
+        range: Option<&str>,
+        current: Option<&[String]>,
+    ) -> Result<Vec<usize>, Error> {
+        match range {
+            None => Ok(self.graph.newest_first().to_vec()),
+            Some(range) if range.contains(':') => Ok(self.graph.range(range, current)?),
+            // A single target lists that revision, like `show`.
+            Some(target) => Ok(self.graph.resolve(target, current)?.revisions),
+        }
+    }
+
+    /// The revisions a target names (for `show`).
+    pub fn resolve(&self, target: &str, current: Option<&[String]>) -> Result<Vec<usize>, Error> {
+        Ok(self.graph.resolve(target, current)?.revisions)
+    }
+}

@@ -1,0 +1,140 @@
+use std::fmt;
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// A revision file (or the revision template) that breaks the format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptError {
+    /// The file.
+    pub path: PathBuf,
+    /// The 1-based line, when the problem is on one.
+    pub line: Option<usize>,
+    /// What is wrong.
+    pub kind: ScriptErrorKind,
+}
+
+/// What is wrong with a revision file.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ScriptErrorKind {
+    /// `-- retort:<name>` with an unknown name.
+    #[error("unknown directive `-- retort:{0}`")]
+    UnknownDirective(String),
+    /// A header directive given twice.
+    #[error("`-- retort:{name}` appears twice (first on line {first})")]
+    DuplicateDirective {
+        /// The directive.
+        name: String,
+        /// Where it first appeared.
+        first: usize,
+    },
+    /// No `-- retort:revision` line.
+    #[error("missing `-- retort:revision` line")]
+    MissingRevision,
+    /// No `-- retort:upgrade` line.
+    #[error("missing `-- retort:upgrade` section")]
+    MissingUpgrade,
+    /// A section given twice.
+    #[error("`-- retort:{name}` section appears twice (first on line {first})")]
+    DuplicateSection {
+        /// `upgrade` or `downgrade`.
+        name: String,
+        /// Where it first appeared.
+        first: usize,
+    },
+    /// `-- retort:downgrade` before `-- retort:upgrade`.
+    #[error("`-- retort:downgrade` comes before `-- retort:upgrade`")]
+    DowngradeFirst,
+    /// A header directive inside a section.
+    #[error("`-- retort:{0}` belongs in the header, before `-- retort:upgrade`")]
+    HeaderInBody(String),
+    /// SQL in the header.
+    #[error("SQL before `-- retort:upgrade`: the header holds only comments")]
+    SqlInHeader,
+    /// A directive without its value.
+    #[error("`-- retort:{0}` needs a value")]
+    MissingValue(String),
+    /// A revision id with characters outside `[A-Za-z0-9_]`.
+    #[error("invalid revision id `{0}`: use letters, digits and `_`")]
+    InvalidRevisionId(String),
+    /// A branch label with bad characters.
+    #[error(
+        "invalid branch label `{0}`: use letters, digits, `_` and `-`, not only digits, not `head`, `heads`, `base` or `current`"
+    )]
+    InvalidBranchLabel(String),
+    /// A directive value outside its allowed set.
+    #[error("`-- retort:{directive} {value}`: expected {expected}")]
+    InvalidValue {
+        /// The directive.
+        directive: String,
+        /// What was written.
+        value: String,
+        /// What is allowed.
+        expected: String,
+    },
+    /// A revision that revises itself.
+    #[error("revision `{0}` revises itself")]
+    RevisesItself(String),
+    /// The file is not UTF-8.
+    #[error("the file is not valid UTF-8")]
+    NotUtf8,
+    /// A template placeholder retort does not know.
+    #[error("unknown placeholder `{{{{{0}}}}}`")]
+    UnknownPlaceholder(String),
+    /// A template `{{` without `}}`.
+    #[error("`{{{{` without a closing `}}}}`")]
+    UnclosedPlaceholder,
+    /// The template does not produce a valid revision file.
+    #[error("the revision template produced an invalid file: {0}")]
+    BadTemplate(String),
+}
+
+impl ScriptError {
+    pub(crate) fn new(
+        path: impl Into<PathBuf>,
+        line: Option<usize>,
+        kind: ScriptErrorKind,
+    ) -> Self {
+        ScriptError {
+            path: path.into(),
+            line,
+            kind,
+        }
+    }
+
+    /// A stable snake_case name for scripts.
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            ScriptErrorKind::UnknownPlaceholder(_)
+            | ScriptErrorKind::UnclosedPlaceholder
+            | ScriptErrorKind::BadTemplate(_) => "bad_template",
+            _ => "bad_revision_file",
+        }
+    }
+
+    /// What to type next.
+    pub fn hint(&self) -> Option<String> {
+        Some(match &self.kind {
+            ScriptErrorKind::UnknownDirective(_) => "known directives: `revision`, `revises`, `message`, `created`, `branch-labels`, `depends-on`, `transaction`, `upgrade`, `downgrade`".into(),
+            ScriptErrorKind::MissingRevision => "add a line `-- retort:revision <id>` at the top of the file".into(),
+            ScriptErrorKind::MissingUpgrade => "add a line `-- retort:upgrade` before the upgrade SQL".into(),
+            ScriptErrorKind::SqlInHeader => "move the SQL below `-- retort:upgrade`, or comment it out with `--`".into(),
+            ScriptErrorKind::HeaderInBody(_) => "move the line above `-- retort:upgrade`".into(),
+            ScriptErrorKind::UnknownPlaceholder(_) => "placeholders: `{{header}}`, `{{revision}}`, `{{revises}}`, `{{message}}`, `{{created}}`, `{{branch_labels}}`, `{{depends_on}}`, `{{upgrade}}`, `{{downgrade}}`".into(),
+            ScriptErrorKind::BadTemplate(_) => "the template must keep `{{header}}` and a `-- retort:upgrade` line".into(),
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for ScriptError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}: {}", self.path.display(), self.kind),
+            None => write!(f, "{}: {}", self.path.display(), self.kind),
+        }
+    }
+}
+
+impl std::error::Error for ScriptError {}

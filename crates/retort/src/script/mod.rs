@@ -1,0 +1,124 @@
+//! Revision files: one plain-SQL file per revision, metadata in leading
+//! `-- retort:` comments, both directions in one file.
+//!
+//! ```sql
+//! -- retort:revision 3a4feffbb7a1
+//! -- retort:revises 0c90191dbca7
+//! -- retort:message add users table
+//! -- retort:created 2026-11-21T14:30:00Z
+//!
+//! -- retort:upgrade
+//! CREATE TABLE users (id integer PRIMARY KEY);
+//!
+//! -- retort:downgrade
+//! DROP TABLE users;
+//! ```
+//!
+//! [`parse`] reads one; [`render_header`] and [`template`] write one;
+//! [`naming`] names new files and mints revision ids.
+
+mod error;
+pub mod naming;
+mod parse;
+pub mod template;
+
+use std::path::PathBuf;
+
+pub use error::{ScriptError, ScriptErrorKind};
+pub use parse::parse;
+
+/// The SQL of one direction, with where it starts in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    /// The text between this section's directive and the next (or the end).
+    pub sql: String,
+    /// The 1-based file line of the first line of `sql`.
+    pub line: usize,
+}
+
+/// A parsed revision file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Script {
+    /// The revision id.
+    pub revision: String,
+    /// The revisions this one revises; empty for a base, several for a merge.
+    pub revises: Vec<String>,
+    /// The one-line description.
+    pub message: String,
+    /// When the file was created, as written (RFC 3339).
+    pub created: Option<String>,
+    /// Branch labels this revision declares.
+    pub branch_labels: Vec<String>,
+    /// Revisions or branch labels that must be applied first.
+    pub depends_on: Vec<String>,
+    /// `false` when the file says `-- retort:transaction off`.
+    pub transactional: bool,
+    /// The upgrade SQL.
+    pub upgrade: Section,
+    /// The downgrade SQL; `None` when the file has no downgrade section
+    /// (the revision cannot be downgraded).
+    pub downgrade: Option<Section>,
+    /// The file it was read from.
+    pub path: PathBuf,
+}
+
+/// The metadata written into a new revision file's header.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Header {
+    /// The revision id.
+    pub revision: String,
+    /// Parent ids.
+    pub revises: Vec<String>,
+    /// The message.
+    pub message: String,
+    /// Creation time, RFC 3339.
+    pub created: String,
+    /// Branch labels.
+    pub branch_labels: Vec<String>,
+    /// Dependencies.
+    pub depends_on: Vec<String>,
+}
+
+/// The `-- retort:` header lines for `header`, without a trailing newline.
+pub fn render_header(header: &Header) -> String {
+    let mut lines = vec![format!("-- retort:revision {}", header.revision)];
+    if !header.revises.is_empty() {
+        lines.push(format!("-- retort:revises {}", header.revises.join(" ")));
+    }
+    lines.push(format!("-- retort:message {}", one_line(&header.message)));
+    lines.push(format!("-- retort:created {}", header.created));
+    if !header.branch_labels.is_empty() {
+        lines.push(format!(
+            "-- retort:branch-labels {}",
+            header.branch_labels.join(" ")
+        ));
+    }
+    if !header.depends_on.is_empty() {
+        lines.push(format!(
+            "-- retort:depends-on {}",
+            header.depends_on.join(" ")
+        ));
+    }
+    lines.join("\n")
+}
+
+/// A message on one line: line breaks become spaces.
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Whether `id` is a valid revision id: `[A-Za-z0-9_]+`.
+pub fn is_valid_revision_id(id: &str) -> bool {
+    !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// Whether `label` is a valid branch label: `[A-Za-z0-9_-]+`, not only digits
+/// and not a reserved target word.
+pub fn is_valid_branch_label(label: &str) -> bool {
+    !label.is_empty()
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && !label.bytes().all(|b| b.is_ascii_digit())
+        && !matches!(label, "head" | "heads" | "base" | "current")
+}

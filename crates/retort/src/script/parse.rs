@@ -1,0 +1,342 @@
+use std::path::Path;
+
+use super::{
+    Script, ScriptError, ScriptErrorKind as Kind, Section, is_valid_branch_label,
+    is_valid_revision_id,
+};
+
+const HEADER_DIRECTIVES: [&str; 7] = [
+    "revision",
+    "revises",
+    "message",
+    "created",
+    "branch-labels",
+    "depends-on",
+    "transaction",
+];
+
+/// A `-- retort:name value` line.
+struct Directive<'a> {
+    name: &'a str,
+    value: &'a str,
+}
+
+/// Recognises `--retort:x`, `-- retort:x value`, with any blanks after `--`.
+fn directive(line: &str) -> Option<Directive<'_>> {
+    let rest = line.trim_start().strip_prefix("--")?.trim_start();
+    let rest = rest.strip_prefix("retort:")?;
+    let (name, value) = match rest.find(char::is_whitespace) {
+        Some(at) => (&rest[..at], rest[at..].trim()),
+        None => (rest.trim_end(), ""),
+    };
+    Some(Directive { name, value })
+}
+
+fn is_comment_or_blank(line: &str) -> bool {
+    let t = line.trim();
+    t.is_empty() || t.starts_with("--")
+}
+
+/// Parses a revision file's text; `path` is used in errors and kept.
+pub fn parse(text: &str, path: &Path) -> Result<Script, ScriptError> {
+    let err = |line: usize, kind: Kind| ScriptError::new(path, Some(line), kind);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    let mut revision: Option<String> = None;
+    let mut revises = Vec::new();
+    let mut message = String::new();
+    let mut created = None;
+    let mut branch_labels = Vec::new();
+    let mut depends_on = Vec::new();
+    let mut transactional = true;
+    // (line of the directive, byte offset where its SQL starts)
+    let mut upgrade: Option<(usize, usize)> = None;
+    let mut downgrade: Option<(usize, usize)> = None;
+    // Byte offset where the upgrade SQL ends (the downgrade directive line).
+    let mut upgrade_end = text.len();
+
+    let mut offset = 0;
+    for (index, raw) in text.split_inclusive('\n').enumerate() {
+        let number = index + 1;
+        let line_start = offset;
+        offset += raw.len();
+        let line = raw.trim_end_matches(['\n', '\r']);
+        let in_body = upgrade.is_some();
+        let Some(d) = directive(line) else {
+            if !in_body && !is_comment_or_blank(line) {
+                return Err(err(number, Kind::SqlInHeader));
+            }
+            continue;
+        };
+        match d.name {
+            "upgrade" => {
+                if let Some((first, _)) = upgrade {
+                    return Err(err(
+                        number,
+                        Kind::DuplicateSection {
+                            name: "upgrade".into(),
+                            first,
+                        },
+                    ));
+                }
+                upgrade = Some((number, offset));
+            }
+            "downgrade" => {
+                if let Some((first, _)) = downgrade {
+                    return Err(err(
+                        number,
+                        Kind::DuplicateSection {
+                            name: "downgrade".into(),
+                            first,
+                        },
+                    ));
+                }
+                if upgrade.is_none() {
+                    return Err(err(number, Kind::DowngradeFirst));
+                }
+                upgrade_end = line_start;
+                downgrade = Some((number, offset));
+            }
+            name if HEADER_DIRECTIVES.contains(&name) => {
+                if in_body {
+                    return Err(err(number, Kind::HeaderInBody(name.to_owned())));
+                }
+                if let Some(&(_, first)) = seen.iter().find(|(n, _)| *n == name) {
+                    return Err(err(
+                        number,
+                        Kind::DuplicateDirective {
+                            name: name.to_owned(),
+                            first,
+                        },
+                    ));
+                }
+                seen.push((name, number));
+                let values = || d.value.split([' ', '\t', ',']).filter(|v| !v.is_empty());
+                match name {
+                    "revision" => {
+                        if d.value.is_empty() {
+                            return Err(err(number, Kind::MissingValue(name.into())));
+                        }
+                        if !is_valid_revision_id(d.value) {
+                            return Err(err(number, Kind::InvalidRevisionId(d.value.into())));
+                        }
+                        revision = Some(d.value.to_owned());
+                    }
+                    "revises" | "depends-on" => {
+                        let mut ids = Vec::new();
+                        for id in values() {
+                            let valid = if name == "revises" {
+                                is_valid_revision_id(id)
+                            } else {
+                                is_valid_revision_id(id) || is_valid_branch_label(id)
+                            };
+                            if !valid {
+                                return Err(err(number, Kind::InvalidRevisionId(id.into())));
+                            }
+                            ids.push(id.to_owned());
+                        }
+                        if name == "revises" {
+                            revises = ids;
+                        } else {
+                            depends_on = ids;
+                        }
+                    }
+                    "message" => message = d.value.to_owned(),
+                    "created" => created = Some(d.value.to_owned()).filter(|c| !c.is_empty()),
+                    "branch-labels" => {
+                        for label in values() {
+                            if !is_valid_branch_label(label) {
+                                return Err(err(number, Kind::InvalidBranchLabel(label.into())));
+                            }
+                            branch_labels.push(label.to_owned());
+                        }
+                    }
+                    _ => {
+                        transactional = match d.value {
+                            "on" => true,
+                            "off" => false,
+                            other => {
+                                return Err(err(
+                                    number,
+                                    Kind::InvalidValue {
+                                        directive: name.into(),
+                                        value: other.into(),
+                                        expected: "`on` or `off`".into(),
+                                    },
+                                ));
+                            }
+                        };
+                    }
+                }
+            }
+            other => return Err(err(number, Kind::UnknownDirective(other.to_owned()))),
+        }
+    }
+
+    let Some(revision) = revision else {
+        return Err(ScriptError::new(path, Some(1), Kind::MissingRevision));
+    };
+    let Some((upgrade_line, upgrade_start)) = upgrade else {
+        return Err(ScriptError::new(path, None, Kind::MissingUpgrade));
+    };
+    if revises.contains(&revision) {
+        let line = seen.iter().find(|(n, _)| *n == "revises").map(|(_, l)| *l);
+        return Err(ScriptError::new(path, line, Kind::RevisesItself(revision)));
+    }
+    let downgrade = downgrade.map(|(line, start)| Section {
+        sql: text[start..].to_owned(),
+        line: line + 1,
+    });
+    Ok(Script {
+        revision,
+        revises,
+        message,
+        created,
+        branch_labels,
+        depends_on,
+        transactional,
+        upgrade: Section {
+            sql: text[upgrade_start..upgrade_end].to_owned(),
+            line: upgrade_line + 1,
+        },
+        downgrade,
+        path: path.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "\
+-- retort:revision 3a4feffbb7a1
+-- retort:revises 0c90191dbca7
+-- retort:message add users table
+-- retort:created 2026-11-21T14:30:00Z
+-- retort:branch-labels auth
+-- retort:depends-on 5d2c7e9f1a00
+-- retort:transaction off
+
+-- retort:upgrade
+CREATE TABLE users (id integer PRIMARY KEY, email text NOT NULL UNIQUE);
+
+-- retort:downgrade
+DROP TABLE users;
+";
+
+    fn parse_str(text: &str) -> Result<Script, String> {
+        parse(text, Path::new("m/x.sql")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn parses_every_field() {
+        let s = parse_str(GOOD).unwrap();
+        assert_eq!(s.revision, "3a4feffbb7a1");
+        assert_eq!(s.revises, ["0c90191dbca7"]);
+        assert_eq!(s.message, "add users table");
+        assert_eq!(s.created.as_deref(), Some("2026-11-21T14:30:00Z"));
+        assert_eq!(s.branch_labels, ["auth"]);
+        assert_eq!(s.depends_on, ["5d2c7e9f1a00"]);
+        assert!(!s.transactional);
+        assert_eq!(s.upgrade.line, 10);
+        assert_eq!(
+            s.upgrade.sql,
+            "CREATE TABLE users (id integer PRIMARY KEY, email text NOT NULL UNIQUE);\n\n"
+        );
+        let down = s.downgrade.unwrap();
+        assert_eq!(down.line, 13);
+        assert_eq!(down.sql, "DROP TABLE users;\n");
+    }
+
+    #[test]
+    fn merge_base_crlf_bom_and_free_comments() {
+        let text = "\u{feff}-- a note\r\n--retort:revision m1\r\n-- retort:revises a1, b2\r\n-- retort:upgrade\r\nSELECT 1;\r\n";
+        let s = parse_str(text).unwrap();
+        assert_eq!(s.revises, ["a1", "b2"]);
+        assert_eq!(s.upgrade.sql, "SELECT 1;\r\n");
+        assert!(s.downgrade.is_none());
+        assert!(s.transactional);
+        let base = parse_str("-- retort:revision b\n-- retort:upgrade\n").unwrap();
+        assert!(base.revises.is_empty());
+        assert_eq!(base.upgrade.sql, "");
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let cases = [
+            (
+                "-- retort:revision a\n-- retort:revisez b\n-- retort:upgrade\n",
+                "m/x.sql:2: unknown directive `-- retort:revisez`",
+            ),
+            (
+                "-- retort:revision a\n-- retort:message x\n-- retort:message y\n-- retort:upgrade\n",
+                "m/x.sql:3: `-- retort:message` appears twice (first on line 2)",
+            ),
+            (
+                "-- retort:message x\n-- retort:upgrade\n",
+                "m/x.sql:1: missing `-- retort:revision` line",
+            ),
+            (
+                "-- retort:revision a\nSELECT 1;\n",
+                "m/x.sql:2: SQL before `-- retort:upgrade`: the header holds only comments",
+            ),
+            (
+                "-- retort:revision a\n",
+                "m/x.sql: missing `-- retort:upgrade` section",
+            ),
+            (
+                "-- retort:revision a\n-- retort:upgrade\n-- retort:upgrade\n",
+                "m/x.sql:3: `-- retort:upgrade` section appears twice (first on line 2)",
+            ),
+            (
+                "-- retort:revision a\n-- retort:upgrade\n-- retort:downgrade\n-- retort:downgrade\n",
+                "m/x.sql:4: `-- retort:downgrade` section appears twice (first on line 3)",
+            ),
+            (
+                "-- retort:revision a\n-- retort:downgrade\n-- retort:upgrade\n",
+                "m/x.sql:2: `-- retort:downgrade` comes before `-- retort:upgrade`",
+            ),
+            (
+                "-- retort:revision a\n-- retort:upgrade\n-- retort:revises b\n",
+                "m/x.sql:3: `-- retort:revises` belongs in the header, before `-- retort:upgrade`",
+            ),
+            (
+                "-- retort:revision\n-- retort:upgrade\n",
+                "m/x.sql:1: `-- retort:revision` needs a value",
+            ),
+            (
+                "-- retort:revision a-b\n-- retort:upgrade\n",
+                "m/x.sql:1: invalid revision id `a-b`: use letters, digits and `_`",
+            ),
+            (
+                "-- retort:revision a\n-- retort:revises x:y\n-- retort:upgrade\n",
+                "m/x.sql:2: invalid revision id `x:y`: use letters, digits and `_`",
+            ),
+            (
+                "-- retort:revision a\n-- retort:branch-labels head\n-- retort:upgrade\n",
+                "m/x.sql:2: invalid branch label `head`: use letters, digits, `_` and `-`, not only digits, not `head`, `heads`, `base` or `current`",
+            ),
+            (
+                "-- retort:revision a\n-- retort:transaction maybe\n-- retort:upgrade\n",
+                "m/x.sql:2: `-- retort:transaction maybe`: expected `on` or `off`",
+            ),
+            (
+                "-- retort:revision a\n-- retort:revises a\n-- retort:upgrade\n",
+                "m/x.sql:2: revision `a` revises itself",
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(parse_str(text).unwrap_err(), expected, "for {text:?}");
+        }
+    }
+
+    #[test]
+    fn directives_inside_sql_strings_are_not_special_but_comments_are_fine() {
+        let s = parse_str(
+            "-- retort:revision a\n-- retort:upgrade\n-- plain comment\nSELECT '-- retort:x';\n",
+        )
+        .unwrap();
+        assert!(s.upgrade.sql.contains("SELECT"));
+    }
+}
