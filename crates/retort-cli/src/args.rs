@@ -103,12 +103,62 @@ pub(crate) enum Command {
         #[arg(short, long)]
         verbose: bool,
     },
+    /// Apply revisions up to TARGET (default `head`)
+    Upgrade(RunArgs),
+    /// Revert revisions down to TARGET (`-1`, a revision, `base`, `label@base`)
+    Downgrade(RunArgs),
+    /// Set the version table to REVS without running any SQL
+    Stamp {
+        /// Revisions to mark as the current ones (`head`, ids, `base`)
+        #[arg(required = true, value_name = "REVS", allow_hyphen_values = true)]
+        revisions: Vec<String>,
+        /// Empty the version table first (also when it names unknown revisions)
+        #[arg(long)]
+        purge: bool,
+        /// Show what would change without changing it
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Show the database's current revisions
+    Current {
+        /// Show every detail of each revision
+        #[arg(short, long)]
+        verbose: bool,
+    },
+    /// Show the current revisions, the heads, and what `upgrade` would apply
+    Status,
+    /// Check that applied revision files are unchanged (exit code 3 if not)
+    Verify,
+    /// Update stored checksums to the current algorithm where files are provably unchanged
+    Rehash,
     /// Show the revisions a target names
     Show {
         /// A revision id, unique prefix, label, `head`, `heads`, `rev-1`…
         #[arg(allow_hyphen_values = true)]
         rev: String,
     },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// Where to go; `A:B` ranges with `--sql`
+    #[arg(allow_hyphen_values = true)]
+    pub(crate) target: Option<String>,
+    /// Print the SQL script instead of running it (offline mode)
+    #[arg(long)]
+    pub(crate) sql: bool,
+    /// Print the plan only
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Run the whole plan in one transaction
+    #[arg(long)]
+    pub(crate) atomic: bool,
+    /// Proceed even though applied revision files changed
+    #[arg(long)]
+    pub(crate) allow_changed: bool,
+    /// Seconds to wait for another retort run to finish
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub(crate) lock_timeout: u64,
 }
 
 #[derive(Debug, Args)]

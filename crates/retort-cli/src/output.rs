@@ -11,6 +11,7 @@ use crate::args::Format;
 /// Exit codes (documented in docs/cli.md).
 pub(crate) const EXIT_FAILURE: u8 = 1;
 pub(crate) const EXIT_USAGE: u8 = 2;
+pub(crate) const EXIT_CHECK: u8 = 3;
 
 /// Writes command output in the chosen format.
 #[derive(Debug)]
@@ -45,6 +46,9 @@ pub(crate) fn write_stdout(text: &str) -> io::Result<()> {
 /// A failure to report: message, hint, stable kind and exit code.
 #[derive(Debug)]
 pub(crate) struct Failure {
+    /// Set when the command already printed its JSON document: only the
+    /// exit code is left to give.
+    pub(crate) quiet: bool,
     pub(crate) kind: String,
     pub(crate) message: String,
     pub(crate) hint: Option<String>,
@@ -58,6 +62,7 @@ impl From<retort::Error> for Failure {
             retort::ErrorClass::Runtime => EXIT_FAILURE,
         };
         Failure {
+            quiet: false,
             kind: error.kind().to_owned(),
             message: error.to_string(),
             hint: error.hint(),
@@ -69,6 +74,7 @@ impl From<retort::Error> for Failure {
 impl From<io::Error> for Failure {
     fn from(error: io::Error) -> Self {
         Failure {
+            quiet: false,
             kind: "io".into(),
             message: format!("cannot write output: {error}"),
             hint: None,
@@ -80,6 +86,7 @@ impl From<io::Error> for Failure {
 impl Failure {
     pub(crate) fn usage(message: impl Into<String>, hint: Option<String>) -> Self {
         Failure {
+            quiet: false,
             kind: "usage".into(),
             message: message.into(),
             hint,
@@ -87,8 +94,27 @@ impl Failure {
         }
     }
 
+    /// A check found a problem (exit code 3).
+    pub(crate) fn check(kind: &str, message: impl Into<String>, hint: Option<String>) -> Self {
+        Failure {
+            quiet: false,
+            kind: kind.to_owned(),
+            message: message.into(),
+            hint,
+            code: EXIT_CHECK,
+        }
+    }
+
+    pub(crate) fn quiet(mut self, quiet: bool) -> Self {
+        self.quiet = quiet;
+        self
+    }
+
     /// Prints the failure and gives the exit code.
     pub(crate) fn report(&self, format: Format) -> ExitCode {
+        if self.quiet {
+            return ExitCode::from(self.code);
+        }
         match format {
             Format::Json => {
                 let doc = json!({"error": {"kind": self.kind, "message": self.message, "hint": self.hint}});

@@ -5,6 +5,7 @@ use thiserror::Error;
 
 use crate::config::ConfigError;
 use crate::graph::GraphError;
+use crate::migrator::MigrateError;
 use crate::project::RequestError;
 use crate::script::ScriptError;
 
@@ -28,6 +29,9 @@ pub enum Error {
     /// A request that conflicts with the project (`revision`, `merge`, `init`).
     #[error(transparent)]
     Request(#[from] RequestError),
+    /// Running migrations, or reading the database's state.
+    #[error(transparent)]
+    Migrate(#[from] MigrateError),
     /// Reading or writing a file failed.
     #[error("cannot {action} `{}`: {source}", path.display())]
     Io {
@@ -65,6 +69,7 @@ impl Error {
             Error::Script(e) => e.kind_name(),
             Error::Graph(e) => e.kind(),
             Error::Request(e) => e.kind(),
+            Error::Migrate(e) => e.kind(),
             Error::Io { .. } => "io",
         }
     }
@@ -76,6 +81,7 @@ impl Error {
             Error::Script(e) => e.hint(),
             Error::Graph(e) => e.hint(),
             Error::Request(e) => e.hint(),
+            Error::Migrate(e) => e.hint(),
             Error::Io { source, .. } if source.kind() == io::ErrorKind::PermissionDenied => {
                 Some("check the file's permissions and owner".into())
             }
@@ -87,6 +93,14 @@ impl Error {
     pub fn class(&self) -> ErrorClass {
         match self {
             Error::Io { .. } => ErrorClass::Runtime,
+            // A missing file is a wrong path (input); an unreadable one is not.
+            Error::Config(ConfigError::Read { source, .. })
+                if source.kind() != io::ErrorKind::NotFound =>
+            {
+                ErrorClass::Runtime
+            }
+            Error::Config(ConfigError::CurrentDir { .. }) => ErrorClass::Runtime,
+            Error::Migrate(e) if !e.is_input() => ErrorClass::Runtime,
             _ => ErrorClass::Input,
         }
     }

@@ -20,11 +20,14 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod db;
 mod dialect;
 mod error;
 pub mod graph;
+pub mod migrator;
 pub mod project;
 pub mod script;
+pub mod sql;
 mod time;
 
 pub use dialect::Dialect;

@@ -1,5 +1,6 @@
 //! One function per command: call the library, hand the result to the printer.
 
+mod migrate;
 mod query;
 mod write;
 
@@ -28,6 +29,21 @@ impl Context {
         })
         .map_err(retort::Error::from)?;
         Ok(Project::load(config)?)
+    }
+
+    /// The project's database (`--url` > `DATABASE_URL` > `database.url`).
+    pub(crate) fn open_database(
+        &self,
+        project: &Project,
+    ) -> Result<Box<dyn retort::db::Driver>, Failure> {
+        Ok(retort::db::open(
+            project.config(),
+            self.global.url.as_deref(),
+        )?)
+    }
+
+    pub(crate) fn url(&self) -> Option<&str> {
+        self.global.url.as_deref()
     }
 
     pub(crate) fn format(&self) -> Format {
@@ -81,5 +97,16 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
         Command::Heads { verbose } => query::heads(&context, verbose),
         Command::Branches { verbose } => query::branches(&context, verbose),
         Command::Show { rev } => query::show(&context, &rev),
+        Command::Upgrade(args) => migrate::upgrade(&context, args, true),
+        Command::Downgrade(args) => migrate::upgrade(&context, args, false),
+        Command::Stamp {
+            revisions,
+            purge,
+            dry_run,
+        } => migrate::stamp(&context, revisions, purge, dry_run),
+        Command::Current { verbose } => migrate::current(&context, verbose),
+        Command::Status => migrate::status(&context),
+        Command::Verify => migrate::verify(&context),
+        Command::Rehash => migrate::rehash(&context),
     }
 }

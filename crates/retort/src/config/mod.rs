@@ -824,10 +824,10 @@ mod tests {
     }
 
     fn write(path: &Path, text: &str) {
-        if let Some(parent) = path.parent() {
-            if let Err(e) = fs::create_dir_all(parent) {
-                panic!("{e}");
-            }
+        if let Some(parent) = path.parent()
+            && let Err(e) = fs::create_dir_all(parent)
+        {
+            panic!("{e}");
         }
         if let Err(e) = fs::write(path, text) {
             panic!("{e}");

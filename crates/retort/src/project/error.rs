@@ -34,7 +34,7 @@ pub enum RequestError {
     )]
     InvalidLabel(String),
     /// `--branch-label` is taken.
-    #[error("branch label `{label}` is already used by revision `{owner}`")]
+    #[error("branch label `{label}` is already used by {owner}")]
     LabelTaken {
         /// The label.
         label: String,

@@ -36,6 +36,7 @@ pub struct NewRevision {
 impl Project {
     /// Writes a new revision file through the template and returns it parsed.
     pub fn create_revision(&self, request: &NewRevision) -> Result<Script, Error> {
+        let revision = self.new_names(request)?;
         let target = request.head.as_deref().unwrap_or("head");
         let graph = self.graph();
         let parents = if target == "head" && graph.heads().len() > 1 {
@@ -56,12 +57,13 @@ impl Project {
         if !request.splice {
             self.check_heads(&parents)?;
         }
-        self.write_revision(&parents, request)
+        self.write_revision(&parents, request, revision)
     }
 
     /// Writes a merge revision revising every revision the targets name
     /// (`heads` names all heads).
     pub fn merge(&self, targets: &[String], request: &NewRevision) -> Result<Script, Error> {
+        let revision = self.new_names(request)?;
         let graph = self.graph();
         let mut parents: Vec<usize> = Vec::new();
         for target in targets {
@@ -92,7 +94,49 @@ impl Project {
             }
         }
         self.check_heads(&parents)?;
-        self.write_revision(&parents, request)
+        self.write_revision(&parents, request, revision)
+    }
+
+    /// The new revision's id (given or drawn) after checking it and the
+    /// labels against the graph and each other, before anything else.
+    fn new_names(&self, request: &NewRevision) -> Result<String, Error> {
+        let graph = self.graph();
+        let revision = match &request.rev_id {
+            Some(id) if !is_valid_revision_id(id) => {
+                return Err(RequestError::InvalidId(id.clone()).into());
+            }
+            Some(id) if graph.index_of(id).is_some() || graph.label_owner(id).is_some() => {
+                return Err(RequestError::IdTaken(id.clone()).into());
+            }
+            Some(id) => id.clone(),
+            None => loop {
+                let id = naming::new_revision_id();
+                if graph.index_of(&id).is_none() && graph.label_owner(&id).is_none() {
+                    break id;
+                }
+            },
+        };
+        for (n, label) in request.branch_labels.iter().enumerate() {
+            if !is_valid_branch_label(label) {
+                return Err(RequestError::InvalidLabel(label.clone()).into());
+            }
+            if let Some(owner) = graph.label_owner(label).or_else(|| graph.index_of(label)) {
+                return Err(RequestError::LabelTaken {
+                    label: label.clone(),
+                    owner: format!("revision `{}`", graph.node(owner).id()),
+                }
+                .into());
+            }
+            if request.branch_labels[..n].contains(label) || *label == revision {
+                return Err(RequestError::LabelTaken {
+                    label: label.clone(),
+                    owner: "the new revision itself (labels and ids share one namespace)"
+                        .to_owned(),
+                }
+                .into());
+            }
+        }
+        Ok(revision)
     }
 
     fn check_heads(&self, parents: &[usize]) -> Result<(), Error> {
@@ -114,35 +158,13 @@ impl Project {
         Ok(())
     }
 
-    fn write_revision(&self, parents: &[usize], request: &NewRevision) -> Result<Script, Error> {
+    fn write_revision(
+        &self,
+        parents: &[usize],
+        request: &NewRevision,
+        revision: String,
+    ) -> Result<Script, Error> {
         let graph = self.graph();
-        let revision = match &request.rev_id {
-            Some(id) if !is_valid_revision_id(id) => {
-                return Err(RequestError::InvalidId(id.clone()).into());
-            }
-            Some(id) if graph.index_of(id).is_some() || graph.label_owner(id).is_some() => {
-                return Err(RequestError::IdTaken(id.clone()).into());
-            }
-            Some(id) => id.clone(),
-            None => loop {
-                let id = naming::new_revision_id();
-                if graph.index_of(&id).is_none() && graph.label_owner(&id).is_none() {
-                    break id;
-                }
-            },
-        };
-        for label in &request.branch_labels {
-            if !is_valid_branch_label(label) {
-                return Err(RequestError::InvalidLabel(label.clone()).into());
-            }
-            if let Some(owner) = graph.label_owner(label).or_else(|| graph.index_of(label)) {
-                return Err(RequestError::LabelTaken {
-                    label: label.clone(),
-                    owner: graph.node(owner).id().to_owned(),
-                }
-                .into());
-            }
-        }
         let mut depends_on = Vec::new();
         for dep in &request.depends_on {
             let found = graph.lookup(dep).map_err(RequestError::Target)?;

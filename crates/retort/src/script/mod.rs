@@ -17,6 +17,7 @@
 //! [`parse`] reads one; [`render_header`] and [`template`] write one;
 //! [`naming`] names new files and mints revision ids.
 
+pub mod checksum;
 mod error;
 pub mod naming;
 mod parse;
@@ -60,6 +61,15 @@ pub struct Script {
     pub downgrade: Option<Section>,
     /// The file it was read from.
     pub path: PathBuf,
+    /// The whole file as read, for checksums.
+    pub source: String,
+}
+
+impl Script {
+    /// The tagged checksum of the file with the current algorithm.
+    pub fn checksum(&self) -> String {
+        checksum::checksum(&self.source)
+    }
 }
 
 /// The metadata written into a new revision file's header.

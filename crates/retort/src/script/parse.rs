@@ -40,6 +40,7 @@ fn is_comment_or_blank(line: &str) -> bool {
 /// Parses a revision file's text; `path` is used in errors and kept.
 pub fn parse(text: &str, path: &Path) -> Result<Script, ScriptError> {
     let err = |line: usize, kind: Kind| ScriptError::new(path, Some(line), kind);
+    let source = text;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
 
     let mut seen: Vec<(&str, usize)> = Vec::new();
@@ -202,6 +203,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Script, ScriptError> {
         },
         downgrade,
         path: path.to_owned(),
+        source: source.to_owned(),
     })
 }
 

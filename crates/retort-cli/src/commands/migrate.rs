@@ -1,0 +1,404 @@
+//! Commands that read or change the database: upgrade, downgrade, stamp,
+//! current, status, verify, rehash.
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use retort::migrator::{Event, FindingKind, Migrator, Options, Outcome, Request};
+use retort::project::Project;
+use serde_json::{Value, json};
+
+use super::Context;
+use crate::args::{Format, RunArgs};
+use crate::output::{Failure, write_stdout};
+use crate::render::{self, Line};
+
+/// More steps than this draw a progress bar on a terminal instead of a
+/// line per migration.
+const SCREENFUL: usize = 40;
+
+pub(crate) fn upgrade(context: &Context, args: RunArgs, up: bool) -> Result<(), Failure> {
+    context.no_dot(if up { "upgrade" } else { "downgrade" })?;
+    let project = context.load_project()?;
+    let target = match (args.target, up) {
+        (Some(target), _) => target,
+        (None, true) => "head".to_owned(),
+        (None, false) => {
+            return Err(Failure::usage(
+                "`retort downgrade` needs a target",
+                Some("e.g. `retort downgrade -1`, `retort downgrade <rev>` or `retort downgrade base`".into()),
+            ));
+        }
+    };
+    let request = if up {
+        Request::Upgrade { target }
+    } else {
+        Request::Downgrade { target }
+    };
+    if args.sql {
+        let dialect = project
+            .config()
+            .database_url(context.url())
+            .map(|u| u.dialect())
+            .map_err(retort::Error::from)?;
+        let migrator = Migrator::for_dialect(&project, dialect);
+        let script = migrator.offline(&request).map_err(retort::Error::from)?;
+        return Ok(write_stdout(&script)?);
+    }
+    let options = Options {
+        atomic: args.atomic,
+        allow_changed: args.allow_changed,
+        lock_timeout: Duration::from_secs(args.lock_timeout),
+        dry_run: args.dry_run,
+    };
+    run(context, &project, &request, &options)
+}
+
+pub(crate) fn stamp(
+    context: &Context,
+    targets: Vec<String>,
+    purge: bool,
+    dry_run: bool,
+) -> Result<(), Failure> {
+    context.no_dot("stamp")?;
+    let project = context.load_project()?;
+    let options = Options {
+        dry_run,
+        ..Options::default()
+    };
+    run(
+        context,
+        &project,
+        &Request::Stamp { targets, purge },
+        &options,
+    )
+}
+
+fn run(
+    context: &Context,
+    project: &Project,
+    request: &Request,
+    options: &Options,
+) -> Result<(), Failure> {
+    let mut driver = context.open_database(project)?;
+    let migrator = Migrator::new(project, driver.as_ref());
+    let mut reporter = Reporter::new(context.format() == Format::Text, options.dry_run);
+    let outcome = migrator
+        .run(driver.as_mut(), request, options, &mut |event| {
+            reporter.event(event)
+        })
+        .map_err(retort::Error::from);
+    reporter.finish();
+    let outcome = outcome?;
+    Ok(context.printer.emit(
+        || summary(&outcome, options.dry_run),
+        || outcome_json(&outcome, options.dry_run),
+    )?)
+}
+
+fn summary(outcome: &Outcome, dry_run: bool) -> String {
+    let at = if outcome.heads.is_empty() {
+        "base".to_owned()
+    } else {
+        outcome.heads.join(", ")
+    };
+    match (outcome.steps.len(), dry_run) {
+        (0, _) => format!("nothing to do; the database is at {at}\n"),
+        (n, true) => format!("{n} step(s) planned; the database would be at {at}\n"),
+        (n, false) => format!("{n} step(s) done; the database is at {at}\n"),
+    }
+}
+
+fn outcome_json(outcome: &Outcome, dry_run: bool) -> Value {
+    json!({
+        "steps": outcome.steps.iter().map(|s| json!({
+            "revision": s.revision,
+            "message": s.message,
+            "direction": s.direction,
+            "duration_ms": s.duration_ms,
+        })).collect::<Vec<_>>(),
+        "heads": outcome.heads,
+        "dry_run": dry_run,
+    })
+}
+
+/// Shows progress on stderr: a line per migration, or a bar on a terminal
+/// when more than a screenful runs. Quiet for JSON.
+struct Reporter {
+    text: bool,
+    dry_run: bool,
+    bar: Option<ProgressBar>,
+}
+
+impl Reporter {
+    fn new(text: bool, dry_run: bool) -> Reporter {
+        Reporter {
+            text,
+            dry_run,
+            bar: None,
+        }
+    }
+
+    fn say(&self, line: &str) {
+        if let Some(bar) = &self.bar {
+            bar.println(line);
+        } else {
+            let _ = writeln!(std::io::stderr().lock(), "{line}");
+        }
+    }
+
+    fn event(&mut self, event: Event) {
+        if !self.text {
+            return;
+        }
+        match event {
+            Event::LockWait { holder } => {
+                self.say(&format!("waiting for the lock: {holder}"));
+            }
+            Event::LockAcquired { waited } => {
+                self.say(&format!("lock acquired after {:.1}s", waited.as_secs_f64()));
+            }
+            Event::Plan { steps } if !steps.is_empty() => {
+                let verb = if self.dry_run { "would run" } else { "running" };
+                self.say(&format!("{verb} {} migration(s)", steps.len()));
+                if self.dry_run {
+                    for (revision, direction) in steps {
+                        self.say(&format!(
+                            "  {:<9} {revision}",
+                            direction_word(direction.name())
+                        ));
+                    }
+                } else if steps.len() > SCREENFUL && std::io::stderr().is_terminal() {
+                    let bar = ProgressBar::with_draw_target(
+                        Some(steps.len() as u64),
+                        ProgressDrawTarget::stderr(),
+                    );
+                    if let Ok(style) =
+                        ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed} {msg}")
+                    {
+                        bar.set_style(style);
+                    }
+                    self.bar = Some(bar);
+                }
+            }
+            Event::StepStarted {
+                revision, message, ..
+            } => {
+                if let Some(bar) = &self.bar {
+                    bar.set_message(format!("{revision} {message}"));
+                }
+            }
+            Event::StepFinished { done } => match &self.bar {
+                Some(bar) => bar.inc(1),
+                None => self.say(&format!(
+                    "  {:<9} {} {} ({} ms)",
+                    direction_word(done.direction),
+                    done.revision,
+                    done.message,
+                    done.duration_ms
+                )),
+            },
+            _ => {}
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn direction_word(direction: &str) -> &'static str {
+    match direction {
+        "up" => "upgrade",
+        "down" => "downgrade",
+        _ => "stamp",
+    }
+}
+
+pub(crate) fn current(context: &Context, verbose: bool) -> Result<(), Failure> {
+    context.no_dot("current")?;
+    let project = context.load_project()?;
+    let mut driver = context.open_database(&project)?;
+    let migrator = Migrator::new(&project, driver.as_ref());
+    let current = migrator
+        .current(driver.as_mut())
+        .map_err(retort::Error::from)?;
+    Ok(context.printer.emit(
+        || {
+            current
+                .current
+                .iter()
+                .filter_map(|id| project.graph().index_of(id))
+                .map(|i| {
+                    if verbose {
+                        render::entry(&project, i, &context.cwd)
+                    } else {
+                        render::line(&project, i, Line::default()) + "\n"
+                    }
+                })
+                .collect()
+        },
+        || json!({"heads": current.heads, "current": current.current}),
+    )?)
+}
+
+pub(crate) fn status(context: &Context) -> Result<(), Failure> {
+    context.no_dot("status")?;
+    let project = context.load_project()?;
+    let mut driver = context.open_database(&project)?;
+    let migrator = Migrator::new(&project, driver.as_ref());
+    let status = migrator
+        .status(driver.as_mut())
+        .map_err(retort::Error::from)?;
+    let message = |id: &str| {
+        project
+            .graph()
+            .index_of(id)
+            .map(|i| project.script(i).message.clone())
+            .unwrap_or_default()
+    };
+    Ok(context.printer.emit(
+        || {
+            let list = |ids: &[String]| {
+                if ids.is_empty() {
+                    "base".to_owned()
+                } else {
+                    ids.join(", ")
+                }
+            };
+            let mut text = format!(
+                "database: {}\ncurrent:  {}\nheads:    {}\n",
+                driver.describe(),
+                list(&status.current.current),
+                list(&status.heads)
+            );
+            if status.pending.is_empty() {
+                text.push_str("up to date\n");
+            } else {
+                text.push_str(&format!("pending:  {}\n", status.pending.len()));
+                for id in &status.pending {
+                    text.push_str(&format!("  {id} {}\n", message(id)));
+                }
+            }
+            text
+        },
+        || {
+            json!({
+                "heads_in_db": status.current.heads,
+                "current": status.current.current,
+                "heads": status.heads,
+                "pending": status.pending.iter().map(|id| json!({"revision": id, "message": message(id)})).collect::<Vec<_>>(),
+            })
+        },
+    )?)
+}
+
+pub(crate) fn verify(context: &Context) -> Result<(), Failure> {
+    context.no_dot("verify")?;
+    let project = context.load_project()?;
+    let mut driver = context.open_database(&project)?;
+    let migrator = Migrator::new(&project, driver.as_ref());
+    let findings = migrator
+        .verify(driver.as_mut())
+        .map_err(retort::Error::from)?;
+    let problems = findings.iter().filter(|f| f.kind.is_problem()).count();
+    let path =
+        |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| render::display_path(p, &context.cwd));
+    context.printer.emit(
+        || {
+            let mut text = String::new();
+            for f in &findings {
+                let what = match f.kind {
+                    FindingKind::Changed => "changed since it was applied",
+                    FindingKind::Missing => "applied, but its file is missing",
+                    FindingKind::UnknownAlgorithm => "checksum made by a newer retort",
+                    FindingKind::Unrecorded => {
+                        "applied without a recorded checksum (run `retort rehash` to record it)"
+                    }
+                };
+                text.push_str(&format!(
+                    "{} {what}{}\n",
+                    f.revision,
+                    path(&f.path).map(|p| format!(" ({p})")).unwrap_or_default()
+                ));
+            }
+            if problems == 0 {
+                text.push_str("ok: applied revisions match their files\n");
+            }
+            text
+        },
+        || {
+            json!({
+                "ok": problems == 0,
+                "findings": findings.iter().map(|f| json!({
+                    "revision": f.revision,
+                    "kind": f.kind.name(),
+                    "path": path(&f.path),
+                })).collect::<Vec<_>>(),
+            })
+        },
+    )?;
+    if problems > 0 {
+        // The findings are already on stdout; the exit code tells scripts.
+        return Err(Failure::check(
+            "verify_failed",
+            format!("{problems} applied revision(s) do not match their files"),
+            Some("an applied revision should not change: restore it and write a new revision instead; `retort rehash` fixes checksums of files that only changed line endings".into()),
+        )
+        .quiet(context.format() == Format::Json));
+    }
+    Ok(())
+}
+
+pub(crate) fn rehash(context: &Context) -> Result<(), Failure> {
+    context.no_dot("rehash")?;
+    let project = context.load_project()?;
+    let mut driver = context.open_database(&project)?;
+    let migrator = Migrator::new(&project, driver.as_ref());
+    let report = migrator
+        .rehash(driver.as_mut())
+        .map_err(retort::Error::from)?;
+    let changed: Vec<Value> = report
+        .changed
+        .iter()
+        .map(|(id, p)| json!({"revision": id, "path": render::display_path(p, &context.cwd)}))
+        .collect();
+    context.printer.emit(
+        || {
+            let mut text = String::new();
+            for id in &report.updated {
+                text.push_str(&format!("{id} checksum updated\n"));
+            }
+            for id in &report.recorded {
+                text.push_str(&format!("{id} checksum recorded\n"));
+            }
+            for (id, p) in &report.changed {
+                text.push_str(&format!(
+                    "{id} SQL changed since it was applied; checksum left as it was ({})\n",
+                    render::display_path(p, &context.cwd)
+                ));
+            }
+            if report.updated.is_empty() && report.recorded.is_empty() && report.changed.is_empty()
+            {
+                text.push_str("nothing to rehash\n");
+            }
+            text
+        },
+        || json!({"updated": report.updated, "recorded": report.recorded, "changed": changed}),
+    )?;
+    if !report.changed.is_empty() {
+        return Err(Failure::check(
+            "checksum_mismatch",
+            format!(
+                "{} revision file(s) really changed since they were applied",
+                report.changed.len()
+            ),
+            Some("restore them; write a new revision for new changes".into()),
+        )
+        .quiet(context.format() == Format::Json));
+    }
+    Ok(())
+}

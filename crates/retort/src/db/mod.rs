@@ -1,0 +1,176 @@
+//! Database drivers behind one small trait.
+//!
+//! A [`Driver`] runs statements, transactions and the run lock; it never
+//! decides what runs (the migrator does). Each dialect sits behind a cargo
+//! feature so an application compiles only the drivers it uses.
+
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::Dialect;
+use crate::config::DatabaseUrl;
+
+/// A value bound to a statement or read from a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// SQL NULL.
+    Null,
+    /// An integer.
+    Int(i64),
+    /// Text.
+    Text(String),
+}
+
+impl Value {
+    /// The text, if the value is text.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Value::Text(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The integer, if the value is one.
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+}
+
+/// What kind of database failure happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DbErrorKind {
+    /// Could not open or connect.
+    Connect,
+    /// The database refuses writes (read-only file, permissions).
+    ReadOnly,
+    /// Waiting for another runner's lock took longer than the timeout.
+    LockTimeout,
+    /// An object a statement creates already exists.
+    AlreadyExists,
+    /// Any other error the server reported.
+    Statement,
+}
+
+/// A failure reported by the database, with its message as the server wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbError {
+    /// What kind of failure.
+    pub kind: DbErrorKind,
+    /// The server's message (never containing a password).
+    pub message: String,
+}
+
+impl DbError {
+    pub(crate) fn new(kind: DbErrorKind, message: impl Into<String>) -> Self {
+        DbError {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for DbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for DbError {}
+
+/// A connection to one database.
+///
+/// Transactions nest: the first `begin` opens a transaction (or, inside the
+/// run lock on SQLite, a savepoint), later ones open savepoints, so
+/// `--atomic` wraps per-migration transactions without special cases.
+pub trait Driver {
+    /// The dialect spoken.
+    fn dialect(&self) -> Dialect;
+    /// The URL, redacted, for messages.
+    fn describe(&self) -> String;
+    /// Takes the run lock: one runner at a time per database. Calls
+    /// `on_wait` once, with who holds it when known, before waiting.
+    fn lock(&mut self, timeout: Duration, on_wait: &mut dyn FnMut(&str)) -> Result<(), DbError>;
+    /// Releases the run lock, keeping committed work.
+    fn unlock(&mut self) -> Result<(), DbError>;
+    /// Whether statements between `unlock` and `lock` see other runners'
+    /// changes (SQLite's lock is a transaction: releasing it lets others in).
+    fn lock_is_transaction(&self) -> bool;
+    /// Opens a transaction or savepoint.
+    fn begin(&mut self) -> Result<(), DbError>;
+    /// Commits the innermost `begin`.
+    fn commit(&mut self) -> Result<(), DbError>;
+    /// Rolls back the innermost `begin`.
+    fn rollback(&mut self) -> Result<(), DbError>;
+    /// Runs one statement of a migration; rows it returns are discarded.
+    fn run(&mut self, sql: &str) -> Result<(), DbError>;
+    /// Runs a statement with parameters; returns the affected row count.
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError>;
+    /// Runs a query; returns its rows.
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>, DbError>;
+    /// Whether a table exists.
+    fn table_exists(&mut self, schema: Option<&str>, table: &str) -> Result<bool, DbError>;
+}
+
+/// Opens the project's database: `--url` (when given), `DATABASE_URL`, or
+/// `database.url`.
+pub fn open(
+    config: &crate::config::Config,
+    cli_url: Option<&str>,
+) -> Result<Box<dyn Driver>, crate::Error> {
+    let url = config.database_url(cli_url)?;
+    connect(&url).map_err(|error| {
+        crate::migrator::MigrateError::Database {
+            context: format!("connecting to {}", url.redacted()),
+            error,
+        }
+        .into()
+    })
+}
+
+/// Opens a connection for a URL.
+pub fn connect(url: &DatabaseUrl) -> Result<Box<dyn Driver>, DbError> {
+    match url.dialect() {
+        #[cfg(feature = "sqlite")]
+        Dialect::Sqlite => Ok(Box::new(sqlite::Sqlite::open(url)?)),
+        other => Err(DbError::new(
+            DbErrorKind::Connect,
+            format!(
+                "this build of retort has no {other} driver (cargo feature `{}`)",
+                other.name()
+            ),
+        )),
+    }
+}
+
+/// Quotes an identifier for a dialect.
+pub fn quote_ident(dialect: Dialect, name: &str) -> String {
+    match dialect {
+        Dialect::Mysql => format!("`{}`", name.replace('`', "``")),
+        Dialect::Sqlite | Dialect::Postgres => format!("\"{}\"", name.replace('"', "\"\"")),
+    }
+}
+
+/// The bind placeholder for the `n`th parameter (1-based).
+pub fn placeholder(dialect: Dialect, n: usize) -> String {
+    match dialect {
+        Dialect::Postgres => format!("${n}"),
+        Dialect::Sqlite => format!("?{n}"),
+        Dialect::Mysql => "?".to_owned(),
+    }
+}
+
+/// A string literal, for offline SQL scripts.
+pub fn quote_literal(dialect: Dialect, text: &str) -> String {
+    let escaped = text.replace('\'', "''");
+    match dialect {
+        Dialect::Mysql => format!("'{}'", escaped.replace('\\', "\\\\")),
+        Dialect::Sqlite | Dialect::Postgres => format!("'{escaped}'"),
+    }
+}

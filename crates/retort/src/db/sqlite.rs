@@ -1,0 +1,240 @@
+//! SQLite through rusqlite (bundled, so every build has the same SQLite).
+//!
+//! The run lock is an immediate write transaction: while one runner holds
+//! it, a second one waits in `BEGIN IMMEDIATE`, and then sees the work done.
+//! Per-migration transactions inside it are savepoints.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, types::ValueRef};
+
+use super::{DbError, DbErrorKind, Driver, Value};
+use crate::Dialect;
+use crate::config::{DatabaseUrl, SqliteLocation};
+
+pub(super) struct Sqlite {
+    conn: Connection,
+    describe: String,
+    /// Open transactions and savepoints started by `begin`.
+    depth: usize,
+    locked: bool,
+}
+
+fn error(e: &rusqlite::Error) -> DbError {
+    let kind = match e.sqlite_error_code() {
+        Some(ErrorCode::ReadOnly | ErrorCode::PermissionDenied) => DbErrorKind::ReadOnly,
+        Some(ErrorCode::CannotOpen) => DbErrorKind::Connect,
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => DbErrorKind::LockTimeout,
+        _ if e.to_string().contains("already exists") => DbErrorKind::AlreadyExists,
+        _ => DbErrorKind::Statement,
+    };
+    DbError::new(kind, e.to_string())
+}
+
+impl Sqlite {
+    pub(super) fn open(url: &DatabaseUrl) -> Result<Sqlite, DbError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let (conn, describe) = match url.sqlite_location() {
+            Some(SqliteLocation::File(path)) => {
+                check_parent(path)?;
+                let conn = Connection::open_with_flags(path, flags).map_err(|e| {
+                    DbError::new(
+                        DbErrorKind::Connect,
+                        format!("cannot open SQLite database `{}`: {e}", path.display()),
+                    )
+                })?;
+                (conn, format!("`{}`", path.display()))
+            }
+            _ => {
+                let conn = Connection::open_in_memory().map_err(|e| error(&e))?;
+                (conn, "an in-memory SQLite database".to_owned())
+            }
+        };
+        Ok(Sqlite {
+            conn,
+            describe,
+            depth: 0,
+            locked: false,
+        })
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<(), DbError> {
+        self.conn.execute_batch(sql).map_err(|e| error(&e))
+    }
+}
+
+fn check_parent(path: &Path) -> Result<(), DbError> {
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(parent) = parent
+        && !parent.is_dir()
+    {
+        return Err(DbError::new(
+            DbErrorKind::Connect,
+            format!(
+                "cannot create SQLite database `{}`: directory `{}` does not exist",
+                path.display(),
+                parent.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+impl Driver for Sqlite {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    fn describe(&self) -> String {
+        self.describe.clone()
+    }
+
+    fn lock(&mut self, timeout: Duration, on_wait: &mut dyn FnMut(&str)) -> Result<(), DbError> {
+        self.conn
+            .busy_timeout(Duration::ZERO)
+            .map_err(|e| error(&e))?;
+        let first = self.batch("BEGIN IMMEDIATE");
+        let result = match first {
+            Err(e) if e.kind == DbErrorKind::LockTimeout => {
+                on_wait(&format!(
+                    "another process is writing to {} (SQLite does not say which)",
+                    self.describe
+                ));
+                self.conn.busy_timeout(timeout).map_err(|e| error(&e))?;
+                self.batch("BEGIN IMMEDIATE").map_err(|e| {
+                    if e.kind == DbErrorKind::LockTimeout {
+                        DbError::new(
+                            DbErrorKind::LockTimeout,
+                            format!(
+                                "timed out after {}s waiting for the write lock on {}",
+                                timeout.as_secs(),
+                                self.describe
+                            ),
+                        )
+                    } else {
+                        e
+                    }
+                })
+            }
+            other => other,
+        };
+        result?;
+        // Statements of migrations may wait briefly for readers, too.
+        self.conn.busy_timeout(timeout).map_err(|e| error(&e))?;
+        self.locked = true;
+        Ok(())
+    }
+
+    fn unlock(&mut self) -> Result<(), DbError> {
+        if self.locked {
+            self.locked = false;
+            if !self.conn.is_autocommit() {
+                self.batch("COMMIT")?;
+            }
+        }
+        Ok(())
+    }
+
+    fn lock_is_transaction(&self) -> bool {
+        true
+    }
+
+    fn begin(&mut self) -> Result<(), DbError> {
+        self.depth += 1;
+        let sql = if self.depth == 1 && self.conn.is_autocommit() {
+            "BEGIN IMMEDIATE".to_owned()
+        } else {
+            format!("SAVEPOINT retort_{}", self.depth)
+        };
+        self.batch(&sql).inspect_err(|_| self.depth -= 1)
+    }
+
+    fn commit(&mut self) -> Result<(), DbError> {
+        let depth = self.depth;
+        self.depth = depth.saturating_sub(1);
+        if depth == 1 && !self.locked {
+            self.batch("COMMIT")
+        } else {
+            self.batch(&format!("RELEASE retort_{depth}"))
+        }
+    }
+
+    fn rollback(&mut self) -> Result<(), DbError> {
+        let depth = self.depth;
+        self.depth = depth.saturating_sub(1);
+        if self.conn.is_autocommit() {
+            // SQLite already rolled the transaction back (e.g. on SQLITE_FULL).
+            return Ok(());
+        }
+        if depth == 1 && !self.locked {
+            self.batch("ROLLBACK")
+        } else {
+            self.batch(&format!(
+                "ROLLBACK TO retort_{depth}; RELEASE retort_{depth}"
+            ))
+        }
+    }
+
+    fn run(&mut self, sql: &str) -> Result<(), DbError> {
+        self.batch(sql)
+    }
+
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+        let mut statement = self.conn.prepare(sql).map_err(|e| error(&e))?;
+        let changed = statement
+            .execute(rusqlite::params_from_iter(params.iter().map(to_sql)))
+            .map_err(|e| error(&e))?;
+        Ok(u64::try_from(changed).unwrap_or(u64::MAX))
+    }
+
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>, DbError> {
+        let mut statement = self.conn.prepare(sql).map_err(|e| error(&e))?;
+        let columns = statement.column_count();
+        let mut rows = statement
+            .query(rusqlite::params_from_iter(params.iter().map(to_sql)))
+            .map_err(|e| error(&e))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| error(&e))? {
+            let mut values = Vec::with_capacity(columns);
+            for i in 0..columns {
+                values.push(match row.get_ref(i).map_err(|e| error(&e))? {
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Integer(n) => Value::Int(n),
+                    ValueRef::Real(r) => Value::Text(r.to_string()),
+                    ValueRef::Text(t) | ValueRef::Blob(t) => {
+                        Value::Text(String::from_utf8_lossy(t).into_owned())
+                    }
+                });
+            }
+            out.push(values);
+        }
+        Ok(out)
+    }
+
+    fn table_exists(&mut self, schema: Option<&str>, table: &str) -> Result<bool, DbError> {
+        let master = match schema {
+            Some(schema) => format!(
+                "{}.sqlite_master",
+                super::quote_ident(Dialect::Sqlite, schema)
+            ),
+            None => "sqlite_master".to_owned(),
+        };
+        let rows = self.query(
+            &format!("SELECT 1 FROM {master} WHERE type = 'table' AND name = ?1"),
+            &[Value::Text(table.to_owned())],
+        )?;
+        Ok(!rows.is_empty())
+    }
+}
+
+fn to_sql(value: &Value) -> rusqlite::types::Value {
+    match value {
+        Value::Null => rusqlite::types::Value::Null,
+        Value::Int(i) => rusqlite::types::Value::Integer(*i),
+        Value::Text(t) => rusqlite::types::Value::Text(t.clone()),
+    }
+}

@@ -1,0 +1,281 @@
+//! Read-only views of the database's state, and rehash.
+
+use std::path::PathBuf;
+
+use super::plan::{self, Direction};
+use super::store::AppliedRow;
+use super::{MigrateError, Migrator, db};
+use crate::db::Driver;
+use crate::graph::Resolved;
+use crate::script::checksum;
+
+/// The database's current revisions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Current {
+    /// The version table's rows.
+    pub heads: Vec<String>,
+    /// The effective current revisions (Alembic's `current`): the rows plus
+    /// revisions they depend on that nothing applied revises.
+    pub current: Vec<String>,
+}
+
+/// Where the database stands against the files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    /// The database's current revisions.
+    pub current: Current,
+    /// The heads of the revision files.
+    pub heads: Vec<String>,
+    /// Revisions `upgrade heads` would apply, in order.
+    pub pending: Vec<String>,
+}
+
+/// What `verify` found about one revision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The revision id.
+    pub revision: String,
+    /// Its file, when there is one.
+    pub path: Option<PathBuf>,
+    /// What is wrong.
+    pub kind: FindingKind,
+}
+
+/// Kinds of `verify` findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindingKind {
+    /// The file changed since it was applied.
+    Changed,
+    /// The revision is applied but its file is gone.
+    Missing,
+    /// The stored checksum uses an algorithm this retort does not know.
+    UnknownAlgorithm,
+    /// Applied per the version table, but no checksum was recorded (a
+    /// database migrated by another tool); not a failure.
+    Unrecorded,
+}
+
+impl FindingKind {
+    /// A stable snake_case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            FindingKind::Changed => "changed",
+            FindingKind::Missing => "missing",
+            FindingKind::UnknownAlgorithm => "unknown_algorithm",
+            FindingKind::Unrecorded => "unrecorded",
+        }
+    }
+
+    /// Whether this finding fails `verify`.
+    pub fn is_problem(self) -> bool {
+        !matches!(self, FindingKind::Unrecorded)
+    }
+}
+
+/// What `rehash` did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RehashReport {
+    /// Checksums rewritten with the current algorithm (the file was proven
+    /// equal to the applied one under the stored algorithm).
+    pub updated: Vec<String>,
+    /// Checksums recorded for applied revisions that had none.
+    pub recorded: Vec<String>,
+    /// Files whose SQL really changed; their checksums were left alone.
+    pub changed: Vec<(String, PathBuf)>,
+}
+
+impl Migrator<'_> {
+    /// The current revisions.
+    pub fn current(&self, driver: &mut dyn Driver) -> Result<Current, MigrateError> {
+        let rows = self.rows(driver)?;
+        Ok(self.current_of(&rows))
+    }
+
+    fn current_of(&self, rows: &[usize]) -> Current {
+        let graph = self.project.graph();
+        let applied = plan::applied_set(graph, rows);
+        let mut revised = vec![false; graph.len()];
+        for i in (0..graph.len()).filter(|&i| applied[i]) {
+            for &p in graph.node(i).parents() {
+                revised[p] = true;
+            }
+        }
+        let effective: Vec<usize> = (0..graph.len())
+            .filter(|&i| applied[i] && !revised[i])
+            .collect();
+        Current {
+            heads: self.ids(rows),
+            current: self.ids(&effective),
+        }
+    }
+
+    /// Current revisions, file heads and pending revisions.
+    pub fn status(&self, driver: &mut dyn Driver) -> Result<Status, MigrateError> {
+        let rows = self.rows(driver)?;
+        let graph = self.project.graph();
+        let heads = Resolved {
+            revisions: graph.heads().to_vec(),
+            branch: None,
+        };
+        let pending = plan::upgrade(graph, &rows, &heads, "heads")?
+            .into_iter()
+            .filter(|s| s.direction == Direction::Up)
+            .map(|s| graph.node(s.revision).id().to_owned())
+            .collect();
+        Ok(Status {
+            current: self.current_of(&rows),
+            heads: graph.head_ids().iter().map(|s| (*s).to_owned()).collect(),
+            pending,
+        })
+    }
+
+    /// Compares applied revisions with their files.
+    pub fn verify(&self, driver: &mut dyn Driver) -> Result<Vec<Finding>, MigrateError> {
+        let graph = self.project.graph();
+        let rows = self
+            .tables
+            .read_versions(driver)
+            .map_err(db("reading the version table"))?;
+        let known: Vec<usize> = rows.iter().filter_map(|id| graph.index_of(id)).collect();
+        let applied_set = plan::applied_set(graph, &known);
+        let recorded = self
+            .tables
+            .read_applied(driver)
+            .map_err(db("reading the applied table"))?;
+        let mut findings = Vec::new();
+        for id in rows.iter().filter(|id| graph.index_of(id).is_none()) {
+            if !recorded.iter().any(|r| &r.revision == id) {
+                findings.push(Finding {
+                    revision: id.clone(),
+                    path: None,
+                    kind: FindingKind::Missing,
+                });
+            }
+        }
+        for row in &recorded {
+            let Some(index) = graph.index_of(&row.revision) else {
+                findings.push(Finding {
+                    revision: row.revision.clone(),
+                    path: None,
+                    kind: FindingKind::Missing,
+                });
+                continue;
+            };
+            let script = self.project.script(index);
+            let kind = match checksum::matches(&row.checksum, &script.source) {
+                Some(true) => continue,
+                Some(false) => FindingKind::Changed,
+                None => FindingKind::UnknownAlgorithm,
+            };
+            findings.push(Finding {
+                revision: row.revision.clone(),
+                path: Some(script.path.clone()),
+                kind,
+            });
+        }
+        for i in (0..graph.len()).filter(|&i| applied_set[i]) {
+            let id = graph.node(i).id();
+            if !recorded.iter().any(|r| r.revision == id) {
+                findings.push(Finding {
+                    revision: id.to_owned(),
+                    path: Some(self.project.script(i).path.clone()),
+                    kind: FindingKind::Unrecorded,
+                });
+            }
+        }
+        Ok(findings)
+    }
+
+    /// Rewrites stored checksums to the current algorithm where the file is
+    /// provably the one applied, and records missing ones.
+    pub fn rehash(&self, driver: &mut dyn Driver) -> Result<RehashReport, MigrateError> {
+        driver
+            .lock(std::time::Duration::from_secs(300), &mut |_| {})
+            .map_err(db("taking the run lock"))?;
+        let result = self.rehash_locked(driver);
+        let released = driver.unlock().map_err(db("releasing the run lock"));
+        let report = result?;
+        released?;
+        Ok(report)
+    }
+
+    fn rehash_locked(&self, driver: &mut dyn Driver) -> Result<RehashReport, MigrateError> {
+        for ddl in self.tables.create() {
+            driver
+                .run(&ddl)
+                .map_err(db("creating the version tables"))?;
+        }
+        let graph = self.project.graph();
+        let rows = self.rows(driver)?;
+        let applied_set = plan::applied_set(graph, &rows);
+        let recorded = self
+            .tables
+            .read_applied(driver)
+            .map_err(db("reading the applied table"))?;
+        let mut report = RehashReport::default();
+        driver.begin().map_err(db("starting a transaction"))?;
+        let result = (|| -> Result<(), MigrateError> {
+            for row in &recorded {
+                let Some(index) = graph.index_of(&row.revision) else {
+                    continue;
+                };
+                let script = self.project.script(index);
+                match checksum::matches(&row.checksum, &script.source) {
+                    Some(true)
+                        if checksum::algorithm_of(&row.checksum) == Some(checksum::CURRENT) => {}
+                    Some(true) => {
+                        let (sql, params) = self
+                            .tables
+                            .update_checksum(&row.revision, &script.checksum());
+                        driver
+                            .execute(&sql, &params)
+                            .map_err(db("updating a checksum"))?;
+                        report.updated.push(row.revision.clone());
+                    }
+                    _ => report
+                        .changed
+                        .push((row.revision.clone(), script.path.clone())),
+                }
+            }
+            for i in (0..graph.len()).filter(|&i| applied_set[i]) {
+                let script = self.project.script(i);
+                if recorded.iter().any(|r| r.revision == script.revision) {
+                    continue;
+                }
+                let row = AppliedRow {
+                    revision: script.revision.clone(),
+                    checksum: script.checksum(),
+                    applied_at: crate::time::UtcTime::now().rfc3339(),
+                    duration_ms: 0,
+                    retort_version: env!("CARGO_PKG_VERSION").to_owned(),
+                    operation: "rehash".to_owned(),
+                };
+                for (sql, params) in self.tables.record_applied(super::store::Mode::Bind, &row) {
+                    driver
+                        .execute(&sql, &params)
+                        .map_err(db("recording a checksum"))?;
+                }
+                report.recorded.push(script.revision.clone());
+            }
+            Ok(())
+        })();
+        match result {
+            Ok(()) => driver.commit().map_err(db("committing"))?,
+            Err(e) => {
+                driver.rollback().map_err(db("rolling back"))?;
+                return Err(e);
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// The applied rows as recorded (for `current --verbose` and tests).
+impl Migrator<'_> {
+    /// Every row of the applied table.
+    pub fn applied_rows(&self, driver: &mut dyn Driver) -> Result<Vec<AppliedRow>, MigrateError> {
+        self.tables
+            .read_applied(driver)
+            .map_err(db("reading the applied table"))
+    }
+}

@@ -1,0 +1,206 @@
+//! Runs plans against a database: upgrade, downgrade, stamp, and the
+//! read-only views (current, status, verify) plus rehash and offline SQL.
+//!
+//! The flow is always: take the run lock, read the version rows, plan with
+//! the pure functions of [`plan`], check checksums, then execute step by
+//! step. Every step runs its SQL and its version-table change in one
+//! transaction (a savepoint inside the run lock on SQLite); `--atomic` wraps
+//! the whole plan in one more. The library never prints: progress goes to
+//! an [`Event`] callback.
+
+mod error;
+mod inspect;
+mod offline;
+pub mod plan;
+mod run;
+mod store;
+
+use std::time::Duration;
+
+pub use error::{MigrateError, StatementFailure};
+pub use inspect::{Current, Finding, FindingKind, RehashReport, Status};
+pub use offline::offline_sql;
+pub use plan::{Direction, Step};
+pub use store::AppliedRow;
+
+use crate::db::{DbError, Driver};
+use crate::project::Project;
+use store::Tables;
+
+/// The name of the applied table.
+pub const APPLIED_TABLE: &str = "retort_applied";
+
+/// What to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// Apply revisions up to a target (`head` by default).
+    Upgrade {
+        /// The target.
+        target: String,
+    },
+    /// Revert revisions down to a target.
+    Downgrade {
+        /// The target.
+        target: String,
+    },
+    /// Rewrite the version table to the targets without running SQL.
+    Stamp {
+        /// The revisions to stamp.
+        targets: Vec<String>,
+        /// Empty the version table first (also allows unknown rows).
+        purge: bool,
+    },
+}
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Run the whole plan in one transaction.
+    pub atomic: bool,
+    /// Proceed even when applied revision files changed.
+    pub allow_changed: bool,
+    /// How long to wait for another runner's lock.
+    pub lock_timeout: Duration,
+    /// Plan only: read the state, return the steps, change nothing.
+    pub dry_run: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            atomic: false,
+            allow_changed: false,
+            lock_timeout: Duration::from_secs(300),
+            dry_run: false,
+        }
+    }
+}
+
+/// Progress, for a caller to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// Another runner holds the lock; waiting.
+    LockWait {
+        /// Who holds it, when the database says.
+        holder: String,
+    },
+    /// The lock was acquired after waiting.
+    LockAcquired {
+        /// How long it took.
+        waited: Duration,
+    },
+    /// The plan about to run (empty: nothing to do).
+    Plan {
+        /// Revision ids and directions, in order.
+        steps: Vec<(String, Direction)>,
+    },
+    /// A step starts.
+    StepStarted {
+        /// 0-based position in the plan.
+        index: usize,
+        /// Plan length.
+        total: usize,
+        /// The revision id.
+        revision: String,
+        /// The revision's message.
+        message: String,
+        /// Up or down.
+        direction: Direction,
+    },
+    /// A step finished.
+    StepFinished {
+        /// What ran.
+        done: StepDone,
+    },
+}
+
+/// A step that ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepDone {
+    /// The revision id.
+    pub revision: String,
+    /// The revision's message.
+    pub message: String,
+    /// `up`, `down` or `stamp`.
+    pub direction: &'static str,
+    /// How long it took.
+    pub duration_ms: u64,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Outcome {
+    /// Steps in the order executed (or planned, for a dry run).
+    pub steps: Vec<StepDone>,
+    /// The version rows afterwards.
+    pub heads: Vec<String>,
+}
+
+/// Migrations of one project against one database.
+#[derive(Debug)]
+pub struct Migrator<'p> {
+    project: &'p Project,
+    tables: Tables,
+}
+
+impl<'p> Migrator<'p> {
+    /// A migrator for `project` speaking `driver`'s dialect.
+    pub fn new(project: &'p Project, driver: &dyn Driver) -> Migrator<'p> {
+        Migrator::for_dialect(project, driver.dialect())
+    }
+
+    /// A migrator for a dialect without a connection (offline SQL).
+    pub fn for_dialect(project: &'p Project, dialect: crate::Dialect) -> Migrator<'p> {
+        let migrations = &project.config().migrations;
+        Migrator {
+            project,
+            tables: Tables {
+                dialect,
+                schema: migrations.version_table_schema.clone(),
+                version: migrations.version_table.clone(),
+                applied: APPLIED_TABLE.to_owned(),
+            },
+        }
+    }
+
+    /// The version rows as graph indices; ids no file defines are an error.
+    fn rows(&self, driver: &mut dyn Driver) -> Result<Vec<usize>, MigrateError> {
+        let ids = self
+            .tables
+            .read_versions(driver)
+            .map_err(db("reading the version table"))?;
+        self.indices(&ids)
+    }
+
+    fn indices(&self, ids: &[String]) -> Result<Vec<usize>, MigrateError> {
+        let graph = self.project.graph();
+        let unknown: Vec<String> = ids
+            .iter()
+            .filter(|id| graph.index_of(id).is_none())
+            .cloned()
+            .collect();
+        if !unknown.is_empty() {
+            return Err(MigrateError::UnknownRevisions { ids: unknown });
+        }
+        let mut rows: Vec<usize> = ids.iter().filter_map(|id| graph.index_of(id)).collect();
+        rows.sort_unstable();
+        Ok(rows)
+    }
+
+    fn ids(&self, rows: &[usize]) -> Vec<String> {
+        self.project
+            .graph()
+            .ids(rows)
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect()
+    }
+}
+
+fn db(context: &'static str) -> impl Fn(DbError) -> MigrateError {
+    move |error| MigrateError::Database {
+        context: context.to_owned(),
+        error,
+    }
+}

@@ -1,0 +1,199 @@
+//! Offline mode (`--sql`): the script a DBA could run instead of retort.
+//!
+//! The plan is the one an online run would make, starting from the base or
+//! from the lower end of an `A:B` range, since no database is read. The
+//! version and applied tables are written with literals, with the same
+//! statements the online run binds.
+
+use super::plan::{self, Direction};
+use super::run::section;
+use super::store::{AppliedRow, Mode};
+use super::{MigrateError, Migrator, Request};
+use crate::Dialect;
+use crate::time::UtcTime;
+
+/// The SQL script for `request` (see [`Migrator::offline`]).
+pub fn offline_sql(migrator: &Migrator<'_>, request: &Request) -> Result<String, MigrateError> {
+    migrator.offline(request)
+}
+
+impl Migrator<'_> {
+    /// Renders `request` as a SQL script. Targets may be `A:B` ranges: the
+    /// script then starts at A's revisions; without a range an upgrade
+    /// starts at the base, and a downgrade needs one.
+    pub fn offline(&self, request: &Request) -> Result<String, MigrateError> {
+        let graph = self.project.graph();
+        let (start, target, direction) = match request {
+            Request::Upgrade { target } => match target.split_once(':') {
+                Some((a, b)) => (Some(a), b, Direction::Up),
+                None => (None, target.as_str(), Direction::Up),
+            },
+            Request::Downgrade { target } => match target.split_once(':') {
+                Some((a, b)) => (Some(a), b, Direction::Down),
+                None => {
+                    return Err(plan::PlanError::Graph(crate::graph::GraphError::InvalidTarget {
+                        target: target.clone(),
+                        reason: "an offline downgrade needs a range `FROM:TO`, e.g. `head:base`, since the database is not read".into(),
+                    })
+                    .into());
+                }
+            },
+            Request::Stamp { .. } => {
+                return Err(
+                    plan::PlanError::Graph(crate::graph::GraphError::InvalidTarget {
+                        target: "stamp".into(),
+                        reason: "offline stamp is not supported; stamp against the database".into(),
+                    })
+                    .into(),
+                );
+            }
+        };
+        let mut rows = match start {
+            Some(start) if !start.is_empty() => {
+                let resolved = graph.resolve(start, None).map_err(plan::PlanError::from)?;
+                plan::rows_of(graph, &graph.ancestors(&resolved.revisions, true))
+            }
+            _ => Vec::new(),
+        };
+        let current = self.ids(&rows);
+        let resolved = graph
+            .resolve(target, Some(&current))
+            .map_err(plan::PlanError::from)?;
+        let steps = match direction {
+            Direction::Up => plan::upgrade(graph, &rows, &resolved, target)?,
+            Direction::Down => plan::downgrade(graph, &rows, &resolved, target)?,
+        };
+        let options = super::Options::default();
+        self.check_runnable_offline(&steps, &options)?;
+
+        let dialect = self.tables.dialect;
+        let begin = match dialect {
+            Dialect::Mysql => "START TRANSACTION;",
+            Dialect::Sqlite | Dialect::Postgres => "BEGIN;",
+        };
+        let now = UtcTime::now().rfc3339();
+        let mut out = format!(
+            "-- retort offline script ({dialect}): {} {}\n-- generated {now}\n\n",
+            match direction {
+                Direction::Up => "upgrade",
+                Direction::Down => "downgrade",
+            },
+            match request {
+                Request::Upgrade { target } | Request::Downgrade { target } => target.as_str(),
+                Request::Stamp { .. } => "",
+            }
+        );
+        for ddl in self.tables.create() {
+            out.push_str(&ddl);
+            out.push_str(";\n");
+        }
+        for step in steps {
+            let script = self.project.script(step.revision);
+            let after = plan::next_rows(graph, &rows, step);
+            let parents = if script.revises.is_empty() {
+                "<base>".to_owned()
+            } else {
+                script.revises.join(", ")
+            };
+            out.push_str(&format!(
+                "\n-- Running {} {parents} -> {}, {}\n",
+                match step.direction {
+                    Direction::Up => "upgrade",
+                    Direction::Down => "downgrade",
+                },
+                script.revision,
+                script.message
+            ));
+            let body = section(script, step.direction).sql.trim();
+            let mut bookkeeping = String::new();
+            let change = plan::row_change(&rows, &after);
+            let id = |i: usize| graph.node(i).id().to_owned();
+            for &d in &change.deletes {
+                bookkeeping.push_str(&self.tables.delete_version(Mode::Literal, &id(d)).0);
+                bookkeeping.push_str(";\n");
+            }
+            for &(from, to) in &change.updates {
+                bookkeeping.push_str(
+                    &self
+                        .tables
+                        .update_version(Mode::Literal, &id(from), &id(to))
+                        .0,
+                );
+                bookkeeping.push_str(";\n");
+            }
+            for &i in &change.inserts {
+                bookkeeping.push_str(&self.tables.insert_version(Mode::Literal, &id(i)).0);
+                bookkeeping.push_str(";\n");
+            }
+            match step.direction {
+                Direction::Up => {
+                    let row = AppliedRow {
+                        revision: script.revision.clone(),
+                        checksum: script.checksum(),
+                        applied_at: now.clone(),
+                        duration_ms: 0,
+                        retort_version: env!("CARGO_PKG_VERSION").to_owned(),
+                        operation: "upgrade".to_owned(),
+                    };
+                    for (sql, _) in self.tables.record_applied(Mode::Literal, &row) {
+                        bookkeeping.push_str(&sql);
+                        bookkeeping.push_str(";\n");
+                    }
+                }
+                Direction::Down => {
+                    bookkeeping.push_str(
+                        &self
+                            .tables
+                            .forget_applied(Mode::Literal, &script.revision)
+                            .0,
+                    );
+                    bookkeeping.push_str(";\n");
+                }
+            }
+            let terminated = |sql: &str| {
+                if sql.is_empty() || sql.ends_with(';') {
+                    format!("{sql}\n")
+                } else {
+                    format!("{sql};\n")
+                }
+            };
+            if script.transactional {
+                out.push_str(begin);
+                out.push('\n');
+                if !body.is_empty() {
+                    out.push_str(&terminated(body));
+                }
+                out.push_str(&bookkeeping);
+                out.push_str("COMMIT;\n");
+            } else {
+                out.push_str("-- runs outside a transaction (`-- retort:transaction off`)\n");
+                if !body.is_empty() {
+                    out.push_str(&terminated(body));
+                }
+                out.push_str(begin);
+                out.push('\n');
+                out.push_str(&bookkeeping);
+                out.push_str("COMMIT;\n");
+            }
+            rows = after;
+        }
+        Ok(out)
+    }
+
+    fn check_runnable_offline(
+        &self,
+        steps: &[plan::Step],
+        _options: &super::Options,
+    ) -> Result<(), MigrateError> {
+        for step in steps {
+            let script = self.project.script(step.revision);
+            if step.direction == Direction::Down && script.downgrade.is_none() {
+                return Err(MigrateError::Irreversible {
+                    revision: script.revision.clone(),
+                    path: script.path.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+}

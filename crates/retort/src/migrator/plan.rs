@@ -1,0 +1,307 @@
+//! Plans: which revisions to run, in which order, and what the version
+//! table holds after each step — pure functions over the graph.
+//!
+//! The version table holds the heads of the applied set: Alembic's
+//! `alembic_version` rows. The applied set is everything below those rows,
+//! through parents and dependencies; a row is an applied revision that no
+//! other applied revision revises or depends on. Each step's table change is
+//! the difference between the rows before and after it, so branches, merges,
+//! unmerges and stamps all follow from one rule.
+
+use crate::graph::{Graph, GraphError, Resolved};
+
+/// Which way a step goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Run the upgrade section.
+    Up,
+    /// Run the downgrade section.
+    Down,
+}
+
+impl Direction {
+    /// `up` or `down`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Up => "up",
+            Direction::Down => "down",
+        }
+    }
+}
+
+/// One revision to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    /// The revision (graph index).
+    pub revision: usize,
+    /// Up or down.
+    pub direction: Direction,
+}
+
+/// A target that does not fit the direction asked for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// Upgrading to a revision below the current ones.
+    #[error(
+        "`{target}` is below the database's current revision; upgrading to it would go backwards"
+    )]
+    UpgradeBackwards {
+        /// The target as written.
+        target: String,
+    },
+    /// Downgrading to a revision that is not applied.
+    #[error("`{target}` is not applied, so the database cannot be downgraded to it")]
+    DowngradeForwards {
+        /// The target as written.
+        target: String,
+    },
+    /// A graph problem resolving the target.
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+}
+
+impl PlanError {
+    /// What to type next.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            PlanError::UpgradeBackwards { target } => {
+                Some(format!("run `retort downgrade {target}` to go back to it"))
+            }
+            PlanError::DowngradeForwards { target } => {
+                Some(format!("run `retort upgrade {target}` to go forward to it"))
+            }
+            PlanError::Graph(e) => e.hint(),
+        }
+    }
+
+    /// A stable snake_case name.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PlanError::UpgradeBackwards { .. } => "upgrade_backwards",
+            PlanError::DowngradeForwards { .. } => "downgrade_forwards",
+            PlanError::Graph(e) => e.kind(),
+        }
+    }
+}
+
+/// The applied set implied by version rows: the rows and everything below.
+pub fn applied_set(graph: &Graph, rows: &[usize]) -> Vec<bool> {
+    graph.ancestors(rows, true)
+}
+
+/// The version rows for an applied set: applied revisions that no applied
+/// revision revises or depends on, in graph order.
+pub fn rows_of(graph: &Graph, applied: &[bool]) -> Vec<usize> {
+    let mut below = vec![false; graph.len()];
+    for i in (0..graph.len()).filter(|&i| applied[i]) {
+        let node = graph.node(i);
+        for &p in node.parents().iter().chain(node.dependencies()) {
+            below[p] = true;
+        }
+    }
+    (0..graph.len())
+        .filter(|&i| applied[i] && !below[i])
+        .collect()
+}
+
+/// Oldest first: every revision after its parents and dependencies.
+fn oldest_first(graph: &Graph, members: &[bool]) -> Vec<usize> {
+    graph
+        .newest_first()
+        .iter()
+        .rev()
+        .copied()
+        .filter(|&i| members[i])
+        .collect()
+}
+
+/// Steps that bring the database from `rows` up to `target`.
+pub fn upgrade(
+    graph: &Graph,
+    rows: &[usize],
+    target: &Resolved,
+    written: &str,
+) -> Result<Vec<Step>, PlanError> {
+    let applied = applied_set(graph, rows);
+    let wanted = graph.ancestors(&target.revisions, true);
+    let todo: Vec<bool> = wanted
+        .iter()
+        .zip(&applied)
+        .map(|(w, a)| *w && !*a)
+        .collect();
+    let steps: Vec<Step> = oldest_first(graph, &todo)
+        .into_iter()
+        .map(|revision| Step {
+            revision,
+            direction: Direction::Up,
+        })
+        .collect();
+    // Alembic refuses an upgrade whose destination lies strictly below the
+    // current heads; a silent no-op would hide a mistyped target.
+    if steps.is_empty()
+        && target
+            .revisions
+            .iter()
+            .any(|t| applied[*t] && !rows.contains(t))
+    {
+        return Err(PlanError::UpgradeBackwards {
+            target: written.to_owned(),
+        });
+    }
+    Ok(steps)
+}
+
+/// Steps that bring the database from `rows` down to `target`.
+///
+/// `base` removes everything; `label@base` removes the branch: the line of
+/// history through the label's revision down to where it forks off (or to
+/// its own base); a revision removes what was applied above it.
+pub fn downgrade(
+    graph: &Graph,
+    rows: &[usize],
+    target: &Resolved,
+    written: &str,
+) -> Result<Vec<Step>, PlanError> {
+    let applied = applied_set(graph, rows);
+    let remove: Vec<bool> = if target.revisions.is_empty() {
+        match &target.branch {
+            None => applied.clone(),
+            Some(label) => {
+                let root = branch_root(graph, graph.lookup(label)?);
+                let above = graph.descendants(&[root], true);
+                above.iter().zip(&applied).map(|(a, b)| *a && *b).collect()
+            }
+        }
+    } else {
+        if let Some(_missing) = target.revisions.iter().find(|&&t| !applied[t]) {
+            return Err(PlanError::DowngradeForwards {
+                target: written.to_owned(),
+            });
+        }
+        let above = graph.descendants(&target.revisions, true);
+        (0..graph.len())
+            .map(|i| above[i] && applied[i] && !target.revisions.contains(&i))
+            .collect()
+    };
+    Ok(oldest_first(graph, &remove)
+        .into_iter()
+        .rev()
+        .map(|revision| Step {
+            revision,
+            direction: Direction::Down,
+        })
+        .collect())
+}
+
+/// The first revision of the branch through `start`: walking down while the
+/// line has no fork, stopping at a revision whose parent branches (or merges)
+/// or at a base.
+fn branch_root(graph: &Graph, start: usize) -> usize {
+    let mut at = start;
+    loop {
+        let node = graph.node(at);
+        match node.parents() {
+            [parent] if graph.node(*parent).children().len() == 1 => at = *parent,
+            _ => return at,
+        }
+    }
+}
+
+/// The rows after `stamp`: each target moves its own line of history —
+/// stamping below the current rows removes what lies above the target,
+/// stamping above adds everything up to it. With `purge`, the table starts
+/// empty. `base` empties the table.
+pub fn stamp(graph: &Graph, rows: &[usize], targets: &[Resolved], purge: bool) -> Vec<usize> {
+    let mut applied = if purge {
+        vec![false; graph.len()]
+    } else {
+        applied_set(graph, rows)
+    };
+    for target in targets {
+        if target.revisions.is_empty() && target.branch.is_none() {
+            applied = vec![false; graph.len()];
+            continue;
+        }
+        for &t in &target.revisions {
+            if applied[t] {
+                let above = graph.descendants(&[t], true);
+                for i in 0..graph.len() {
+                    if above[i] && i != t {
+                        applied[i] = false;
+                    }
+                }
+            } else {
+                let below = graph.ancestors(&[t], true);
+                for i in 0..graph.len() {
+                    applied[i] |= below[i];
+                }
+            }
+        }
+    }
+    rows_of(graph, &applied)
+}
+
+/// The rows after applying one step to `rows`.
+pub fn next_rows(graph: &Graph, rows: &[usize], step: Step) -> Vec<usize> {
+    let mut applied = applied_set(graph, rows);
+    match step.direction {
+        Direction::Up => {
+            // Only the new revision and what it sits on change: a local
+            // update keeps a long plan linear instead of quadratic.
+            let node = graph.node(step.revision);
+            let mut next: Vec<usize> = rows
+                .iter()
+                .copied()
+                .filter(|r| !node.parents().contains(r) && !node.dependencies().contains(r))
+                .collect();
+            next.push(step.revision);
+            next.sort_unstable();
+            return next;
+        }
+        Direction::Down => applied[step.revision] = false,
+    }
+    rows_of(graph, &applied)
+}
+
+/// How the version table changes between two row sets: `(update from → to)`
+/// pairs first, then deletes and inserts, as Alembic issues them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RowChange {
+    /// Rows rewritten in place.
+    pub updates: Vec<(usize, usize)>,
+    /// Rows removed.
+    pub deletes: Vec<usize>,
+    /// Rows added.
+    pub inserts: Vec<usize>,
+}
+
+/// The table change from `before` to `after`.
+pub fn row_change(before: &[usize], after: &[usize]) -> RowChange {
+    let removed: Vec<usize> = before
+        .iter()
+        .copied()
+        .filter(|r| !after.contains(r))
+        .collect();
+    let added: Vec<usize> = after
+        .iter()
+        .copied()
+        .filter(|r| !before.contains(r))
+        .collect();
+    let pairs = removed.len().min(added.len());
+    // Alembic deletes the extra rows of a merge and updates the last one.
+    let (deleted, updated_from) = removed.split_at(removed.len() - pairs);
+    let (updated_to, inserted) = added.split_at(pairs);
+    RowChange {
+        updates: updated_from
+            .iter()
+            .copied()
+            .zip(updated_to.iter().copied())
+            .collect(),
+        deletes: deleted.to_vec(),
+        inserts: inserted.to_vec(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

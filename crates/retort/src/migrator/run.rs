@@ -1,0 +1,502 @@
+//! Executing a plan.
+
+use std::time::Instant;
+
+use super::error::StatementFailure;
+use super::plan::{self, Direction, Step};
+use super::store::{AppliedRow, Mode};
+use super::{Event, MigrateError, Migrator, Options, Outcome, Request, StepDone, db};
+use crate::db::Driver;
+use crate::script::{Script, Section, checksum};
+use crate::sql;
+use crate::time::UtcTime;
+
+impl Migrator<'_> {
+    /// Takes the lock, plans `request` from the database's state, and runs it.
+    pub fn run(
+        &self,
+        driver: &mut dyn Driver,
+        request: &Request,
+        options: &Options,
+        events: &mut dyn FnMut(Event),
+    ) -> Result<Outcome, MigrateError> {
+        let started = Instant::now();
+        let mut waited = false;
+        driver
+            .lock(options.lock_timeout, &mut |holder| {
+                waited = true;
+                events(Event::LockWait {
+                    holder: holder.to_owned(),
+                });
+            })
+            .map_err(db("taking the run lock"))?;
+        if waited {
+            events(Event::LockAcquired {
+                waited: started.elapsed(),
+            });
+        }
+        let result = self.run_locked(driver, request, options, events);
+        let released = driver.unlock().map_err(db("releasing the run lock"));
+        let outcome = result?;
+        released?;
+        Ok(outcome)
+    }
+
+    fn run_locked(
+        &self,
+        driver: &mut dyn Driver,
+        request: &Request,
+        options: &Options,
+        events: &mut dyn FnMut(Event),
+    ) -> Result<Outcome, MigrateError> {
+        if !options.dry_run {
+            for ddl in self.tables.create() {
+                driver
+                    .run(&ddl)
+                    .map_err(db("creating the version tables"))?;
+            }
+        }
+        if let Request::Stamp { targets, purge } = request {
+            return self.stamp(driver, targets, *purge, options, events);
+        }
+        let mut rows = self.rows(driver)?;
+        let steps = self.plan(request, &rows)?;
+        self.check_runnable(&steps, options)?;
+        if !options.allow_changed {
+            self.check_unchanged(driver, &rows)?;
+        }
+        let graph = self.project.graph();
+        events(Event::Plan {
+            steps: steps
+                .iter()
+                .map(|s| (graph.node(s.revision).id().to_owned(), s.direction))
+                .collect(),
+        });
+        let mut outcome = Outcome::default();
+        if options.dry_run {
+            outcome.steps = steps
+                .iter()
+                .map(|s| StepDone {
+                    revision: graph.node(s.revision).id().to_owned(),
+                    message: self.project.script(s.revision).message.clone(),
+                    direction: s.direction.name(),
+                    duration_ms: 0,
+                })
+                .collect();
+            for &step in &steps {
+                rows = plan::next_rows(graph, &rows, step);
+            }
+            outcome.heads = self.ids(&rows);
+            return Ok(outcome);
+        }
+        if options.atomic {
+            driver.begin().map_err(db("starting the transaction"))?;
+        }
+        let result = self.execute(driver, &steps, &mut rows, options, events, &mut outcome);
+        if options.atomic {
+            match &result {
+                Ok(()) => driver.commit().map_err(db("committing the transaction"))?,
+                Err(_) => {
+                    driver
+                        .rollback()
+                        .map_err(db("rolling back the transaction"))?;
+                }
+            }
+        }
+        match result {
+            Ok(()) => {
+                outcome.heads = self.ids(&rows);
+                Ok(outcome)
+            }
+            Err(MigrateError::Statement(mut failure)) => {
+                // Report where the database really is now.
+                failure.left_at = self.tables.read_versions(driver).unwrap_or_default();
+                Err(MigrateError::Statement(failure))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn plan(&self, request: &Request, rows: &[usize]) -> Result<Vec<Step>, MigrateError> {
+        let graph = self.project.graph();
+        let current = self.ids(rows);
+        Ok(match request {
+            Request::Upgrade { target } => {
+                let resolved = graph
+                    .resolve(target, Some(&current))
+                    .map_err(plan::PlanError::from)?;
+                plan::upgrade(graph, rows, &resolved, target)?
+            }
+            Request::Downgrade { target } => {
+                let resolved = graph
+                    .resolve(target, Some(&current))
+                    .map_err(plan::PlanError::from)?;
+                plan::downgrade(graph, rows, &resolved, target)?
+            }
+            Request::Stamp { .. } => Vec::new(),
+        })
+    }
+
+    /// Problems that would stop the plan half way are found before it starts.
+    fn check_runnable(&self, steps: &[Step], options: &Options) -> Result<(), MigrateError> {
+        for step in steps {
+            let script = self.project.script(step.revision);
+            if step.direction == Direction::Down && script.downgrade.is_none() {
+                return Err(MigrateError::Irreversible {
+                    revision: script.revision.clone(),
+                    path: script.path.clone(),
+                });
+            }
+            if options.atomic && !script.transactional {
+                return Err(MigrateError::AtomicNotPossible {
+                    revision: script.revision.clone(),
+                });
+            }
+            let section = section(script, step.direction);
+            sql::split(&section.sql, self.tables.dialect).map_err(|e| MigrateError::Split {
+                revision: script.revision.clone(),
+                path: script.path.clone(),
+                line: section.line + e.line - 1,
+                message: e.message,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Applied revisions whose files no longer match their checksums.
+    pub(super) fn changed(
+        &self,
+        driver: &mut dyn Driver,
+    ) -> Result<Vec<(String, std::path::PathBuf)>, MigrateError> {
+        let applied = self
+            .tables
+            .read_applied(driver)
+            .map_err(db("reading the applied table"))?;
+        let graph = self.project.graph();
+        Ok(applied
+            .iter()
+            .filter_map(|row| {
+                let index = graph.index_of(&row.revision)?;
+                let script = self.project.script(index);
+                (checksum::matches(&row.checksum, &script.source) == Some(false))
+                    .then(|| (row.revision.clone(), script.path.clone()))
+            })
+            .collect())
+    }
+
+    fn check_unchanged(
+        &self,
+        driver: &mut dyn Driver,
+        _rows: &[usize],
+    ) -> Result<(), MigrateError> {
+        let changed = self.changed(driver)?;
+        if changed.is_empty() {
+            Ok(())
+        } else {
+            Err(MigrateError::Changed { changed })
+        }
+    }
+
+    fn execute(
+        &self,
+        driver: &mut dyn Driver,
+        steps: &[Step],
+        rows: &mut Vec<usize>,
+        options: &Options,
+        events: &mut dyn FnMut(Event),
+        outcome: &mut Outcome,
+    ) -> Result<(), MigrateError> {
+        let graph = self.project.graph();
+        for (index, &step) in steps.iter().enumerate() {
+            let script = self.project.script(step.revision);
+            events(Event::StepStarted {
+                index,
+                total: steps.len(),
+                revision: script.revision.clone(),
+                message: script.message.clone(),
+                direction: step.direction,
+            });
+            let started = Instant::now();
+            let after = plan::next_rows(graph, rows, step);
+            if script.transactional {
+                driver.begin().map_err(db("starting a transaction"))?;
+                let result = self
+                    .run_statements(driver, script, step.direction, false)
+                    .and_then(|()| self.record(driver, script, step, rows, &after, started));
+                if let Err(e) = result {
+                    driver
+                        .rollback()
+                        .map_err(db("rolling back the failed migration"))?;
+                    return Err(e);
+                }
+                driver.commit().map_err(db("committing the migration"))?;
+            } else {
+                self.run_outside_transaction(driver, script, step, rows, &after, options, started)?;
+            }
+            *rows = after;
+            let done = StepDone {
+                revision: script.revision.clone(),
+                message: script.message.clone(),
+                direction: step.direction.name(),
+                duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            };
+            events(Event::StepFinished { done: done.clone() });
+            outcome.steps.push(done);
+        }
+        Ok(())
+    }
+
+    /// `-- retort:transaction off`: statements run one by one in autocommit
+    /// mode; the version change then commits on its own. Where the run lock
+    /// is itself a transaction (SQLite), it is released for the statements
+    /// and taken again afterwards.
+    #[allow(clippy::too_many_arguments)]
+    fn run_outside_transaction(
+        &self,
+        driver: &mut dyn Driver,
+        script: &Script,
+        step: Step,
+        rows: &[usize],
+        after: &[usize],
+        options: &Options,
+        started: Instant,
+    ) -> Result<(), MigrateError> {
+        let lock_is_transaction = driver.lock_is_transaction();
+        if lock_is_transaction {
+            driver.unlock().map_err(db("releasing the lock"))?;
+        }
+        let result = self.run_statements(driver, script, step.direction, true);
+        if lock_is_transaction {
+            driver
+                .lock(options.lock_timeout, &mut |_| {})
+                .map_err(db("taking the run lock again"))?;
+        }
+        result?;
+        driver.begin().map_err(db("starting a transaction"))?;
+        if let Err(e) = self.record(driver, script, step, rows, after, started) {
+            driver.rollback().map_err(db("rolling back"))?;
+            return Err(e);
+        }
+        driver.commit().map_err(db("committing the version change"))
+    }
+
+    fn run_statements(
+        &self,
+        driver: &mut dyn Driver,
+        script: &Script,
+        direction: Direction,
+        partial: bool,
+    ) -> Result<(), MigrateError> {
+        let section = section(script, direction);
+        let statements =
+            sql::split(&section.sql, self.tables.dialect).map_err(|e| MigrateError::Split {
+                revision: script.revision.clone(),
+                path: script.path.clone(),
+                line: section.line + e.line - 1,
+                message: e.message,
+            })?;
+        for statement in &statements {
+            driver.run(statement.text).map_err(|error| {
+                MigrateError::Statement(Box::new(StatementFailure {
+                    revision: script.revision.clone(),
+                    direction: match direction {
+                        Direction::Up => "upgrade",
+                        Direction::Down => "downgrade",
+                    },
+                    path: script.path.clone(),
+                    line: section.line + statement.line - 1,
+                    excerpt: sql::excerpt(statement.text, 100),
+                    error,
+                    left_at: Vec::new(),
+                    partial,
+                }))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The version-table change and the applied-table row of one step.
+    fn record(
+        &self,
+        driver: &mut dyn Driver,
+        script: &Script,
+        step: Step,
+        before: &[usize],
+        after: &[usize],
+        started: Instant,
+    ) -> Result<(), MigrateError> {
+        self.change_rows(driver, before, after)?;
+        match step.direction {
+            Direction::Up => {
+                let row = AppliedRow {
+                    revision: script.revision.clone(),
+                    checksum: script.checksum(),
+                    applied_at: UtcTime::now().rfc3339(),
+                    duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+                    retort_version: env!("CARGO_PKG_VERSION").to_owned(),
+                    operation: "upgrade".to_owned(),
+                };
+                for (sql, params) in self.tables.record_applied(Mode::Bind, &row) {
+                    driver
+                        .execute(&sql, &params)
+                        .map_err(db("recording the revision"))?;
+                }
+            }
+            Direction::Down => {
+                let (sql, params) = self.tables.forget_applied(Mode::Bind, &script.revision);
+                driver
+                    .execute(&sql, &params)
+                    .map_err(db("recording the revision"))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Rewrites the version rows from `before` to `after`, checking each
+    /// UPDATE and DELETE hit exactly one row.
+    pub(super) fn change_rows(
+        &self,
+        driver: &mut dyn Driver,
+        before: &[usize],
+        after: &[usize],
+    ) -> Result<(), MigrateError> {
+        let graph = self.project.graph();
+        let id = |i: usize| graph.node(i).id().to_owned();
+        let change = plan::row_change(before, after);
+        let mut expect_one = |(sql, params): (String, Vec<crate::db::Value>),
+                              action: &'static str,
+                              row: String|
+         -> Result<(), MigrateError> {
+            let n = driver
+                .execute(&sql, &params)
+                .map_err(db("updating the version table"))?;
+            if n != 1 {
+                return Err(MigrateError::Tampered { action, id: row });
+            }
+            Ok(())
+        };
+        for &d in &change.deletes {
+            expect_one(
+                self.tables.delete_version(Mode::Bind, &id(d)),
+                "delete",
+                id(d),
+            )?;
+        }
+        for &(from, to) in &change.updates {
+            expect_one(
+                self.tables.update_version(Mode::Bind, &id(from), &id(to)),
+                "update",
+                id(from),
+            )?;
+        }
+        for &i in &change.inserts {
+            expect_one(
+                self.tables.insert_version(Mode::Bind, &id(i)),
+                "insert",
+                id(i),
+            )?;
+        }
+        Ok(())
+    }
+
+    fn stamp(
+        &self,
+        driver: &mut dyn Driver,
+        targets: &[String],
+        purge: bool,
+        options: &Options,
+        events: &mut dyn FnMut(Event),
+    ) -> Result<Outcome, MigrateError> {
+        let graph = self.project.graph();
+        let before = if purge {
+            Vec::new()
+        } else {
+            self.rows(driver)?
+        };
+        let current = self.ids(&before);
+        let mut resolved = Vec::with_capacity(targets.len());
+        for target in targets {
+            resolved.push(
+                graph
+                    .resolve(target, Some(&current))
+                    .map_err(plan::PlanError::from)?,
+            );
+        }
+        let after = plan::stamp(graph, &before, &resolved, purge);
+        let applied_before = plan::applied_set(graph, &before);
+        let applied_after = plan::applied_set(graph, &after);
+        let mut outcome = Outcome {
+            steps: Vec::new(),
+            heads: self.ids(&after),
+        };
+        let added: Vec<usize> = (0..graph.len())
+            .filter(|&i| applied_after[i] && !applied_before[i])
+            .collect();
+        let removed: Vec<usize> = (0..graph.len())
+            .filter(|&i| applied_before[i] && !applied_after[i])
+            .collect();
+        for &i in removed.iter().rev().chain(&added) {
+            outcome.steps.push(StepDone {
+                revision: graph.node(i).id().to_owned(),
+                message: self.project.script(i).message.clone(),
+                direction: "stamp",
+                duration_ms: 0,
+            });
+        }
+        events(Event::Plan { steps: Vec::new() });
+        if options.dry_run {
+            return Ok(outcome);
+        }
+        let write = |driver: &mut dyn Driver| -> Result<(), MigrateError> {
+            if purge {
+                driver
+                    .execute(&self.tables.delete_all_versions(), &[])
+                    .map_err(db("purging the version table"))?;
+            }
+            self.change_rows(driver, &before, &after)?;
+            for &i in &removed {
+                let (sql, params) = self.tables.forget_applied(Mode::Bind, graph.node(i).id());
+                driver
+                    .execute(&sql, &params)
+                    .map_err(db("updating the applied table"))?;
+            }
+            for &i in &added {
+                let script = self.project.script(i);
+                let row = AppliedRow {
+                    revision: script.revision.clone(),
+                    checksum: script.checksum(),
+                    applied_at: UtcTime::now().rfc3339(),
+                    duration_ms: 0,
+                    retort_version: env!("CARGO_PKG_VERSION").to_owned(),
+                    operation: "stamp".to_owned(),
+                };
+                for (sql, params) in self.tables.record_applied(Mode::Bind, &row) {
+                    driver
+                        .execute(&sql, &params)
+                        .map_err(db("updating the applied table"))?;
+                }
+            }
+            Ok(())
+        };
+        driver.begin().map_err(db("starting a transaction"))?;
+        if let Err(e) = write(driver) {
+            driver.rollback().map_err(db("rolling back"))?;
+            return Err(e);
+        }
+        driver.commit().map_err(db("committing the stamp"))?;
+        Ok(outcome)
+    }
+}
+
+pub(super) fn section(script: &Script, direction: Direction) -> &Section {
+    match direction {
+        Direction::Up => &script.upgrade,
+        // Callers check reversibility first; an absent section runs nothing.
+        Direction::Down => script.downgrade.as_ref().unwrap_or(&EMPTY),
+    }
+}
+
+static EMPTY: Section = Section {
+    sql: String::new(),
+    line: 1,
+};

@@ -1,0 +1,214 @@
+//! The state tables: the version table (Alembic's `alembic_version`, one row
+//! per applied head) and the applied table (one row per applied revision
+//! with its checksum).
+//!
+//! The same statements serve online runs (with bind parameters) and offline
+//! scripts (with literals), so both write the tables identically.
+
+use crate::Dialect;
+use crate::db::{DbError, Driver, Value, placeholder, quote_ident, quote_literal};
+
+/// Names and dialect of the state tables.
+#[derive(Debug, Clone)]
+pub(crate) struct Tables {
+    pub(crate) dialect: Dialect,
+    pub(crate) schema: Option<String>,
+    pub(crate) version: String,
+    pub(crate) applied: String,
+}
+
+/// One row of the applied table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedRow {
+    /// The revision id.
+    pub revision: String,
+    /// The tagged checksum of the file when it was applied.
+    pub checksum: String,
+    /// When (UTC, RFC 3339).
+    pub applied_at: String,
+    /// How long its SQL ran.
+    pub duration_ms: i64,
+    /// The retort version that applied it.
+    pub retort_version: String,
+    /// `upgrade` or `stamp`.
+    pub operation: String,
+}
+
+/// Either bind parameters or inline literals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Bind,
+    Literal,
+}
+
+impl Tables {
+    fn name(&self, table: &str) -> String {
+        let table = quote_ident(self.dialect, table);
+        match &self.schema {
+            Some(schema) => format!("{}.{table}", quote_ident(self.dialect, schema)),
+            None => table,
+        }
+    }
+
+    pub(crate) fn version_name(&self) -> String {
+        self.name(&self.version)
+    }
+
+    pub(crate) fn applied_name(&self) -> String {
+        self.name(&self.applied)
+    }
+
+    /// `CREATE TABLE IF NOT EXISTS` for both tables. The version table's
+    /// shape is Alembic's, so either tool can read the other's.
+    pub(crate) fn create(&self) -> [String; 2] {
+        let pk = quote_ident(self.dialect, &format!("{}_pkc", self.version));
+        [
+            format!(
+                "CREATE TABLE IF NOT EXISTS {} (version_num VARCHAR(32) NOT NULL, CONSTRAINT {pk} PRIMARY KEY (version_num))",
+                self.version_name()
+            ),
+            format!(
+                "CREATE TABLE IF NOT EXISTS {} (revision VARCHAR(255) NOT NULL PRIMARY KEY, checksum VARCHAR(100) NOT NULL, applied_at VARCHAR(40) NOT NULL, duration_ms BIGINT NOT NULL, retort_version VARCHAR(40) NOT NULL, operation VARCHAR(16) NOT NULL)",
+                self.applied_name()
+            ),
+        ]
+    }
+
+    fn arg(&self, mode: Mode, n: usize, value: &Value) -> String {
+        match (mode, value) {
+            (Mode::Bind, _) => placeholder(self.dialect, n),
+            (Mode::Literal, Value::Text(t)) => quote_literal(self.dialect, t),
+            (Mode::Literal, Value::Int(i)) => i.to_string(),
+            (Mode::Literal, Value::Null) => "NULL".to_owned(),
+        }
+    }
+
+    pub(crate) fn insert_version(&self, mode: Mode, id: &str) -> (String, Vec<Value>) {
+        let params = vec![Value::Text(id.to_owned())];
+        let sql = format!(
+            "INSERT INTO {} (version_num) VALUES ({})",
+            self.version_name(),
+            self.arg(mode, 1, &params[0])
+        );
+        (sql, params)
+    }
+
+    pub(crate) fn delete_version(&self, mode: Mode, id: &str) -> (String, Vec<Value>) {
+        let params = vec![Value::Text(id.to_owned())];
+        let sql = format!(
+            "DELETE FROM {} WHERE version_num = {}",
+            self.version_name(),
+            self.arg(mode, 1, &params[0])
+        );
+        (sql, params)
+    }
+
+    pub(crate) fn update_version(&self, mode: Mode, from: &str, to: &str) -> (String, Vec<Value>) {
+        let params = vec![Value::Text(to.to_owned()), Value::Text(from.to_owned())];
+        let sql = format!(
+            "UPDATE {} SET version_num = {} WHERE version_num = {}",
+            self.version_name(),
+            self.arg(mode, 1, &params[0]),
+            self.arg(mode, 2, &params[1])
+        );
+        (sql, params)
+    }
+
+    pub(crate) fn delete_all_versions(&self) -> String {
+        format!("DELETE FROM {}", self.version_name())
+    }
+
+    pub(crate) fn record_applied(&self, mode: Mode, row: &AppliedRow) -> [(String, Vec<Value>); 2] {
+        let delete = self.forget_applied(mode, &row.revision);
+        let params = vec![
+            Value::Text(row.revision.clone()),
+            Value::Text(row.checksum.clone()),
+            Value::Text(row.applied_at.clone()),
+            Value::Int(row.duration_ms),
+            Value::Text(row.retort_version.clone()),
+            Value::Text(row.operation.clone()),
+        ];
+        let args: Vec<String> = params
+            .iter()
+            .enumerate()
+            .map(|(i, v)| self.arg(mode, i + 1, v))
+            .collect();
+        let insert = format!(
+            "INSERT INTO {} (revision, checksum, applied_at, duration_ms, retort_version, operation) VALUES ({})",
+            self.applied_name(),
+            args.join(", ")
+        );
+        [delete, (insert, params)]
+    }
+
+    pub(crate) fn forget_applied(&self, mode: Mode, id: &str) -> (String, Vec<Value>) {
+        let params = vec![Value::Text(id.to_owned())];
+        let sql = format!(
+            "DELETE FROM {} WHERE revision = {}",
+            self.applied_name(),
+            self.arg(mode, 1, &params[0])
+        );
+        (sql, params)
+    }
+
+    pub(crate) fn update_checksum(&self, id: &str, checksum: &str) -> (String, Vec<Value>) {
+        let params = vec![Value::Text(checksum.to_owned()), Value::Text(id.to_owned())];
+        let sql = format!(
+            "UPDATE {} SET checksum = {} WHERE revision = {}",
+            self.applied_name(),
+            placeholder(self.dialect, 1),
+            placeholder(self.dialect, 2)
+        );
+        (sql, params)
+    }
+
+    /// The version rows; an absent table means none.
+    pub(crate) fn read_versions(&self, driver: &mut dyn Driver) -> Result<Vec<String>, DbError> {
+        if !driver.table_exists(self.schema.as_deref(), &self.version)? {
+            return Ok(Vec::new());
+        }
+        let rows = driver.query(
+            &format!(
+                "SELECT version_num FROM {} ORDER BY version_num",
+                self.version_name()
+            ),
+            &[],
+        )?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                r.into_iter()
+                    .next()
+                    .and_then(|v| v.as_text().map(str::to_owned))
+            })
+            .collect())
+    }
+
+    /// The applied rows; an absent table means none.
+    pub(crate) fn read_applied(&self, driver: &mut dyn Driver) -> Result<Vec<AppliedRow>, DbError> {
+        if !driver.table_exists(self.schema.as_deref(), &self.applied)? {
+            return Ok(Vec::new());
+        }
+        let rows = driver.query(
+            &format!(
+                "SELECT revision, checksum, applied_at, duration_ms, retort_version, operation FROM {} ORDER BY applied_at, revision",
+                self.applied_name()
+            ),
+            &[],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let text = |i: usize| r.get(i).and_then(Value::as_text).unwrap_or("").to_owned();
+                AppliedRow {
+                    revision: text(0),
+                    checksum: text(1),
+                    applied_at: text(2),
+                    duration_ms: r.get(3).and_then(Value::as_int).unwrap_or(0),
+                    retort_version: text(4),
+                    operation: text(5),
+                }
+            })
+            .collect())
+    }
+}
