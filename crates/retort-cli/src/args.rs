@@ -88,7 +88,7 @@ pub(crate) enum Command {
         #[arg(short, long)]
         verbose: bool,
         /// Draw the revision graph
-        #[arg(long)]
+        #[arg(long, conflicts_with = "verbose")]
         graph: bool,
     },
     /// List the head revisions

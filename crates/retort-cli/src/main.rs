@@ -23,9 +23,7 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         // A closed pipe (`retort history | head`) is not a failure.
-        Err(failure) if failure.kind == "io" && failure.message.contains("Broken pipe") => {
-            ExitCode::SUCCESS
-        }
+        Err(failure) if failure.broken_pipe => ExitCode::SUCCESS,
         Err(failure) => failure.report(format),
     }
 }

@@ -49,6 +49,8 @@ pub(crate) struct Failure {
     /// Set when the command already printed its JSON document: only the
     /// exit code is left to give.
     pub(crate) quiet: bool,
+    /// The reader of stdout went away (`retort history | head`).
+    pub(crate) broken_pipe: bool,
     pub(crate) kind: String,
     pub(crate) message: String,
     pub(crate) hint: Option<String>,
@@ -63,6 +65,7 @@ impl From<retort::Error> for Failure {
         };
         Failure {
             quiet: false,
+            broken_pipe: false,
             kind: error.kind().to_owned(),
             message: error.to_string(),
             hint: error.hint(),
@@ -75,6 +78,7 @@ impl From<io::Error> for Failure {
     fn from(error: io::Error) -> Self {
         Failure {
             quiet: false,
+            broken_pipe: error.kind() == io::ErrorKind::BrokenPipe,
             kind: "io".into(),
             message: format!("cannot write output: {error}"),
             hint: None,
@@ -87,6 +91,7 @@ impl Failure {
     pub(crate) fn usage(message: impl Into<String>, hint: Option<String>) -> Self {
         Failure {
             quiet: false,
+            broken_pipe: false,
             kind: "usage".into(),
             message: message.into(),
             hint,
@@ -98,6 +103,7 @@ impl Failure {
     pub(crate) fn check(kind: &str, message: impl Into<String>, hint: Option<String>) -> Self {
         Failure {
             quiet: false,
+            broken_pipe: false,
             kind: kind.to_owned(),
             message: message.into(),
             hint,

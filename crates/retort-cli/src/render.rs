@@ -139,5 +139,11 @@ pub(crate) fn json(project: &Project, index: usize, cwd: &Path) -> Value {
 
 /// `path` relative to the working directory when it is below it.
 pub(crate) fn display_path(path: &Path, cwd: &Path) -> String {
-    path.strip_prefix(cwd).unwrap_or(path).display().to_string()
+    let shown = path.strip_prefix(cwd).unwrap_or(path);
+    // `init .` builds `./retort.toml`; print it as the user would type it.
+    shown
+        .strip_prefix(".")
+        .unwrap_or(shown)
+        .display()
+        .to_string()
 }

@@ -152,6 +152,9 @@ pub(crate) fn branches(context: &Context, verbose: bool) -> Result<(), Failure> 
                     );
                     text.push_str(&format!("{indent} -> {child_line}\n"));
                 }
+                if verbose {
+                    text.push('\n');
+                }
             }
             text
         },

@@ -10,10 +10,10 @@ fn init_in_an_empty_directory() {
     assert_snapshot!(project.retort(&["init"]), @r#"
     exit: 0
     --- stdout
-    created ./retort.toml
-    created ./migrations
-    created ./migrations/script.sql.tmpl
-    created ./schema.sql
+    created retort.toml
+    created migrations
+    created migrations/script.sql.tmpl
+    created schema.sql
     next: edit retort.toml, then `retort revision -m "first revision"`
     --- stderr
     "#);
@@ -48,10 +48,10 @@ fn init_json() {
     --- stdout
     {
       "created": [
-        "./retort.toml",
-        "./migrations",
-        "./migrations/script.sql.tmpl",
-        "./schema.sql"
+        "retort.toml",
+        "migrations",
+        "migrations/script.sql.tmpl",
+        "schema.sql"
       ],
       "dialect": "mysql"
     }

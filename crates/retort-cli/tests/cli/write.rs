@@ -189,7 +189,7 @@ fn revision_with_an_invalid_label() {
       "error": {
         "kind": "invalid_branch_label",
         "message": "invalid branch label `head`: use letters, digits, `_` and `-`, not only digits, not `head`, `heads`, `base` or `current`",
-        "hint": null
+        "hint": "choose a label like `auth` or `billing-v2`"
       }
     }
     --- stderr
@@ -226,6 +226,7 @@ fn revision_with_an_invalid_id() {
     --- stdout
     --- stderr
     error: invalid revision id `bad-id`: use letters, digits and `_`
+    hint: omit `--rev-id` for a random id
     ");
     let args = [
         "revision", "-m", "x", "--head", "e1", "--rev-id", "bad-id", "--format", "json",
@@ -237,7 +238,7 @@ fn revision_with_an_invalid_id() {
       "error": {
         "kind": "invalid_revision_id",
         "message": "invalid revision id `bad-id`: use letters, digits and `_`",
-        "hint": null
+        "hint": "omit `--rev-id` for a random id"
       }
     }
     --- stderr
@@ -251,6 +252,7 @@ fn revision_on_several_heads_at_once() {
     --- stdout
     --- stderr
     error: `--head heads` names 3 revisions; a new revision revises one (use `retort merge` to join several)
+    hint: run `retort show heads` and pass one of those revisions to `--head`
     ");
 }
 
@@ -308,6 +310,7 @@ fn merge_of_a_revision_and_its_ancestor() {
     --- stdout
     --- stderr
     error: cannot merge `a0` into `b1`: it is already its ancestor
+    hint: merge `b1` with the other heads instead; run `retort heads` to list them
     ");
     assert_snapshot!(project.retort(&["merge", "a0", "b1", "--format", "json"]), @r#"
     exit: 2
@@ -316,7 +319,7 @@ fn merge_of_a_revision_and_its_ancestor() {
       "error": {
         "kind": "merge_of_ancestor",
         "message": "cannot merge `a0` into `b1`: it is already its ancestor",
-        "hint": null
+        "hint": "merge `b1` with the other heads instead; run `retort heads` to list them"
       }
     }
     --- stderr

@@ -139,7 +139,14 @@ impl RequestError {
                 "create the directory, or fix `migrations.dirs` in retort.toml".into()
             }
             RequestError::Target(e) => return e.hint(),
-            _ => return None,
+            RequestError::MergeOfAncestor { descendant, .. } => format!(
+                "merge `{descendant}` with the other heads instead; run `retort heads` to list them"
+            ),
+            RequestError::InvalidId(_) => "omit `--rev-id` for a random id".into(),
+            RequestError::InvalidLabel(_) => "choose a label like `auth` or `billing-v2`".into(),
+            RequestError::SeveralParents { target, .. } => {
+                format!("run `retort show {target}` and pass one of those revisions to `--head`")
+            }
         })
     }
 }

@@ -174,7 +174,9 @@ impl Project {
             } else {
                 graph.node(found).id().to_owned()
             };
-            depends_on.push(written);
+            if !depends_on.contains(&written) {
+                depends_on.push(written);
+            }
         }
         let dir = self.version_dir(parents, request.version_path.as_deref())?;
         let now = UtcTime::now();
