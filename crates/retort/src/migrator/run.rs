@@ -452,6 +452,21 @@ impl Migrator<'_> {
                 driver
                     .execute(&self.tables.delete_all_versions(), &[])
                     .map_err(db("purging the version table"))?;
+                // Forget checksums of everything no longer applied, including
+                // revisions no file defines any more.
+                let recorded = self
+                    .tables
+                    .read_applied(driver)
+                    .map_err(db("reading the applied table"))?;
+                for row in recorded {
+                    let keep = graph.index_of(&row.revision).is_some_and(|i| applied_after[i]);
+                    if !keep {
+                        let (sql, params) = self.tables.forget_applied(Mode::Bind, &row.revision);
+                        driver
+                            .execute(&sql, &params)
+                            .map_err(db("updating the applied table"))?;
+                    }
+                }
             }
             self.change_rows(driver, &before, &after)?;
             for &i in &removed {
