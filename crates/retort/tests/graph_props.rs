@@ -1167,7 +1167,8 @@ proptest! {
     }
 
     /// 11. `label@+k` / `label@-k`: from the current revision within the
-    /// branch's lineage (the database at a valid set of heads).
+    /// branch's lineage (the database at a valid set of heads), or, before
+    /// the branch starts, from the newest applied revision below it.
     #[test]
     fn branch_relative_to_current(
         case in graph_case(),
@@ -1189,7 +1190,18 @@ proptest! {
         anchors.push((m.ids[a].clone(), a));
         for (name, owner) in &anchors {
             let lineage = m.lineage(*owner);
-            let in_scope: Vec<usize> = current.iter().copied().filter(|&c| has(lineage, c)).collect();
+            // On the branch: the current revisions above the label's. Before
+            // the branch starts: the newest applied revisions below it, which
+            // a sibling branch may share.
+            let above = m.desc(*owner, false);
+            let mut in_scope: Vec<usize> = current.iter().copied().filter(|&c| has(above, c)).collect();
+            if in_scope.is_empty() {
+                let applied = current.iter().fold(0u64, |acc, &c| acc | m.anc_deps[c]);
+                let shared = applied & m.anc[*owner];
+                in_scope = (0..m.n)
+                    .filter(|&i| has(shared, i) && !m.children[i].iter().any(|&c| has(shared, c)))
+                    .collect();
+            }
             for (steps, sign) in [(k, '+'), (-k, '-')] {
                 let target = format!("{name}@{sign}{k}");
                 let context = format!("{target} with current {current_ids:?}");

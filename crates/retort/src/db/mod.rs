@@ -86,9 +86,9 @@ impl std::error::Error for DbError {}
 
 /// A connection to one database.
 ///
-/// Transactions nest: the first `begin` opens a transaction (or, inside the
-/// run lock on SQLite, a savepoint), later ones open savepoints, so
-/// `--atomic` wraps per-migration transactions without special cases.
+/// Transactions nest: the first `begin` opens a transaction, later ones open
+/// savepoints, so `--atomic` wraps per-migration transactions without
+/// special cases. The run lock is separate from transactions.
 pub trait Driver {
     /// The dialect spoken.
     fn dialect(&self) -> Dialect;
@@ -99,9 +99,6 @@ pub trait Driver {
     fn lock(&mut self, timeout: Duration, on_wait: &mut dyn FnMut(&str)) -> Result<(), DbError>;
     /// Releases the run lock, keeping committed work.
     fn unlock(&mut self) -> Result<(), DbError>;
-    /// Whether statements between `unlock` and `lock` see other runners'
-    /// changes (SQLite's lock is a transaction: releasing it lets others in).
-    fn lock_is_transaction(&self) -> bool;
     /// Opens a transaction or savepoint.
     fn begin(&mut self) -> Result<(), DbError>;
     /// Commits the innermost `begin`.

@@ -1,11 +1,16 @@
 //! SQLite through rusqlite (bundled, so every build has the same SQLite).
 //!
-//! The run lock is an immediate write transaction: while one runner holds
-//! it, a second one waits in `BEGIN IMMEDIATE`, and then sees the work done.
-//! Per-migration transactions inside it are savepoints.
+//! The run lock is an exclusive `flock` on the database file, held by a
+//! second handle for the whole run: a second runner waits for it, then reads
+//! the version table and finds the work done. It is independent of SQLite's
+//! own (`fcntl`) locks, so each migration still commits in its own
+//! `BEGIN IMMEDIATE` transaction and `-- retort:transaction off` statements
+//! run without giving the lock up. The operating system releases it when a
+//! process dies. An in-memory database needs no lock.
 
+use std::fs::File;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, types::ValueRef};
 
@@ -14,12 +19,20 @@ use crate::Dialect;
 use crate::config::{DatabaseUrl, SqliteLocation};
 
 pub(super) struct Sqlite {
+    // Declared before `lock_file` so the connection closes first: closing a
+    // descriptor of the database file would drop SQLite's POSIX locks if the
+    // connection still held any.
     conn: Connection,
+    /// The database file, opened for the run lock (none in memory).
+    lock_file: Option<File>,
     describe: String,
     /// Open transactions and savepoints started by `begin`.
     depth: usize,
     locked: bool,
 }
+
+/// How often a waiting runner retries the lock.
+const LOCK_POLL: Duration = Duration::from_millis(25);
 
 fn error(e: &rusqlite::Error) -> DbError {
     let kind = match e.sqlite_error_code() {
@@ -38,24 +51,38 @@ impl Sqlite {
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI;
-        let (conn, describe) = match url.sqlite_location() {
+        let (conn, lock_file, describe) = match url.sqlite_location() {
             Some(SqliteLocation::File(path)) => {
                 check_parent(path)?;
                 let conn = Connection::open_with_flags(path, flags).map_err(|e| {
                     DbError::new(
-                        DbErrorKind::Connect,
+                        open_failure_kind(path),
                         format!("cannot open SQLite database `{}`: {e}", path.display()),
                     )
                 })?;
-                (conn, format!("`{}`", path.display()))
+                // SQLite creates the file lazily; make it exist to lock it.
+                conn.execute_batch("PRAGMA schema_version").map_err(|e| {
+                    DbError::new(
+                        open_failure_kind(path),
+                        format!("cannot open SQLite database `{}`: {e}", path.display()),
+                    )
+                })?;
+                let lock_file = File::open(path).map_err(|e| {
+                    DbError::new(
+                        DbErrorKind::Connect,
+                        format!("cannot open `{}` to lock it: {e}", path.display()),
+                    )
+                })?;
+                (conn, Some(lock_file), format!("`{}`", path.display()))
             }
             _ => {
                 let conn = Connection::open_in_memory().map_err(|e| error(&e))?;
-                (conn, "an in-memory SQLite database".to_owned())
+                (conn, None, "an in-memory SQLite database".to_owned())
             }
         };
         Ok(Sqlite {
             conn,
+            lock_file,
             describe,
             depth: 0,
             locked: false,
@@ -64,6 +91,21 @@ impl Sqlite {
 
     fn batch(&mut self, sql: &str) -> Result<(), DbError> {
         self.conn.execute_batch(sql).map_err(|e| error(&e))
+    }
+}
+
+/// A file that cannot be opened in a directory that exists is most often a
+/// permission problem, which deserves its own hint.
+fn open_failure_kind(path: &Path) -> DbErrorKind {
+    let readonly = |p: &Path| std::fs::metadata(p).is_ok_and(|m| m.permissions().readonly());
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if readonly(path) || (!path.exists() && readonly(parent)) {
+        DbErrorKind::ReadOnly
+    } else {
+        DbErrorKind::Connect
     }
 }
 
@@ -94,58 +136,70 @@ impl Driver for Sqlite {
     }
 
     fn lock(&mut self, timeout: Duration, on_wait: &mut dyn FnMut(&str)) -> Result<(), DbError> {
-        self.conn
-            .busy_timeout(Duration::ZERO)
-            .map_err(|e| error(&e))?;
-        let first = self.batch("BEGIN IMMEDIATE");
-        let result = match first {
-            Err(e) if e.kind == DbErrorKind::LockTimeout => {
-                on_wait(&format!(
-                    "another process is writing to {} (SQLite does not say which)",
-                    self.describe
-                ));
-                self.conn.busy_timeout(timeout).map_err(|e| error(&e))?;
-                self.batch("BEGIN IMMEDIATE").map_err(|e| {
-                    if e.kind == DbErrorKind::LockTimeout {
-                        DbError::new(
+        // Statements wait this long for other connections' transactions.
+        self.conn.busy_timeout(timeout).map_err(|e| error(&e))?;
+        let Some(file) = &self.lock_file else {
+            self.locked = true;
+            return Ok(());
+        };
+        let started = Instant::now();
+        let mut told = false;
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    if !told {
+                        on_wait(&format!(
+                            "another retort run is migrating {}",
+                            self.describe
+                        ));
+                        told = true;
+                    }
+                    if started.elapsed() >= timeout {
+                        return Err(DbError::new(
                             DbErrorKind::LockTimeout,
                             format!(
-                                "timed out after {}s waiting for the write lock on {}",
+                                "timed out after {}s waiting for another retort run on {}",
                                 timeout.as_secs(),
                                 self.describe
                             ),
-                        )
-                    } else {
-                        e
+                        ));
                     }
-                })
+                    std::thread::sleep(LOCK_POLL);
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(DbError::new(
+                        DbErrorKind::Connect,
+                        format!("cannot lock {}: {e}", self.describe),
+                    ));
+                }
             }
-            other => other,
-        };
-        result?;
-        // Statements of migrations may wait briefly for readers, too.
-        self.conn.busy_timeout(timeout).map_err(|e| error(&e))?;
+        }
         self.locked = true;
         Ok(())
     }
 
     fn unlock(&mut self) -> Result<(), DbError> {
-        if self.locked {
-            self.locked = false;
-            if !self.conn.is_autocommit() {
-                self.batch("COMMIT")?;
-            }
+        if !self.locked {
+            return Ok(());
         }
-        Ok(())
-    }
-
-    fn lock_is_transaction(&self) -> bool {
-        true
+        self.locked = false;
+        match &self.lock_file {
+            Some(file) => file.unlock().map_err(|e| {
+                DbError::new(
+                    DbErrorKind::Connect,
+                    format!("cannot unlock {}: {e}", self.describe),
+                )
+            }),
+            None => Ok(()),
+        }
     }
 
     fn begin(&mut self) -> Result<(), DbError> {
         self.depth += 1;
-        let sql = if self.depth == 1 && self.conn.is_autocommit() {
+        let sql = if self.depth == 1 {
+            // IMMEDIATE takes SQLite's write lock up front, so a migration
+            // never fails half way on a lock upgrade.
             "BEGIN IMMEDIATE".to_owned()
         } else {
             format!("SAVEPOINT retort_{}", self.depth)
@@ -156,7 +210,7 @@ impl Driver for Sqlite {
     fn commit(&mut self) -> Result<(), DbError> {
         let depth = self.depth;
         self.depth = depth.saturating_sub(1);
-        if depth == 1 && !self.locked {
+        if depth <= 1 {
             self.batch("COMMIT")
         } else {
             self.batch(&format!("RELEASE retort_{depth}"))
@@ -170,7 +224,7 @@ impl Driver for Sqlite {
             // SQLite already rolled the transaction back (e.g. on SQLITE_FULL).
             return Ok(());
         }
-        if depth == 1 && !self.locked {
+        if depth <= 1 {
             self.batch("ROLLBACK")
         } else {
             self.batch(&format!(

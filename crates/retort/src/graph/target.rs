@@ -264,10 +264,24 @@ impl Graph {
             let below = self.ancestors(&[a], false);
             let above = self.descendants(&[a], false);
             let on_branch: Vec<usize> = indices.iter().copied().filter(|&i| above[i]).collect();
-            // Before the branch starts, the database may sit on an ancestor of
-            // the labelled revision: that is where the branch's walk begins.
+            // Before the branch starts, the walk begins at the newest applied
+            // revision below the labelled one — the database may sit on a
+            // sibling branch that shares it (Alembic walks back the same way).
             indices = if on_branch.is_empty() {
-                indices.into_iter().filter(|&i| below[i]).collect()
+                let applied = self.ancestors(&indices, true);
+                let shared: Vec<usize> = (0..self.revisions.len())
+                    .filter(|&i| applied[i] && below[i])
+                    .collect();
+                shared
+                    .iter()
+                    .copied()
+                    .filter(|&i| {
+                        !self.revisions[i]
+                            .children
+                            .iter()
+                            .any(|c| shared.contains(c))
+                    })
+                    .collect()
             } else {
                 on_branch
             };

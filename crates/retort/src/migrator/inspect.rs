@@ -48,7 +48,8 @@ pub enum FindingKind {
     Changed,
     /// The revision is applied but its file is gone.
     Missing,
-    /// The stored checksum uses an algorithm this retort does not know.
+    /// The stored checksum uses an algorithm this retort does not know (a
+    /// newer retort wrote it); reported, not a failure.
     UnknownAlgorithm,
     /// Applied per the version table, but no checksum was recorded (a
     /// database migrated by another tool); not a failure.
@@ -68,7 +69,7 @@ impl FindingKind {
 
     /// Whether this finding fails `verify`.
     pub fn is_problem(self) -> bool {
-        !matches!(self, FindingKind::Unrecorded)
+        matches!(self, FindingKind::Changed | FindingKind::Missing)
     }
 }
 
@@ -232,9 +233,11 @@ impl Migrator<'_> {
                             .map_err(db("updating a checksum"))?;
                         report.updated.push(row.revision.clone());
                     }
-                    _ => report
+                    Some(false) => report
                         .changed
                         .push((row.revision.clone(), script.path.clone())),
+                    // A newer retort's checksum: nothing here can prove or refute it.
+                    None => {}
                 }
             }
             for i in (0..graph.len()).filter(|&i| applied_set[i]) {

@@ -4,7 +4,7 @@
 //! The flow is always: take the run lock, read the version rows, plan with
 //! the pure functions of [`plan`], check checksums, then execute step by
 //! step. Every step runs its SQL and its version-table change in one
-//! transaction (a savepoint inside the run lock on SQLite); `--atomic` wraps
+//! transaction; `--atomic` wraps
 //! the whole plan in one more. The library never prints: progress goes to
 //! an [`Event`] callback.
 

@@ -104,7 +104,8 @@ impl Migrator<'_> {
                 script.revision,
                 script.message
             ));
-            let body = section(script, step.direction).sql.trim();
+            let body = script_body(&section(script, step.direction).sql, dialect);
+            let body = body.trim();
             let mut bookkeeping = String::new();
             let change = plan::row_change(&rows, &after);
             let id = |i: usize| graph.node(i).id().to_owned();
@@ -195,5 +196,23 @@ impl Migrator<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// A section as script text: its statements, each ended by `;` (a comment
+/// after an unterminated last statement must not swallow the terminator).
+/// MySQL sections with `DELIMITER` blocks are kept as written: the `mysql`
+/// client understands them.
+fn script_body(sql: &str, dialect: Dialect) -> String {
+    let has_delimiter = dialect == Dialect::Mysql
+        && sql
+            .lines()
+            .any(|l| l.trim_start().to_ascii_uppercase().starts_with("DELIMITER"));
+    match crate::sql::split(sql, dialect) {
+        Ok(statements) if !has_delimiter => statements
+            .iter()
+            .map(|s| format!("{};\n", s.text))
+            .collect(),
+        _ => sql.to_owned(),
     }
 }

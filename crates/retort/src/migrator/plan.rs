@@ -179,7 +179,15 @@ pub fn downgrade(
                 target: written.to_owned(),
             });
         }
-        let above = graph.descendants(&target.revisions, true);
+        // What is above the target: its children and everything resting on
+        // them. Revisions that merely depend on the target stay (Alembic
+        // starts from the target's children too).
+        let children: Vec<usize> = target
+            .revisions
+            .iter()
+            .flat_map(|&t| graph.node(t).children().iter().copied())
+            .collect();
+        let above = graph.descendants(&children, true);
         (0..graph.len())
             .map(|i| above[i] && applied[i] && !target.revisions.contains(&i))
             .collect()

@@ -92,7 +92,7 @@ impl Migrator<'_> {
         if options.atomic {
             driver.begin().map_err(db("starting the transaction"))?;
         }
-        let result = self.execute(driver, &steps, &mut rows, options, events, &mut outcome);
+        let result = self.execute(driver, &steps, &mut rows, events, &mut outcome);
         if options.atomic {
             match &result {
                 Ok(()) => driver.commit().map_err(db("committing the transaction"))?,
@@ -202,7 +202,6 @@ impl Migrator<'_> {
         driver: &mut dyn Driver,
         steps: &[Step],
         rows: &mut Vec<usize>,
-        options: &Options,
         events: &mut dyn FnMut(Event),
         outcome: &mut Outcome,
     ) -> Result<(), MigrateError> {
@@ -231,7 +230,7 @@ impl Migrator<'_> {
                 }
                 driver.commit().map_err(db("committing the migration"))?;
             } else {
-                self.run_outside_transaction(driver, script, step, rows, &after, options, started)?;
+                self.run_outside_transaction(driver, script, step, rows, &after, started)?;
             }
             *rows = after;
             let done = StepDone {
@@ -247,10 +246,8 @@ impl Migrator<'_> {
     }
 
     /// `-- retort:transaction off`: statements run one by one in autocommit
-    /// mode; the version change then commits on its own. Where the run lock
-    /// is itself a transaction (SQLite), it is released for the statements
-    /// and taken again afterwards.
-    #[allow(clippy::too_many_arguments)]
+    /// mode, still under the run lock; the version change then commits on
+    /// its own.
     fn run_outside_transaction(
         &self,
         driver: &mut dyn Driver,
@@ -258,19 +255,9 @@ impl Migrator<'_> {
         step: Step,
         rows: &[usize],
         after: &[usize],
-        options: &Options,
         started: Instant,
     ) -> Result<(), MigrateError> {
-        let lock_is_transaction = driver.lock_is_transaction();
-        if lock_is_transaction {
-            driver.unlock().map_err(db("releasing the lock"))?;
-        }
         let result = self.run_statements(driver, script, step.direction, true);
-        if lock_is_transaction {
-            driver
-                .lock(options.lock_timeout, &mut |_| {})
-                .map_err(db("taking the run lock again"))?;
-        }
         result?;
         driver.begin().map_err(db("starting a transaction"))?;
         if let Err(e) = self.record(driver, script, step, rows, after, started) {
@@ -295,8 +282,15 @@ impl Migrator<'_> {
                 line: section.line + e.line - 1,
                 message: e.message,
             })?;
+        let driver_name = driver.describe();
         for statement in &statements {
             driver.run(statement.text).map_err(|error| {
+                if error.kind == crate::db::DbErrorKind::ReadOnly {
+                    return MigrateError::Database {
+                        context: format!("writing to {driver_name}"),
+                        error,
+                    };
+                }
                 MigrateError::Statement(Box::new(StatementFailure {
                     revision: script.revision.clone(),
                     direction: match direction {
@@ -459,7 +453,9 @@ impl Migrator<'_> {
                     .read_applied(driver)
                     .map_err(db("reading the applied table"))?;
                 for row in recorded {
-                    let keep = graph.index_of(&row.revision).is_some_and(|i| applied_after[i]);
+                    let keep = graph
+                        .index_of(&row.revision)
+                        .is_some_and(|i| applied_after[i]);
                     if !keep {
                         let (sql, params) = self.tables.forget_applied(Mode::Bind, &row.revision);
                         driver

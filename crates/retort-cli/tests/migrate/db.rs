@@ -1,0 +1,260 @@
+//! The databases the suite runs against, behind one small type.
+//!
+//! Every test is written once, as `fn name(db: &TestDb)`, and listed in
+//! [`dialect_tests!`], which generates one `#[test]` per dialect
+//! (`name::sqlite`, later `name::postgres`, `name::mariadb`). Each test gets a
+//! fresh, empty database and inspects it through retort's own [`Driver`], so
+//! the suite needs no client library of its own.
+//!
+//! Adding a dialect (when its driver lands):
+//! 1. a variant in [`Kind`] and in [`dialects`];
+//! 2. an arm in [`TestDb::create`] that makes a fresh database (e.g. connect
+//!    to `postgres://postgres@127.0.0.1:5432/postgres` or
+//!    `mysql://root@127.0.0.1:3306/mysql`, `CREATE DATABASE retort_t_<pid>_<n>`,
+//!    and drop it in `Drop`), returning `Err(reason)` when the server or the
+//!    driver is not available, so the test is skipped with a message;
+//! 3. arms in [`TestDb::tables`] and [`TestDb::schema`] (e.g.
+//!    `information_schema.tables` / `information_schema.columns` of the test
+//!    database), and in [`TestDb::script_runner`] (`psql -v ON_ERROR_STOP=1`,
+//!    `mysql`);
+//! 4. one line in `each_dialect!` below.
+//!
+//! Fixtures use SQL that SQLite, PostgreSQL and MariaDB all accept (plain
+//! `CREATE TABLE`, multi-row `INSERT`, `DROP TABLE`). MariaDB commits DDL
+//! implicitly, so assertions that a rolled-back migration left no table are
+//! guarded by [`TestDb::transactional_ddl`].
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use retort::config::DatabaseUrl;
+use retort::db::{Driver, Value};
+use tempfile::TempDir;
+
+/// The dialects the suite knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A fresh SQLite file in a temporary directory.
+    Sqlite,
+}
+
+impl Kind {
+    /// The name used in test names and snapshot names.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kind::Sqlite => "sqlite",
+        }
+    }
+}
+
+/// Every dialect, in the order tests are generated for them.
+pub(crate) fn dialects() -> &'static [Kind] {
+    &[Kind::Sqlite]
+}
+
+/// One fresh database for one test.
+#[derive(Debug)]
+pub(crate) struct TestDb {
+    kind: Kind,
+    url: String,
+    /// Where a SQLite file lives (removed with the test).
+    dir: TempDir,
+    file: Option<PathBuf>,
+}
+
+impl TestDb {
+    /// A fresh, empty database, or why this dialect cannot run here.
+    pub(crate) fn create(kind: Kind) -> Result<TestDb, String> {
+        let dir = tempfile::Builder::new()
+            .prefix("retort-db-")
+            .tempdir()
+            .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+        match kind {
+            Kind::Sqlite => {
+                let file = dir.path().join("db.sqlite");
+                // Four slashes: an absolute path (SQLAlchemy's convention).
+                let url = format!("sqlite:///{}", file.display());
+                Ok(TestDb {
+                    kind,
+                    url,
+                    dir,
+                    file: Some(file),
+                })
+            }
+        }
+    }
+
+    /// Another fresh database of the same dialect (to compare two runs).
+    pub(crate) fn sibling(&self) -> TestDb {
+        TestDb::create(self.kind).expect("the dialect was available a moment ago")
+    }
+
+    /// The dialect.
+    pub(crate) fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The URL to give `retort --url`.
+    pub(crate) fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    /// The database file, for dialects that have one.
+    pub(crate) fn file(&self) -> Option<&Path> {
+        self.file.as_deref()
+    }
+
+    /// Whether a rolled-back transaction also undoes `CREATE TABLE`.
+    pub(crate) fn transactional_ddl(&self) -> bool {
+        match self.kind {
+            Kind::Sqlite => true,
+        }
+    }
+
+    /// A connection through retort's own driver.
+    pub(crate) fn connect(&self) -> Box<dyn Driver> {
+        let url = DatabaseUrl::parse(&self.url).expect("the test URL parses");
+        retort::db::connect(&url).unwrap_or_else(|e| panic!("connecting to {}: {e}", self.url))
+    }
+
+    /// Runs a query; every value as text (`NULL` for null).
+    pub(crate) fn rows(&self, sql: &str) -> Vec<Vec<String>> {
+        let rows = self
+            .connect()
+            .query(sql, &[])
+            .unwrap_or_else(|e| panic!("query `{sql}` failed: {e}"));
+        rows.into_iter()
+            .map(|row| {
+                row.into_iter()
+                    .map(|v| match v {
+                        Value::Null => "NULL".to_owned(),
+                        Value::Int(i) => i.to_string(),
+                        Value::Text(t) => t,
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Runs one statement (setting up a state by hand).
+    pub(crate) fn exec(&self, sql: &str) {
+        self.connect()
+            .run(sql)
+            .unwrap_or_else(|e| panic!("statement `{sql}` failed: {e}"));
+    }
+
+    /// Every table the user (or retort) created, sorted; no system tables.
+    pub(crate) fn tables(&self) -> Vec<String> {
+        let sql = match self.kind {
+            Kind::Sqlite => {
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            }
+        };
+        self.rows(sql)
+            .into_iter()
+            .map(|mut r| r.remove(0))
+            .collect()
+    }
+
+    /// The schema as `(object, definition)` pairs, sorted, to compare two
+    /// databases built different ways.
+    pub(crate) fn schema(&self) -> Vec<(String, String)> {
+        let sql = match self.kind {
+            Kind::Sqlite => {
+                "SELECT name, COALESCE(sql, '') FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name"
+            }
+        };
+        self.rows(sql)
+            .into_iter()
+            .map(|mut r| {
+                let definition = r.remove(1);
+                (r.remove(0), definition)
+            })
+            .collect()
+    }
+
+    /// The command-line client that runs a SQL script read from stdin
+    /// against this database, stopping at the first error; `Err` says why
+    /// there is none.
+    pub(crate) fn script_runner(&self) -> Result<Command, String> {
+        match self.kind {
+            Kind::Sqlite => {
+                let shell = Path::new("/usr/bin/sqlite3");
+                if !shell.exists() {
+                    return Err("the sqlite3 shell is not installed at /usr/bin/sqlite3".into());
+                }
+                let mut cmd = Command::new(shell);
+                cmd.arg("-bail")
+                    .arg(self.file.as_ref().expect("a SQLite file"));
+                Ok(cmd)
+            }
+        }
+    }
+
+    /// Replaces the database's URL and location by `[DB]` (for snapshots).
+    pub(crate) fn redact(&self, text: &str) -> String {
+        let mut text = text.replace(&self.url, "[DB]");
+        if let Some(file) = &self.file {
+            text = text.replace(&file.display().to_string(), "[DB]");
+        }
+        if let Ok(canonical) = self.dir.path().canonicalize() {
+            text = text.replace(&canonical.display().to_string(), "[DBDIR]");
+        }
+        text.replace(&self.dir.path().display().to_string(), "[DBDIR]")
+    }
+}
+
+/// Runs one test body against a fresh database of `kind`, or says why it
+/// was skipped (the test then passes).
+#[allow(clippy::print_stderr)]
+pub(crate) fn run(test: fn(&TestDb), kind: Kind) {
+    assert!(dialects().contains(&kind));
+    match TestDb::create(kind) {
+        Ok(db) => test(&db),
+        Err(why) => eprintln!("skipped on {}: {why}", kind.name()),
+    }
+}
+
+/// Says that (part of) a test was skipped, and why.
+#[allow(clippy::print_stderr)]
+pub(crate) fn skip(db: &TestDb, why: &str) {
+    eprintln!("skipped on {}: {why}", db.kind().name());
+}
+
+/// One `#[test]` per dialect for a test body; the only list of dialects
+/// that generates tests (keep it in step with [`dialects`]).
+macro_rules! each_dialect {
+    ($test:path $(, $why:literal)?) => {
+        $(#[ignore = $why])?
+        #[test]
+        fn sqlite() {
+            $crate::db::run($test, $crate::db::Kind::Sqlite);
+        }
+    };
+}
+
+/// Declares which functions are tests that run once per dialect:
+///
+/// ```ignore
+/// dialect_tests! {
+///     name,
+///     #[ignore = "bug: ..."]
+///     other,
+/// }
+///
+/// /// What it checks.
+/// fn name(db: &TestDb) { ... }
+/// ```
+///
+/// generates a module `name` with one `#[test]` per dialect (`name::sqlite`)
+/// calling `fn name(db: &TestDb)`. A body left out of the list is dead code,
+/// which the build reports.
+macro_rules! dialect_tests {
+    ($($(#[ignore = $why:literal])? $name:ident),* $(,)?) => {$(
+        mod $name {
+            $crate::db::each_dialect!(super::$name $(, $why)?);
+        }
+    )*};
+}
+
+pub(crate) use {dialect_tests, each_dialect};

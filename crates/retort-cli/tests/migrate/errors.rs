@@ -1,0 +1,419 @@
+//! Failures and refusals: what they say, their exit codes, and that they
+//! leave the database as it was.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::db::{TestDb, dialect_tests, skip};
+use crate::util::{
+    Project, Run, applied, assert_state, assert_topological, graph, linear, retort_bin,
+    user_tables, version_rows,
+};
+
+dialect_tests! {
+    database_at_an_unknown_revision,
+    table_already_exists_suggests_stamp,
+    dry_run_changes_nothing,
+    downgrade_through_an_irreversible_revision,
+    target_errors,
+    unwritable_database_fails,
+
+    unwritable_file_is_reported_as_read_only,
+
+    read_only_directory_is_reported_as_read_only,
+}
+
+/// The version table names a revision no file defines: every command
+/// that plans refuses (`unknown_revision`, exit 2) with Alembic's
+/// "can't locate revision" and a hint to `stamp --purge`.
+fn database_at_an_unknown_revision(db: &TestDb) {
+    let project = Project::new(db, graph());
+    project.json(&["upgrade", "a00001"]).ok();
+    db.exec("INSERT INTO retort_version (version_num) VALUES ('zzz999')");
+    for args in [
+        &["upgrade", "heads"][..],
+        &["downgrade", "base"],
+        &["current"],
+        &["status"],
+    ] {
+        let run = project.json(args).code(2);
+        assert_eq!(run.kind(), "unknown_revision", "{}", run.transcript());
+        assert!(
+            run.message().starts_with("can't locate revision `zzz999`"),
+            "{}",
+            run.message()
+        );
+        assert!(run.hint().contains("stamp --purge"), "{}", run.hint());
+    }
+    assert_state(
+        db,
+        project.revs(),
+        &["a00001", "zzz999"],
+        &["a00001"],
+        "after the refusals",
+    );
+    let run = project.text(&["upgrade", "heads"]).code(2);
+    assert!(
+        run.stderr
+            .starts_with("error: can't locate revision `zzz999`"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("\nhint: "), "{}", run.stderr);
+}
+
+/// A pending migration creates a table that already exists: exit 1,
+/// and the hint says to stamp the revision if its changes are there.
+fn table_already_exists_suggests_stamp(db: &TestDb) {
+    let project = Project::new(db, graph());
+    db.exec("CREATE TABLE accounts (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL)");
+    let run = project.json(&["upgrade", "b00002"]).code(1);
+    assert_eq!(run.kind(), "statement_failed");
+    assert!(run.message().contains("accounts"), "{}", run.message());
+    assert!(
+        run.message().contains("01_a00001.sql:"),
+        "{}",
+        run.message()
+    );
+    assert!(run.hint().contains("retort stamp a00001"), "{}", run.hint());
+    assert_eq!(version_rows(db), Vec::<String>::new());
+    assert_eq!(applied(db), Vec::<String>::new());
+    assert_eq!(user_tables(db), ["accounts"]);
+    // Doing what the hint says.
+    project.json(&["stamp", "a00001"]).ok();
+    let run = project.json(&["upgrade", "b00002"]).ok();
+    assert_eq!(run.steps(), ["b00002"]);
+}
+
+/// `--dry-run` reports the plan and changes nothing: on an empty
+/// database not even the state tables are created.
+fn dry_run_changes_nothing(db: &TestDb) {
+    let project = Project::new(db, graph());
+    let run = project.json(&["upgrade", "heads", "--dry-run"]).ok();
+    assert_eq!(run.doc()["dry_run"], true);
+    assert_eq!(run.steps().len(), 11);
+    assert_topological(project.revs(), &run.steps(), false);
+    assert!(run.directions().iter().all(|d| d == "up"));
+    assert_eq!(run.heads(), ["o00009", "y00011"]);
+    assert_eq!(db.tables(), Vec::<String>::new(), "no table at all");
+
+    let text = project.text(&["upgrade", "heads", "--dry-run"]).ok();
+    assert_eq!(
+        text.stdout,
+        "11 step(s) planned; the database would be at o00009, y00011\n"
+    );
+    assert!(
+        text.stderr.starts_with("would run 11 migration(s)\n"),
+        "{}",
+        text.stderr
+    );
+    assert_eq!(db.tables(), Vec::<String>::new(), "no table at all");
+
+    project.json(&["upgrade", "c10003"]).ok();
+    let applied_ids = ["a00001", "b00002", "c10003"];
+    let run = project.json(&["upgrade", "heads", "--dry-run"]).ok();
+    assert_eq!(run.steps().len(), 8);
+    assert_eq!(run.heads(), ["o00009", "y00011"]);
+    let run = project.json(&["downgrade", "base", "--dry-run"]).ok();
+    assert_eq!(run.steps(), ["c10003", "b00002", "a00001"]);
+    assert_eq!(run.heads(), Vec::<String>::new());
+    assert_state(
+        db,
+        project.revs(),
+        &["c10003"],
+        &applied_ids,
+        "after dry runs",
+    );
+    // A dry run checks what a real run checks.
+    assert_eq!(
+        project.json(&["upgrade", "--dry-run"]).code(2).kind(),
+        "multiple_heads"
+    );
+}
+
+/// A downgrade through a revision without a downgrade section is
+/// refused before anything runs (exit 2, `irreversible`).
+fn downgrade_through_an_irreversible_revision(db: &TestDb) {
+    let mut revs = linear(3);
+    revs[1] = revs[1].clone().irreversible();
+    let project = Project::new(db, revs);
+    project.json(&["upgrade"]).ok();
+    let all = ["r01", "r02", "r03"];
+    for target in ["base", "r01", "-2"] {
+        let run = project.json(&["downgrade", target]).code(2);
+        assert_eq!(run.kind(), "irreversible", "{}", run.transcript());
+        assert!(run.message().contains("`r02`"), "{}", run.message());
+        assert!(run.message().contains("02_r02.sql"), "{}", run.message());
+        assert!(run.hint().contains("-- retort:downgrade"), "{}", run.hint());
+        // r03 comes down first in the plan, yet it is still there.
+        assert_state(
+            db,
+            project.revs(),
+            &["r03"],
+            &all,
+            &format!("after downgrade {target}"),
+        );
+    }
+    // Above it, downgrades work.
+    let run = project.json(&["downgrade", "-1"]).ok();
+    assert_eq!(run.steps(), ["r03"]);
+    assert_eq!(
+        project.json(&["downgrade", "-1"]).code(2).kind(),
+        "irreversible"
+    );
+}
+
+/// Targets that do not fit: exit 2, a stable kind, nothing changed.
+fn target_errors(db: &TestDb) {
+    let project = Project::new(db, graph());
+    project.json(&["upgrade", "c20004"]).ok();
+    let cases: [(&[&str], &str); 8] = [
+        (&["upgrade", "c"], "ambiguous_prefix"),
+        (&["upgrade", "zzz999"], "unknown_revision"),
+        (&["upgrade", "b00002"], "upgrade_backwards"),
+        (&["downgrade", "d10005"], "downgrade_forwards"),
+        (&["upgrade", "+9"], "relative_overwalk"),
+        (&["downgrade", "a00001-2"], "relative_overwalk"),
+        (&["upgrade", "auth@c20004"], "not_in_branch"),
+        (&["downgrade"], "usage"),
+    ];
+    for (args, kind) in cases {
+        let run = project.json(args).code(2);
+        assert_eq!(run.kind(), kind, "{}", run.transcript());
+        assert!(!run.message().is_empty());
+    }
+    let run = project.json(&["upgrade", "c"]).code(2);
+    assert!(
+        run.message().contains("c10003") && run.message().contains("c20004"),
+        "{}",
+        run.message()
+    );
+    assert_state(
+        db,
+        project.revs(),
+        &["c20004"],
+        &["a00001", "b00002", "c10003", "c20004"],
+        "after refused targets",
+    );
+}
+
+/// A database that cannot be written: a new file in a read-only
+/// directory, an existing file in a read-only directory (no journal
+/// can be created), a read-only file. Exit 1, nothing applied.
+fn unwritable_database_fails(db: &TestDb) {
+    let Some(cases) = unwritable(db) else { return };
+    for case in &cases {
+        let run = &case.run;
+        assert_eq!(run.code, 1, "{}: {}", case.name, run.transcript());
+        assert!(!run.message().is_empty());
+        assert!(
+            run.message().contains(&case.file.display().to_string())
+                || run.message().contains("readonly"),
+            "{}: the message names the file or says it is read-only: {}",
+            case.name,
+            run.message()
+        );
+        assert_eq!(
+            case.rows_after, case.rows_before,
+            "{}: nothing applied",
+            case.name
+        );
+    }
+}
+
+/// The driver has a `read_only` kind with a hint about permissions;
+/// SQLite reports a read-only database file when a migration's first
+/// statement writes, and that is reported as a failing statement whose
+/// hint says to fix the statement.
+fn unwritable_file_is_reported_as_read_only(db: &TestDb) {
+    let Some(cases) = unwritable(db) else { return };
+    for case in cases
+        .iter()
+        .filter(|c| c.name != "new file in a read-only directory")
+    {
+        assert_eq!(
+            case.run.kind(),
+            "read_only",
+            "{}: {}",
+            case.name,
+            case.run.transcript()
+        );
+        assert!(
+            case.run.hint().contains("permissions"),
+            "{}: {}",
+            case.name,
+            case.run.hint()
+        );
+    }
+}
+
+/// A new database file in a read-only directory is reported as a
+/// connection problem ("unable to open database file") with the hint to
+/// check the URL, rather than as a permissions problem.
+fn read_only_directory_is_reported_as_read_only(db: &TestDb) {
+    let Some(cases) = unwritable(db) else { return };
+    let case = cases
+        .iter()
+        .find(|c| c.name == "new file in a read-only directory")
+        .unwrap();
+    assert_eq!(case.run.kind(), "read_only", "{}", case.run.transcript());
+    assert!(
+        case.run.hint().contains("permissions"),
+        "{}",
+        case.run.hint()
+    );
+}
+
+/// One unwritable database and what `retort upgrade` said about it.
+struct Unwritable {
+    name: &'static str,
+    file: PathBuf,
+    run: Run,
+    rows_before: Vec<String>,
+    rows_after: Vec<String>,
+    /// Keeps the project (and its permissions guard) alive.
+    _project: Project,
+}
+
+/// How to run retort so that file permissions apply to it: directly when
+/// they apply to us; as `nobody` through `setpriv` when we are root (root
+/// bypasses permissions); `None` (skipped) when neither works.
+fn unprivileged_wrapper(db: &TestDb) -> Option<Vec<&'static str>> {
+    let probe = tempfile::tempdir().unwrap();
+    let dir = probe.path().join("ro");
+    fs::create_dir(&dir).unwrap();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o555)).unwrap();
+    let effective = fs::write(dir.join("probe"), "").is_err();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+    if effective {
+        return Some(Vec::new());
+    }
+    let wrapper = vec![
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+    ];
+    let works = Command::new(wrapper[0])
+        .args(&wrapper[1..])
+        .arg(retort_bin())
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if works {
+        return Some(wrapper);
+    }
+    skip(
+        db,
+        "file permissions do not apply to this user (root) and `setpriv` cannot run retort as nobody",
+    );
+    None
+}
+
+/// Sets up the three unwritable databases and runs `upgrade` on each.
+fn unwritable(db: &TestDb) -> Option<Vec<Unwritable>> {
+    if db.file().is_none() {
+        skip(db, "file permissions only concern file databases");
+        return None;
+    }
+    let wrapper = unprivileged_wrapper(db)?;
+    let as_nobody = !wrapper.is_empty();
+    let mut cases = Vec::new();
+    for name in [
+        "new file in a read-only directory",
+        "existing file in a read-only directory",
+        "read-only file",
+    ] {
+        let sandbox = tempfile::Builder::new()
+            .prefix("retort-perm-")
+            .tempdir()
+            .unwrap();
+        let dir = sandbox.path().join("data");
+        fs::create_dir(&dir).unwrap();
+        let file = dir.join("app.db");
+        let url = format!("sqlite:///{}", file.display());
+        let mut project = Project::with_url(&url, linear(3));
+        // Created by us, with write access, at r01.
+        if name != "new file in a read-only directory" {
+            project.json(&["upgrade", "r01"]).ok();
+        }
+        let rows = |file: &Path| -> Vec<String> {
+            if !file.exists() {
+                return Vec::new();
+            }
+            let url = retort::config::DatabaseUrl::parse(&format!("sqlite:///{}", file.display()))
+                .unwrap();
+            let mut driver = retort::db::connect(&url).unwrap();
+            driver
+                .query("SELECT version_num FROM retort_version", &[])
+                .unwrap()
+                .into_iter()
+                .map(|r| r[0].as_text().unwrap().to_owned())
+                .collect()
+        };
+        let rows_before = rows(&file);
+        let guard = Restore(vec![
+            sandbox.path().to_owned(),
+            dir.clone(),
+            file.clone(),
+            project.root().to_owned(),
+        ]);
+        for open in [sandbox.path(), project.root()] {
+            open_up(open);
+        }
+        match name {
+            "read-only file" => {
+                fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
+                fs::set_permissions(&file, fs::Permissions::from_mode(0o444)).unwrap();
+            }
+            _ => {
+                if as_nobody && file.exists() {
+                    // The file itself is the runner's: only the directory is read-only.
+                    std::os::unix::fs::chown(&file, Some(65534), Some(65534)).unwrap();
+                }
+                fs::set_permissions(&dir, fs::Permissions::from_mode(0o555)).unwrap();
+            }
+        }
+        project.set_wrapper(&wrapper);
+        let run = project.json(&["upgrade"]);
+        drop(guard);
+        let rows_after = rows(&file);
+        cases.push(Unwritable {
+            name,
+            file,
+            run,
+            rows_before,
+            rows_after,
+            _project: project,
+        });
+        drop(sandbox);
+    }
+    Some(cases)
+}
+
+/// Makes a directory tree readable (and its directories enterable) by anyone.
+fn open_up(dir: &Path) {
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).unwrap();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            open_up(&path);
+        } else {
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        }
+    }
+}
+
+/// Gives the paths back to their owner, writable, so they can be removed.
+struct Restore(Vec<PathBuf>);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        for path in &self.0 {
+            let mode = if path.is_dir() { 0o755 } else { 0o644 };
+            let _ = fs::set_permissions(path, fs::Permissions::from_mode(mode));
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! Integration tests of the migrator through the `retort` binary: upgrade,
+//! downgrade, stamp, current, status, verify, rehash and offline SQL against
+//! real databases. Every test is written once against [`db::TestDb`] and
+//! runs for each dialect (`name::sqlite`, later `name::postgres`…); see
+//! `db` for how a dialect is added. Expected version rows are written out
+//! by hand from Alembic's rules (see `walk`).
+
+mod checksums; // edited files stop runs, verify, line endings, rehash, missing files
+mod concurrency; // 2 and 8 processes upgrading one database at once
+mod db; // TestDb: a fresh database per test, inspected through retort's Driver
+mod errors; // unknown revisions, existing tables, permissions, dry runs, irreversible, targets
+mod failure; // a statement failing mid-plan, with and without --atomic
+mod inspect; // current/status JSON on branched states; text snapshots
+mod offline; // --sql scripts run by the database's shell match online runs
+mod stamp; // stamp, stamp of several revisions, base, --purge, --dry-run
+mod util; // fixtures (the branched graph, linear chains), the runner, state assertions
+mod walk; // upgrade/downgrade by every target form through branches and merges
