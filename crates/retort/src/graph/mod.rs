@@ -182,13 +182,18 @@ impl Graph {
                 }
             }
             revisions.push(Revision {
-                id: node.id.clone(),
-                branch_labels: node.branch_labels.clone(),
+                id: String::new(),
+                branch_labels: Vec::new(),
                 parents,
                 children: Vec::new(),
                 dependencies,
                 dependents: Vec::new(),
             });
+        }
+        // Validated: the ids and labels can move instead of being copied.
+        for (revision, node) in revisions.iter_mut().zip(nodes) {
+            revision.id = node.id;
+            revision.branch_labels = node.branch_labels;
         }
         for index in 0..revisions.len() {
             for p in revisions[index].parents.clone() {
