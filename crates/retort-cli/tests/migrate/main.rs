@@ -5,6 +5,7 @@
 //! `db` for how a dialect is added. Expected version rows are written out
 //! by hand from Alembic's rules (see `walk`).
 
+mod alembic; // a database Alembic migrated, taken over through `version_table`
 mod checksums; // edited files stop runs, verify, line endings, rehash, missing files
 mod concurrency; // 2 and 8 processes upgrading one database at once
 mod db; // TestDb: a fresh database per test, inspected through retort's Driver
