@@ -36,6 +36,9 @@ use tempfile::TempDir;
 pub(crate) enum Kind {
     /// A fresh SQLite file in a temporary directory.
     Sqlite,
+    /// A fresh database on the PostgreSQL server (`RETORT_TEST_POSTGRES_URL`,
+    /// default `postgres://postgres@127.0.0.1:5432/postgres`).
+    Postgres,
 }
 
 impl Kind {
@@ -43,13 +46,40 @@ impl Kind {
     pub(crate) fn name(self) -> &'static str {
         match self {
             Kind::Sqlite => "sqlite",
+            Kind::Postgres => "postgres",
         }
     }
 }
 
 /// Every dialect, in the order tests are generated for them.
 pub(crate) fn dialects() -> &'static [Kind] {
-    &[Kind::Sqlite]
+    &[Kind::Sqlite, Kind::Postgres]
+}
+
+/// The server URL tests create their PostgreSQL databases through.
+fn postgres_admin_url() -> String {
+    std::env::var("RETORT_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A database name no other test (or test process) uses.
+fn unique_name() -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        "retort_t_{}_{}_{nanos}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Connects to a server's maintenance database, or says why not.
+fn admin(url: &str) -> Result<Box<dyn Driver>, String> {
+    let parsed = DatabaseUrl::parse(url).map_err(|e| e.to_string())?;
+    retort::db::connect(&parsed).map_err(|e| format!("no server at {}: {e}", parsed.redacted()))
 }
 
 /// One fresh database for one test.
@@ -60,6 +90,18 @@ pub(crate) struct TestDb {
     /// Where a SQLite file lives (removed with the test).
     dir: TempDir,
     file: Option<PathBuf>,
+    /// The server database to drop afterwards: (admin URL, name).
+    server: Option<(String, String)>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = &self.server
+            && let Ok(mut admin) = admin(admin_url)
+        {
+            let _ = admin.run(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
 }
 
 impl TestDb {
@@ -79,6 +121,25 @@ impl TestDb {
                     url,
                     dir,
                     file: Some(file),
+                    server: None,
+                })
+            }
+            Kind::Postgres => {
+                let admin_url = postgres_admin_url();
+                let mut server = admin(&admin_url)?;
+                let name = unique_name();
+                server
+                    .run(&format!("CREATE DATABASE {name}"))
+                    .map_err(|e| format!("cannot create a test database: {e}"))?;
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map_or(admin_url.as_str(), |(base, _)| base);
+                Ok(TestDb {
+                    kind,
+                    url: format!("{base}/{name}"),
+                    dir,
+                    file: None,
+                    server: Some((admin_url, name)),
                 })
             }
         }
@@ -107,7 +168,7 @@ impl TestDb {
     /// Whether a rolled-back transaction also undoes `CREATE TABLE`.
     pub(crate) fn transactional_ddl(&self) -> bool {
         match self.kind {
-            Kind::Sqlite => true,
+            Kind::Sqlite | Kind::Postgres => true,
         }
     }
 
@@ -149,6 +210,9 @@ impl TestDb {
             Kind::Sqlite => {
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
             }
+            Kind::Postgres => {
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1"
+            }
         };
         self.rows(sql)
             .into_iter()
@@ -162,6 +226,13 @@ impl TestDb {
         let sql = match self.kind {
             Kind::Sqlite => {
                 "SELECT name, COALESCE(sql, '') FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name"
+            }
+            Kind::Postgres => {
+                "SELECT name, definition FROM ( \
+                   SELECT table_name::text AS name, string_agg(column_name || ' ' || data_type || ' ' || is_nullable || ' ' || COALESCE(column_default, ''), ', ' ORDER BY ordinal_position) AS definition \
+                   FROM information_schema.columns WHERE table_schema = 'public' GROUP BY table_name \
+                   UNION ALL SELECT indexname::text, indexdef FROM pg_indexes WHERE schemaname = 'public' \
+                 ) s ORDER BY name, definition"
             }
         };
         self.rows(sql)
@@ -188,12 +259,25 @@ impl TestDb {
                     .arg(self.file.as_ref().expect("a SQLite file"));
                 Ok(cmd)
             }
+            Kind::Postgres => {
+                let psql = Path::new("/usr/bin/psql");
+                if !psql.exists() {
+                    return Err("psql is not installed at /usr/bin/psql".into());
+                }
+                let mut cmd = Command::new(psql);
+                cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d"])
+                    .arg(&self.url);
+                Ok(cmd)
+            }
         }
     }
 
     /// Replaces the database's URL and location by `[DB]` (for snapshots).
     pub(crate) fn redact(&self, text: &str) -> String {
         let mut text = text.replace(&self.url, "[DB]");
+        if let Some((_, name)) = &self.server {
+            text = text.replace(name, "[DBNAME]");
+        }
         if let Some(file) = &self.file {
             text = text.replace(&file.display().to_string(), "[DB]");
         }
@@ -205,12 +289,19 @@ impl TestDb {
 }
 
 /// Runs one test body against a fresh database of `kind`, or says why it
-/// was skipped (the test then passes).
+/// was skipped (the test then passes) — except where servers are required
+/// (`RETORT_TEST_REQUIRE_SERVERS=1`, set by CI), where a missing server fails.
 #[allow(clippy::print_stderr)]
 pub(crate) fn run(test: fn(&TestDb), kind: Kind) {
     assert!(dialects().contains(&kind));
     match TestDb::create(kind) {
         Ok(db) => test(&db),
+        Err(why) if std::env::var("RETORT_TEST_REQUIRE_SERVERS").is_ok_and(|v| v == "1") => {
+            panic!(
+                "{} is required here (RETORT_TEST_REQUIRE_SERVERS=1): {why}",
+                kind.name()
+            )
+        }
         Err(why) => eprintln!("skipped on {}: {why}", kind.name()),
     }
 }
@@ -229,6 +320,11 @@ macro_rules! each_dialect {
         #[test]
         fn sqlite() {
             $crate::db::run($test, $crate::db::Kind::Sqlite);
+        }
+        $(#[ignore = $why])?
+        #[test]
+        fn postgres() {
+            $crate::db::run($test, $crate::db::Kind::Postgres);
         }
     };
 }

@@ -4,6 +4,8 @@
 //! decides what runs (the migrator does). Each dialect sits behind a cargo
 //! feature so an application compiles only the drivers it uses.
 
+#[cfg(feature = "postgres")]
+mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
@@ -122,7 +124,7 @@ pub fn open(
     cli_url: Option<&str>,
 ) -> Result<Box<dyn Driver>, crate::Error> {
     let url = config.database_url(cli_url)?;
-    connect(&url).map_err(|error| {
+    connect_for(&url, &config.migrations.version_table).map_err(|error| {
         crate::migrator::MigrateError::Database {
             context: format!("connecting to {}", url.redacted()),
             error,
@@ -131,11 +133,19 @@ pub fn open(
     })
 }
 
-/// Opens a connection for a URL.
+/// Opens a connection for a URL (with the default version table).
 pub fn connect(url: &DatabaseUrl) -> Result<Box<dyn Driver>, DbError> {
+    connect_for(url, "retort_version")
+}
+
+/// Opens a connection whose run lock is scoped to `version_table`.
+pub fn connect_for(url: &DatabaseUrl, version_table: &str) -> Result<Box<dyn Driver>, DbError> {
+    let _ = version_table;
     match url.dialect() {
         #[cfg(feature = "sqlite")]
         Dialect::Sqlite => Ok(Box::new(sqlite::Sqlite::open(url)?)),
+        #[cfg(feature = "postgres")]
+        Dialect::Postgres => Ok(Box::new(postgres::Postgres::open(url, version_table)?)),
         other => Err(DbError::new(
             DbErrorKind::Connect,
             format!(

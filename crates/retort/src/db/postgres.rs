@@ -1,0 +1,322 @@
+//! PostgreSQL through the `postgres` crate (synchronous rust-postgres).
+//!
+//! The run lock is a session advisory lock held on a second, dedicated
+//! connection, so the work connection's transactions and errors never
+//! release it; it is released by `unlock`, and by the server when the
+//! process dies and its connections close.
+
+use std::time::{Duration, Instant};
+
+use postgres::error::SqlState;
+use postgres::types::ToSql;
+use postgres::{Client, NoTls};
+use sha2::{Digest, Sha256};
+
+use super::{DbError, DbErrorKind, Driver, Value};
+use crate::Dialect;
+use crate::config::DatabaseUrl;
+
+/// How often a waiting runner retries the lock.
+const LOCK_POLL: Duration = Duration::from_millis(50);
+/// Connection timeout when the URL sets none.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub(super) struct Postgres {
+    client: Client,
+    /// The dedicated connection holding the advisory lock, while locked.
+    lock: Option<Client>,
+    config: postgres::Config,
+    describe: String,
+    key: i64,
+    depth: usize,
+}
+
+fn error(e: &postgres::Error) -> DbError {
+    let Some(db) = e.as_db_error() else {
+        let kind = if e.is_closed() {
+            DbErrorKind::Connect
+        } else {
+            DbErrorKind::Statement
+        };
+        return DbError::new(kind, e.to_string());
+    };
+    let code = db.code();
+    let kind = if *code == SqlState::DUPLICATE_TABLE
+        || *code == SqlState::DUPLICATE_OBJECT
+        || *code == SqlState::DUPLICATE_SCHEMA
+        || *code == SqlState::DUPLICATE_FUNCTION
+    {
+        DbErrorKind::AlreadyExists
+    } else if *code == SqlState::LOCK_NOT_AVAILABLE {
+        DbErrorKind::LockTimeout
+    } else if *code == SqlState::READ_ONLY_SQL_TRANSACTION
+        || *code == SqlState::INSUFFICIENT_PRIVILEGE
+    {
+        DbErrorKind::ReadOnly
+    } else {
+        DbErrorKind::Statement
+    };
+    let mut message = db.message().to_owned();
+    if let Some(detail) = db.detail() {
+        message.push_str(&format!(" ({detail})"));
+    }
+    DbError::new(kind, message)
+}
+
+impl Postgres {
+    pub(super) fn open(url: &DatabaseUrl, version_table: &str) -> Result<Postgres, DbError> {
+        let mut config = postgres::Config::new();
+        config.host(url.host().unwrap_or("localhost"));
+        if let Some(port) = url.port() {
+            config.port(port);
+        }
+        config.user(url.user().unwrap_or("postgres"));
+        if let Some(password) = url.password() {
+            config.password(password);
+        }
+        let database = url.database().unwrap_or("postgres").to_owned();
+        config.dbname(&database);
+        config.application_name("retort");
+        let mut timeout = CONNECT_TIMEOUT;
+        for (key, value) in url.params() {
+            match key.as_str() {
+                "options" => {
+                    config.options(value);
+                }
+                "connect_timeout" => {
+                    if let Ok(secs) = value.parse::<u64>() {
+                        timeout = Duration::from_secs(secs);
+                    }
+                }
+                "application_name" => {
+                    config.application_name(value);
+                }
+                "sslmode" if value != "disable" && value != "prefer" && value != "allow" => {
+                    return Err(DbError::new(
+                        DbErrorKind::Connect,
+                        format!(
+                            "`sslmode={value}` is not supported by this build of retort yet; use `sslmode=disable` or `prefer`"
+                        ),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        config.connect_timeout(timeout);
+        let describe = format!(
+            "PostgreSQL database `{database}` at {}:{}",
+            url.host().unwrap_or("localhost"),
+            url.port().unwrap_or(5432)
+        );
+        let client = connect(&config, &describe)?;
+        // One lock per database and version table: two projects sharing a
+        // database through different version tables do not block each other.
+        let digest = Sha256::digest(format!("retort:{database}:{version_table}").as_bytes());
+        let mut key_bytes = [0u8; 8];
+        key_bytes.copy_from_slice(&digest[..8]);
+        Ok(Postgres {
+            client,
+            lock: None,
+            config,
+            describe,
+            key: i64::from_be_bytes(key_bytes),
+            depth: 0,
+        })
+    }
+
+    /// Who holds the advisory lock, from `pg_locks` and `pg_stat_activity`.
+    fn holder(&mut self) -> String {
+        let hi = i64::from(u32::try_from(self.key >> 32 & 0xffff_ffff).unwrap_or(0));
+        let lo = i64::from(u32::try_from(self.key & 0xffff_ffff).unwrap_or(0));
+        let row = self.client.query_opt(
+            "SELECT a.pid, a.application_name, a.client_addr::text, to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ') \
+             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = $1 AND l.objid::bigint = $2 LIMIT 1",
+            &[&hi, &lo],
+        );
+        match row {
+            Ok(Some(row)) => {
+                let pid: i32 = row.get(0);
+                let app: Option<String> = row.get(1);
+                let addr: Option<String> = row.get(2);
+                let since: Option<String> = row.get(3);
+                format!(
+                    "held by pid {pid} ({}{}), connected since {}",
+                    app.filter(|a| !a.is_empty())
+                        .unwrap_or_else(|| "unnamed".into()),
+                    addr.map(|a| format!(" from {a}")).unwrap_or_default(),
+                    since.unwrap_or_else(|| "an unknown time".into())
+                )
+            }
+            _ => format!("another session holds retort's lock on {}", self.describe),
+        }
+    }
+}
+
+fn connect(config: &postgres::Config, describe: &str) -> Result<Client, DbError> {
+    config.connect(NoTls).map_err(|e| {
+        let reason = match e.as_db_error() {
+            Some(db) => db.message().to_owned(),
+            None => {
+                let text = e.to_string();
+                // The source error (refused, unknown host, timeout) is the useful part.
+                std::error::Error::source(&e).map_or(text, |s| s.to_string())
+            }
+        };
+        let _ = describe;
+        DbError::new(DbErrorKind::Connect, reason)
+    })
+}
+
+fn params(values: &[Value]) -> Vec<Box<dyn ToSql + Sync>> {
+    values
+        .iter()
+        .map(|v| -> Box<dyn ToSql + Sync> {
+            match v {
+                Value::Null => Box::new(None::<String>),
+                Value::Int(i) => Box::new(*i),
+                Value::Text(t) => Box::new(t.clone()),
+            }
+        })
+        .collect()
+}
+
+impl Driver for Postgres {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn describe(&self) -> String {
+        self.describe.clone()
+    }
+
+    fn lock(&mut self, timeout: Duration, on_wait: &mut dyn FnMut(&str)) -> Result<(), DbError> {
+        if self.lock.is_some() {
+            return Ok(());
+        }
+        let mut lock = connect(&self.config, &self.describe)?;
+        let started = Instant::now();
+        let mut told = false;
+        loop {
+            let got: bool = lock
+                .query_one("SELECT pg_try_advisory_lock($1)", &[&self.key])
+                .map_err(|e| error(&e))?
+                .get(0);
+            if got {
+                break;
+            }
+            if !told {
+                let holder = self.holder();
+                on_wait(&holder);
+                told = true;
+            }
+            if started.elapsed() >= timeout {
+                return Err(DbError::new(
+                    DbErrorKind::LockTimeout,
+                    format!(
+                        "timed out after {}s waiting for another retort run on {}",
+                        timeout.as_secs(),
+                        self.describe
+                    ),
+                ));
+            }
+            std::thread::sleep(LOCK_POLL);
+        }
+        self.lock = Some(lock);
+        Ok(())
+    }
+
+    fn unlock(&mut self) -> Result<(), DbError> {
+        if let Some(mut lock) = self.lock.take() {
+            lock.execute("SELECT pg_advisory_unlock($1)", &[&self.key])
+                .map_err(|e| error(&e))?;
+        }
+        Ok(())
+    }
+
+    fn begin(&mut self) -> Result<(), DbError> {
+        self.depth += 1;
+        let sql = if self.depth == 1 {
+            "BEGIN".to_owned()
+        } else {
+            format!("SAVEPOINT retort_{}", self.depth)
+        };
+        self.client
+            .batch_execute(&sql)
+            .map_err(|e| error(&e))
+            .inspect_err(|_| self.depth -= 1)
+    }
+
+    fn commit(&mut self) -> Result<(), DbError> {
+        let depth = self.depth;
+        self.depth = depth.saturating_sub(1);
+        let sql = if depth <= 1 {
+            "COMMIT".to_owned()
+        } else {
+            format!("RELEASE SAVEPOINT retort_{depth}")
+        };
+        self.client.batch_execute(&sql).map_err(|e| error(&e))
+    }
+
+    fn rollback(&mut self) -> Result<(), DbError> {
+        let depth = self.depth;
+        self.depth = depth.saturating_sub(1);
+        let sql = if depth <= 1 {
+            "ROLLBACK".to_owned()
+        } else {
+            format!("ROLLBACK TO SAVEPOINT retort_{depth}; RELEASE SAVEPOINT retort_{depth}")
+        };
+        self.client.batch_execute(&sql).map_err(|e| error(&e))
+    }
+
+    fn run(&mut self, sql: &str) -> Result<(), DbError> {
+        self.client.batch_execute(sql).map_err(|e| error(&e))
+    }
+
+    fn execute(&mut self, sql: &str, values: &[Value]) -> Result<u64, DbError> {
+        let owned = params(values);
+        let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
+        self.client.execute(sql, &refs).map_err(|e| error(&e))
+    }
+
+    fn query(&mut self, sql: &str, values: &[Value]) -> Result<Vec<Vec<Value>>, DbError> {
+        let owned = params(values);
+        let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
+        let rows = self.client.query(sql, &refs).map_err(|e| error(&e))?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                (0..row.len())
+                    .map(|i| {
+                        if let Ok(v) = row.try_get::<_, Option<String>>(i) {
+                            return v.map_or(Value::Null, Value::Text);
+                        }
+                        if let Ok(v) = row.try_get::<_, Option<i64>>(i) {
+                            return v.map_or(Value::Null, Value::Int);
+                        }
+                        if let Ok(v) = row.try_get::<_, Option<i32>>(i) {
+                            return v.map_or(Value::Null, |n| Value::Int(i64::from(n)));
+                        }
+                        if let Ok(v) = row.try_get::<_, Option<bool>>(i) {
+                            return v.map_or(Value::Null, |b| Value::Int(i64::from(b)));
+                        }
+                        Value::Null
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+
+    fn table_exists(&mut self, schema: Option<&str>, table: &str) -> Result<bool, DbError> {
+        let schema = schema.map(str::to_owned);
+        let row = self
+            .client
+            .query_opt(
+                "SELECT 1 FROM information_schema.tables \
+                 WHERE table_schema = COALESCE($1, current_schema()) AND table_name = $2",
+                &[&schema, &table],
+            )
+            .map_err(|e| error(&e))?;
+        Ok(row.is_some())
+    }
+}
