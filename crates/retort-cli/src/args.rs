@@ -159,6 +159,13 @@ pub(crate) struct RunArgs {
     /// Seconds to wait for another retort run to finish
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub(crate) lock_timeout: u64,
+    /// Seconds one statement may wait for a table lock before its migration
+    /// is rolled back and retried (PostgreSQL); 0 leaves the server's setting
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    pub(crate) statement_lock_timeout: f64,
+    /// How many times to retry a migration whose statement timed out on a lock
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub(crate) lock_retries: u32,
 }
 
 #[derive(Debug, Args)]

@@ -51,6 +51,10 @@ pub(crate) fn upgrade(context: &Context, args: RunArgs, up: bool) -> Result<(), 
         allow_changed: args.allow_changed,
         lock_timeout: Duration::from_secs(args.lock_timeout),
         dry_run: args.dry_run,
+        statement_lock_timeout: Duration::try_from_secs_f64(args.statement_lock_timeout)
+            .ok()
+            .filter(|d| !d.is_zero()),
+        lock_retries: args.lock_retries,
     };
     run(context, &project, &request, &options)
 }
@@ -155,6 +159,17 @@ impl Reporter {
         match event {
             Event::LockWait { holder } => {
                 self.say(&format!("waiting for the lock: {holder}"));
+            }
+            Event::LockRetry {
+                revision,
+                attempt,
+                of,
+                wait,
+            } => {
+                self.say(&format!(
+                    "  {revision} timed out waiting for a lock; rolled back, retry {attempt} of {of} in {:.1}s",
+                    wait.as_secs_f64()
+                ));
             }
             Event::LockAcquired { waited } => {
                 self.say(&format!("lock acquired after {:.1}s", waited.as_secs_f64()));

@@ -115,6 +115,13 @@ pub trait Driver {
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>, DbError>;
     /// Whether a table exists.
     fn table_exists(&mut self, schema: Option<&str>, table: &str) -> Result<bool, DbError>;
+    /// How long a statement may wait for a lock held by another session
+    /// before failing with [`DbErrorKind::LockTimeout`]. Databases without
+    /// such a setting ignore it.
+    fn set_lock_wait(&mut self, timeout: Duration) -> Result<(), DbError> {
+        let _ = timeout;
+        Ok(())
+    }
 }
 
 /// Opens the project's database: `--url` (when given), `DATABASE_URL`, or

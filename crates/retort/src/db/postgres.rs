@@ -307,6 +307,12 @@ impl Driver for Postgres {
             .collect())
     }
 
+    fn set_lock_wait(&mut self, timeout: Duration) -> Result<(), DbError> {
+        self.client
+            .batch_execute(&format!("SET lock_timeout = '{}ms'", timeout.as_millis()))
+            .map_err(|e| error(&e))
+    }
+
     fn table_exists(&mut self, schema: Option<&str>, table: &str) -> Result<bool, DbError> {
         let schema = schema.map(str::to_owned);
         let row = self

@@ -156,7 +156,11 @@ impl MigrateError {
                 } else {
                     left_at.join(", ")
                 };
-                if error.kind == DbErrorKind::AlreadyExists {
+                if error.kind == DbErrorKind::LockTimeout {
+                    format!(
+                        "another transaction holds a lock `{revision}` needs (see `pg_stat_activity`); nothing of it was kept; run the command again once it ends, or allow more with `--statement-lock-timeout SECONDS` / `--lock-retries N`; the database is at {at}"
+                    )
+                } else if error.kind == DbErrorKind::AlreadyExists {
                     format!(
                         "the object already exists: if the database already has this revision's changes, mark it applied with `retort stamp {revision}`; the database is at {at}"
                     )

@@ -63,6 +63,13 @@ pub struct Options {
     pub lock_timeout: Duration,
     /// Plan only: read the state, return the steps, change nothing.
     pub dry_run: bool,
+    /// How long one statement may wait for a table lock before its
+    /// migration is rolled back and retried (PostgreSQL `lock_timeout`);
+    /// `None` leaves the server's setting.
+    pub statement_lock_timeout: Option<Duration>,
+    /// How many times such a migration is retried, with doubling pauses
+    /// from half a second.
+    pub lock_retries: u32,
 }
 
 impl Default for Options {
@@ -72,6 +79,8 @@ impl Default for Options {
             allow_changed: false,
             lock_timeout: Duration::from_secs(300),
             dry_run: false,
+            statement_lock_timeout: Some(Duration::from_secs(5)),
+            lock_retries: 4,
         }
     }
 }
@@ -94,6 +103,18 @@ pub enum Event {
     Plan {
         /// Revision ids and directions, in order.
         steps: Vec<(String, Direction)>,
+    },
+    /// A statement timed out waiting for a lock; the migration was rolled
+    /// back and will be retried.
+    LockRetry {
+        /// The revision.
+        revision: String,
+        /// Which retry this is (1-based).
+        attempt: u32,
+        /// How many retries are allowed.
+        of: u32,
+        /// The pause before it.
+        wait: Duration,
     },
     /// A step starts.
     StepStarted {

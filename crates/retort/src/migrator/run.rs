@@ -92,7 +92,7 @@ impl Migrator<'_> {
         if options.atomic {
             driver.begin().map_err(db("starting the transaction"))?;
         }
-        let result = self.execute(driver, &steps, &mut rows, events, &mut outcome);
+        let result = self.execute(driver, &steps, &mut rows, options, events, &mut outcome);
         if options.atomic {
             match &result {
                 Ok(()) => driver.commit().map_err(db("committing the transaction"))?,
@@ -202,10 +202,16 @@ impl Migrator<'_> {
         driver: &mut dyn Driver,
         steps: &[Step],
         rows: &mut Vec<usize>,
+        options: &Options,
         events: &mut dyn FnMut(Event),
         outcome: &mut Outcome,
     ) -> Result<(), MigrateError> {
         let graph = self.project.graph();
+        if let Some(timeout) = options.statement_lock_timeout {
+            driver
+                .set_lock_wait(timeout)
+                .map_err(db("setting the lock timeout"))?;
+        }
         for (index, &step) in steps.iter().enumerate() {
             let script = self.project.script(step.revision);
             events(Event::StepStarted {
@@ -218,17 +224,40 @@ impl Migrator<'_> {
             let started = Instant::now();
             let after = plan::next_rows(graph, rows, step);
             if script.transactional {
-                driver.begin().map_err(db("starting a transaction"))?;
-                let result = self
-                    .run_statements(driver, script, step.direction, false)
-                    .and_then(|()| self.record(driver, script, step, rows, &after, started));
-                if let Err(e) = result {
-                    driver
-                        .rollback()
-                        .map_err(db("rolling back the failed migration"))?;
-                    return Err(e);
+                // A statement that times out waiting for a lock (a long
+                // transaction holds the table) is rolled back and retried
+                // after a pause, rather than queueing every later query on
+                // that table behind it.
+                let mut attempt = 0;
+                loop {
+                    driver.begin().map_err(db("starting a transaction"))?;
+                    let result = self
+                        .run_statements(driver, script, step.direction, false)
+                        .and_then(|()| self.record(driver, script, step, rows, &after, started));
+                    match result {
+                        Ok(()) => {
+                            driver.commit().map_err(db("committing the migration"))?;
+                            break;
+                        }
+                        Err(e) => {
+                            driver
+                                .rollback()
+                                .map_err(db("rolling back the failed migration"))?;
+                            if !is_lock_timeout(&e) || attempt >= options.lock_retries {
+                                return Err(with_attempts(e, attempt + 1));
+                            }
+                            attempt += 1;
+                            let wait = LOCK_RETRY_BASE * 2u32.saturating_pow(attempt - 1);
+                            events(Event::LockRetry {
+                                revision: script.revision.clone(),
+                                attempt,
+                                of: options.lock_retries,
+                                wait,
+                            });
+                            std::thread::sleep(wait);
+                        }
+                    }
                 }
-                driver.commit().map_err(db("committing the migration"))?;
             } else {
                 self.run_outside_transaction(driver, script, step, rows, &after, started)?;
             }
@@ -511,3 +540,26 @@ static EMPTY: Section = Section {
     sql: String::new(),
     line: 1,
 };
+
+/// The first pause before retrying a migration whose statement timed out
+/// waiting for a lock; each further retry waits twice as long.
+const LOCK_RETRY_BASE: std::time::Duration = std::time::Duration::from_millis(500);
+
+fn is_lock_timeout(error: &MigrateError) -> bool {
+    matches!(error, MigrateError::Statement(f) if f.error.kind == crate::db::DbErrorKind::LockTimeout)
+}
+
+fn with_attempts(error: MigrateError, attempts: u32) -> MigrateError {
+    match error {
+        MigrateError::Statement(mut failure)
+            if failure.error.kind == crate::db::DbErrorKind::LockTimeout =>
+        {
+            failure.error.message = format!(
+                "{} (gave up after {attempts} attempt(s))",
+                failure.error.message
+            );
+            MigrateError::Statement(failure)
+        }
+        other => other,
+    }
+}
