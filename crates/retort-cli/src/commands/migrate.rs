@@ -20,7 +20,6 @@ const SCREENFUL: usize = 40;
 
 pub(crate) fn upgrade(context: &Context, args: RunArgs, up: bool) -> Result<(), Failure> {
     context.no_dot(if up { "upgrade" } else { "downgrade" })?;
-    let project = context.load_project()?;
     let target = match (args.target, up) {
         (Some(target), _) => target,
         (None, true) => "head".to_owned(),
@@ -37,6 +36,7 @@ pub(crate) fn upgrade(context: &Context, args: RunArgs, up: bool) -> Result<(), 
         Request::Downgrade { target }
     };
     if args.sql {
+        let project = context.load_project()?;
         let dialect = project
             .config()
             .database_url(context.url())
@@ -56,7 +56,8 @@ pub(crate) fn upgrade(context: &Context, args: RunArgs, up: bool) -> Result<(), 
             .filter(|d| !d.is_zero()),
         lock_retries: args.lock_retries,
     };
-    run(context, &project, &request, &options)
+    let (project, driver) = context.load_project_and_database()?;
+    run(context, &project, driver, &request, &options)
 }
 
 pub(crate) fn stamp(
@@ -66,7 +67,7 @@ pub(crate) fn stamp(
     dry_run: bool,
 ) -> Result<(), Failure> {
     context.no_dot("stamp")?;
-    let project = context.load_project()?;
+    let (project, driver) = context.load_project_and_database()?;
     let options = Options {
         dry_run,
         ..Options::default()
@@ -74,6 +75,7 @@ pub(crate) fn stamp(
     run(
         context,
         &project,
+        driver,
         &Request::Stamp { targets, purge },
         &options,
     )
@@ -82,10 +84,10 @@ pub(crate) fn stamp(
 fn run(
     context: &Context,
     project: &Project,
+    mut driver: Box<dyn retort::db::Driver>,
     request: &Request,
     options: &Options,
 ) -> Result<(), Failure> {
-    let mut driver = context.open_database(project)?;
     let migrator = Migrator::new(project, driver.as_ref());
     let mut reporter = Reporter::new(context.format() == Format::Text, options.dry_run);
     let outcome = migrator
@@ -235,8 +237,7 @@ fn direction_word(direction: &str) -> &'static str {
 
 pub(crate) fn current(context: &Context, verbose: bool) -> Result<(), Failure> {
     context.no_dot("current")?;
-    let project = context.load_project()?;
-    let mut driver = context.open_database(&project)?;
+    let (project, mut driver) = context.load_project_and_database()?;
     let migrator = Migrator::new(&project, driver.as_ref());
     let current = migrator
         .current(driver.as_mut())
@@ -262,8 +263,7 @@ pub(crate) fn current(context: &Context, verbose: bool) -> Result<(), Failure> {
 
 pub(crate) fn status(context: &Context) -> Result<(), Failure> {
     context.no_dot("status")?;
-    let project = context.load_project()?;
-    let mut driver = context.open_database(&project)?;
+    let (project, mut driver) = context.load_project_and_database()?;
     let migrator = Migrator::new(&project, driver.as_ref());
     let status = migrator
         .status(driver.as_mut())
@@ -313,8 +313,7 @@ pub(crate) fn status(context: &Context) -> Result<(), Failure> {
 
 pub(crate) fn verify(context: &Context) -> Result<(), Failure> {
     context.no_dot("verify")?;
-    let project = context.load_project()?;
-    let mut driver = context.open_database(&project)?;
+    let (project, mut driver) = context.load_project_and_database()?;
     let migrator = Migrator::new(&project, driver.as_ref());
     let findings = migrator
         .verify(driver.as_mut())
@@ -370,8 +369,7 @@ pub(crate) fn verify(context: &Context) -> Result<(), Failure> {
 
 pub(crate) fn rehash(context: &Context) -> Result<(), Failure> {
     context.no_dot("rehash")?;
-    let project = context.load_project()?;
-    let mut driver = context.open_database(&project)?;
+    let (project, mut driver) = context.load_project_and_database()?;
     let migrator = Migrator::new(&project, driver.as_ref());
     let report = migrator
         .rehash(driver.as_mut())

@@ -31,15 +31,27 @@ impl Context {
         Ok(Project::load(config)?)
     }
 
-    /// The project's database (`--url` > `DATABASE_URL` > `database.url`).
-    pub(crate) fn open_database(
+    /// The project and its database, opened side by side: opening a large
+    /// SQLite database parses its whole schema, which then overlaps with
+    /// reading the revision files.
+    pub(crate) fn load_project_and_database(
         &self,
-        project: &Project,
-    ) -> Result<Box<dyn retort::db::Driver>, Failure> {
-        Ok(retort::db::open(
-            project.config(),
-            self.global.url.as_deref(),
-        )?)
+    ) -> Result<(Project, Box<dyn retort::db::Driver>), Failure> {
+        let config = Config::locate(&Locate {
+            config: self.global.config.clone(),
+            dir: None,
+        })
+        .map_err(retort::Error::from)?;
+        let url = self.global.url.as_deref();
+        let (project, driver) = std::thread::scope(|scope| {
+            let opening = scope.spawn(|| retort::db::open(&config, url));
+            let project = Project::load(config.clone());
+            let driver = opening
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (project, driver)
+        });
+        Ok((project?, driver?))
     }
 
     pub(crate) fn url(&self) -> Option<&str> {

@@ -91,7 +91,7 @@ impl std::error::Error for DbError {}
 /// Transactions nest: the first `begin` opens a transaction, later ones open
 /// savepoints, so `--atomic` wraps per-migration transactions without
 /// special cases. The run lock is separate from transactions.
-pub trait Driver {
+pub trait Driver: Send {
     /// The dialect spoken.
     fn dialect(&self) -> Dialect;
     /// The URL, redacted, for messages.

@@ -42,7 +42,11 @@ impl Algorithm {
     pub fn checksum(self, text: &str) -> String {
         let digest = match self {
             Algorithm::Sha256V0 => Sha256::digest(text.as_bytes()),
-            Algorithm::Sha256V1 => Sha256::digest(normalise(text).as_bytes()),
+            Algorithm::Sha256V1 => {
+                let mut hasher = Sha256::new();
+                normalised(text, |piece| hasher.update(piece));
+                hasher.finalize()
+            }
         };
         let mut out = String::with_capacity(74);
         out.push_str(self.tag());
@@ -72,21 +76,34 @@ pub fn matches(stored: &str, text: &str) -> Option<bool> {
     algorithm_of(stored).map(|a| a.checksum(text) == stored)
 }
 
-fn normalise(text: &str) -> String {
+/// Feeds the normalised text to `out` piece by piece, without building it:
+/// a BOM dropped, every line without its ending and trailing blanks, lines
+/// joined by LF, trailing blank lines dropped. (Every upgrade checksums every
+/// applied file, so copying each one first would be a cost per revision.)
+fn normalised(text: &str, mut out: impl FnMut(&[u8])) {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut out = String::with_capacity(text.len());
+    // Line breaks owed before the next non-empty line: a run of empty lines
+    // is written only once something follows it.
+    let mut owed = 0usize;
+    let mut first = true;
     for line in text.split('\n') {
         let line = line.strip_suffix('\r').unwrap_or(line);
         // A lone CR also ends a line (old Mac line endings).
         for part in line.split('\r') {
-            out.push_str(part.trim_end_matches([' ', '\t']));
-            out.push('\n');
+            if !first {
+                owed += 1;
+            }
+            first = false;
+            let part = part.trim_end_matches([' ', '\t']);
+            if !part.is_empty() {
+                for _ in 0..owed {
+                    out(b"\n");
+                }
+                owed = 0;
+                out(part.as_bytes());
+            }
         }
     }
-    while out.ends_with('\n') {
-        out.pop();
-    }
-    out
 }
 
 #[cfg(test)]
@@ -108,6 +125,45 @@ mod tests {
         );
         assert!(checksum(plain).starts_with("sha256-v1:"));
         assert_eq!(checksum(plain).len(), "sha256-v1:".len() + 64);
+    }
+
+    /// The plain definition the streaming version must match.
+    fn reference(text: &str) -> String {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut out = String::new();
+        for line in text.split('\n') {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            for part in line.split('\r') {
+                out.push_str(part.trim_end_matches([' ', '\t']));
+                out.push('\n');
+            }
+        }
+        while out.ends_with('\n') {
+            out.pop();
+        }
+        out
+    }
+
+    #[test]
+    fn streaming_matches_the_definition() {
+        let cases = [
+            "",
+            "\n",
+            "\n\nx",
+            "a\n\n\nb\n\n",
+            "  \n\t\nSELECT 1;   \r\n\r\n",
+            "\u{feff}\r\rx\r",
+            "a \n \nb",
+        ];
+        for text in cases {
+            let mut streamed = Vec::new();
+            normalised(text, |p| streamed.extend_from_slice(p));
+            assert_eq!(
+                String::from_utf8(streamed).unwrap(),
+                reference(text),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]
