@@ -63,12 +63,13 @@ impl Sqlite {
                 // SQLite creates the file lazily; make it exist to lock it.
                 // Reading the schema table also makes SQLite parse the whole
                 // schema now, which callers can overlap with other work.
-                conn.execute_batch("SELECT 1 FROM sqlite_master LIMIT 1").map_err(|e| {
-                    DbError::new(
-                        open_failure_kind(path),
-                        format!("cannot open SQLite database `{}`: {e}", path.display()),
-                    )
-                })?;
+                conn.execute_batch("SELECT 1 FROM sqlite_master LIMIT 1")
+                    .map_err(|e| {
+                        DbError::new(
+                            open_failure_kind(path),
+                            format!("cannot open SQLite database `{}`: {e}", path.display()),
+                        )
+                    })?;
                 let lock_file = File::open(path).map_err(|e| {
                     DbError::new(
                         DbErrorKind::Connect,

@@ -245,14 +245,12 @@ impl Migrator<'_> {
                 if recorded.iter().any(|r| r.revision == script.revision) {
                     continue;
                 }
-                let row = AppliedRow {
-                    revision: script.revision.clone(),
-                    checksum: script.checksum(),
-                    applied_at: crate::time::UtcTime::now().rfc3339(),
-                    duration_ms: 0,
-                    retort_version: env!("CARGO_PKG_VERSION").to_owned(),
-                    operation: "rehash".to_owned(),
-                };
+                let row = AppliedRow::new(
+                    script,
+                    crate::time::UtcTime::now().rfc3339(),
+                    std::time::Duration::ZERO,
+                    "rehash",
+                );
                 for (sql, params) in self.tables.record_applied(super::store::Mode::Bind, &row) {
                     driver
                         .execute(&sql, &params)

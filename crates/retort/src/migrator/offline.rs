@@ -128,14 +128,8 @@ impl Migrator<'_> {
             }
             match step.direction {
                 Direction::Up => {
-                    let row = AppliedRow {
-                        revision: script.revision.clone(),
-                        checksum: script.checksum(),
-                        applied_at: now.clone(),
-                        duration_ms: 0,
-                        retort_version: env!("CARGO_PKG_VERSION").to_owned(),
-                        operation: "upgrade".to_owned(),
-                    };
+                    let row =
+                        AppliedRow::new(script, now.clone(), std::time::Duration::ZERO, "upgrade");
                     for (sql, _) in self.tables.record_applied(Mode::Literal, &row) {
                         bookkeeping.push_str(&sql);
                         bookkeeping.push_str(";\n");

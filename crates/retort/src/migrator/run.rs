@@ -351,14 +351,12 @@ impl Migrator<'_> {
         self.change_rows(driver, before, after)?;
         match step.direction {
             Direction::Up => {
-                let row = AppliedRow {
-                    revision: script.revision.clone(),
-                    checksum: script.checksum(),
-                    applied_at: UtcTime::now().rfc3339(),
-                    duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
-                    retort_version: env!("CARGO_PKG_VERSION").to_owned(),
-                    operation: "upgrade".to_owned(),
-                };
+                let row = AppliedRow::new(
+                    script,
+                    UtcTime::now().rfc3339(),
+                    started.elapsed(),
+                    "upgrade",
+                );
                 for (sql, params) in self.tables.record_applied(Mode::Bind, &row) {
                     driver
                         .execute(&sql, &params)
@@ -502,14 +500,12 @@ impl Migrator<'_> {
             }
             for &i in &added {
                 let script = self.project.script(i);
-                let row = AppliedRow {
-                    revision: script.revision.clone(),
-                    checksum: script.checksum(),
-                    applied_at: UtcTime::now().rfc3339(),
-                    duration_ms: 0,
-                    retort_version: env!("CARGO_PKG_VERSION").to_owned(),
-                    operation: "stamp".to_owned(),
-                };
+                let row = AppliedRow::new(
+                    script,
+                    UtcTime::now().rfc3339(),
+                    std::time::Duration::ZERO,
+                    "stamp",
+                );
                 for (sql, params) in self.tables.record_applied(Mode::Bind, &row) {
                     driver
                         .execute(&sql, &params)

@@ -34,6 +34,25 @@ pub struct AppliedRow {
     pub operation: String,
 }
 
+impl AppliedRow {
+    /// The row recorded for `script` now, by this retort.
+    pub(crate) fn new(
+        script: &crate::script::Script,
+        applied_at: String,
+        duration: std::time::Duration,
+        operation: &str,
+    ) -> AppliedRow {
+        AppliedRow {
+            revision: script.revision.clone(),
+            checksum: script.checksum(),
+            applied_at,
+            duration_ms: i64::try_from(duration.as_millis()).unwrap_or(i64::MAX),
+            retort_version: env!("CARGO_PKG_VERSION").to_owned(),
+            operation: operation.to_owned(),
+        }
+    }
+}
+
 /// Either bind parameters or inline literals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
