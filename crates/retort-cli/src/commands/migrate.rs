@@ -35,6 +35,9 @@ pub(crate) fn upgrade(context: &Context, args: RunArgs, up: bool) -> Result<(), 
     } else {
         Request::Downgrade { target }
     };
+    let statement_lock_timeout = Duration::try_from_secs_f64(args.statement_lock_timeout)
+        .ok()
+        .filter(|d| !d.is_zero());
     if args.sql {
         let project = context.load_project()?;
         let dialect = project
@@ -42,7 +45,8 @@ pub(crate) fn upgrade(context: &Context, args: RunArgs, up: bool) -> Result<(), 
             .database_url(context.url())
             .map(|u| u.dialect())
             .map_err(retort::Error::from)?;
-        let migrator = Migrator::for_dialect(&project, dialect);
+        let migrator = Migrator::for_dialect(&project, dialect)
+            .with_offline_lock_timeout(statement_lock_timeout);
         let script = migrator.offline(&request).map_err(retort::Error::from)?;
         return Ok(write_stdout(&script)?);
     }
@@ -51,9 +55,7 @@ pub(crate) fn upgrade(context: &Context, args: RunArgs, up: bool) -> Result<(), 
         allow_changed: args.allow_changed,
         lock_timeout: Duration::from_secs(args.lock_timeout),
         dry_run: args.dry_run,
-        statement_lock_timeout: Duration::try_from_secs_f64(args.statement_lock_timeout)
-            .ok()
-            .filter(|d| !d.is_zero()),
+        statement_lock_timeout,
         lock_retries: args.lock_retries,
     };
     let (project, driver) = context.load_project_and_database()?;

@@ -163,6 +163,8 @@ pub struct Outcome {
 pub struct Migrator<'p> {
     project: &'p Project,
     tables: Tables,
+    /// `lock_timeout` written at the top of offline PostgreSQL scripts.
+    offline_lock_timeout: Option<Duration>,
 }
 
 impl<'p> Migrator<'p> {
@@ -182,7 +184,15 @@ impl<'p> Migrator<'p> {
                 version: migrations.version_table.clone(),
                 applied: APPLIED_TABLE.to_owned(),
             },
+            offline_lock_timeout: Options::default().statement_lock_timeout,
         }
+    }
+
+    /// The `lock_timeout` offline PostgreSQL scripts set (`None`: none).
+    #[must_use]
+    pub fn with_offline_lock_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.offline_lock_timeout = timeout;
+        self
     }
 
     /// The version rows as graph indices; ids no file defines are an error.

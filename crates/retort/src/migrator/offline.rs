@@ -83,6 +83,14 @@ impl Migrator<'_> {
                 Request::Stamp { .. } => "",
             }
         );
+        if let (Dialect::Postgres, Some(timeout)) = (dialect, self.offline_lock_timeout) {
+            // As online: a statement stuck behind a long transaction fails
+            // instead of queueing every query on its table behind it.
+            out.push_str(&format!(
+                "SET lock_timeout = '{}ms';\n",
+                timeout.as_millis()
+            ));
+        }
         for ddl in self.tables.create() {
             out.push_str(&ddl);
             out.push_str(";\n");
