@@ -13,6 +13,7 @@ mod db; // TestDb: a fresh database per test, inspected through retort's Driver
 mod errors; // unknown revisions, existing tables, permissions, dry runs, irreversible, targets
 mod failure; // a statement failing mid-plan, with and without --atomic
 mod inspect;
+mod kill; // SIGKILL at arbitrary moments of a 100-migration run, 20 times
 mod locks; // a migration blocked by a long transaction: lock timeout, retries, clean failure // current/status JSON on branched states; text snapshots
 mod offline; // --sql scripts run by the database's shell match online runs
 mod stamp; // stamp, stamp of several revisions, base, --purge, --dry-run
