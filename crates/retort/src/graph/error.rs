@@ -220,7 +220,7 @@ impl GraphError {
                 "use an absolute target such as a revision id, `head` or `rev+1`".into()
             }
             GraphError::AmbiguousCurrent { .. } => {
-                "name the branch (`<branch>@+1`) or the revision to start from (`<rev>+1`)".into()
+                "name the branch (`<branch>@+1`, `<branch>@-1`) or the revision to start from (`<rev>+1`, `<rev>-1`)".into()
             }
             GraphError::UnknownCurrent { .. } => {
                 "restore the missing revision file, or `retort stamp` the database to a revision that exists".into()
