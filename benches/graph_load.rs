@@ -17,11 +17,13 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-use std::{env, fs, thread};
+use std::{fs, thread};
 
 use retort::config::Config;
 use retort::project::Project;
-use retort_benches::{Generated, Shape, generate};
+use retort_benches::{
+    Generated, Shape, generate, load_average_line, median, millis, quick, revision_count,
+};
 
 /// The figure the target is set for.
 const TARGET_REVISIONS: usize = 10_000;
@@ -41,19 +43,8 @@ struct Settings {
 }
 
 fn settings() -> Result<Settings, String> {
-    let quick = env::var("RETORT_BENCH_QUICK").is_ok_and(|v| v == "1");
-    let revisions = match env::var("RETORT_BENCH_REVISIONS") {
-        Ok(value) => value
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|&n| n > 0)
-            .ok_or_else(|| {
-                format!("RETORT_BENCH_REVISIONS must be a positive integer, not `{value}`")
-            })?,
-        Err(_) if quick => QUICK_REVISIONS,
-        Err(_) => TARGET_REVISIONS,
-    };
+    let quick = quick();
+    let revisions = revision_count(TARGET_REVISIONS, QUICK_REVISIONS)?;
     let iterations = if quick { QUICK_ITERATIONS } else { ITERATIONS };
     Ok(Settings {
         revisions,
@@ -243,20 +234,6 @@ fn load_history(config: &Path) -> Result<Box<dyn std::any::Any>, String> {
     Ok(Box::new((project, black_box(lines))))
 }
 
-fn millis(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
-fn median(times: &mut [Duration]) -> Duration {
-    times.sort_unstable();
-    let n = times.len();
-    if n % 2 == 1 {
-        times[n / 2]
-    } else {
-        (times[n / 2 - 1] + times[n / 2]) / 2
-    }
-}
-
 /// Prints the table; `false` when the target was checked and missed.
 fn report(
     settings: &Settings,
@@ -283,12 +260,8 @@ fn report(
         settings.iterations,
     );
     // Other work on the machine shows up in every figure; say how much there was.
-    if let Ok(load) = fs::read_to_string("/proc/loadavg") {
-        let load: Vec<&str> = load.split_whitespace().take(3).collect();
-        println!(
-            "load average at the end, this run included (1, 5, 15 min): {}",
-            load.join(" ")
-        );
+    if let Some(line) = load_average_line() {
+        println!("{line}");
     }
     println!();
     let mut baseline = None;

@@ -500,3 +500,51 @@ mod load_tests {
         assert!(project.script(2).downgrade.is_none());
     }
 }
+
+/// Whether `RETORT_BENCH_QUICK=1` asks for a smoke run.
+pub fn quick() -> bool {
+    std::env::var("RETORT_BENCH_QUICK").is_ok_and(|v| v == "1")
+}
+
+/// `RETORT_BENCH_REVISIONS`, or `quick_default` in a smoke run, or `default`.
+pub fn revision_count(default: usize, quick_default: usize) -> Result<usize, String> {
+    match std::env::var("RETORT_BENCH_REVISIONS") {
+        Ok(value) => value
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| {
+                format!("RETORT_BENCH_REVISIONS must be a positive integer, not `{value}`")
+            }),
+        Err(_) if quick() => Ok(quick_default),
+        Err(_) => Ok(default),
+    }
+}
+
+/// The median of some timings (zero for none); sorts them.
+pub fn median(times: &mut [std::time::Duration]) -> std::time::Duration {
+    times.sort_unstable();
+    let n = times.len();
+    match n {
+        0 => std::time::Duration::ZERO,
+        _ if n % 2 == 1 => times[n / 2],
+        _ => (times[n / 2 - 1] + times[n / 2]) / 2,
+    }
+}
+
+/// Milliseconds, for tables.
+pub fn millis(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// "load average at the end, …" — other work on the machine shows up in
+/// every figure, so reports say how much there was.
+pub fn load_average_line() -> Option<String> {
+    let load = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let load: Vec<&str> = load.split_whitespace().take(3).collect();
+    Some(format!(
+        "load average at the end, this run included (1, 5, 15 min): {}",
+        load.join(" ")
+    ))
+}

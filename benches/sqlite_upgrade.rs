@@ -32,7 +32,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-use retort_benches::{Body, Generated, Revision, Shape, generate_with};
+use retort_benches::{
+    Body, Generated, Revision, Shape, generate_with, load_average_line, median, millis, quick,
+    revision_count,
+};
 
 /// The figure the targets are set for.
 const TARGET_REVISIONS: usize = 1_000;
@@ -61,19 +64,8 @@ struct Settings {
 }
 
 fn settings() -> Result<Settings, String> {
-    let quick = env::var("RETORT_BENCH_QUICK").is_ok_and(|v| v == "1");
-    let revisions = match env::var("RETORT_BENCH_REVISIONS") {
-        Ok(value) => value
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|&n| n > 0)
-            .ok_or_else(|| {
-                format!("RETORT_BENCH_REVISIONS must be a positive integer, not `{value}`")
-            })?,
-        Err(_) if quick => QUICK_REVISIONS,
-        Err(_) => TARGET_REVISIONS,
-    };
+    let quick = quick();
+    let revisions = revision_count(TARGET_REVISIONS, QUICK_REVISIONS)?;
     Ok(Settings {
         revisions,
         fresh_rounds: if quick { QUICK_ROUNDS } else { FRESH_ROUNDS },
@@ -580,13 +572,7 @@ struct Stats {
 
 impl Stats {
     fn of(times: &mut [Duration]) -> Stats {
-        times.sort_unstable();
-        let n = times.len();
-        let median = match n {
-            0 => Duration::ZERO,
-            _ if n % 2 == 1 => times[n / 2],
-            _ => (times[n / 2 - 1] + times[n / 2]) / 2,
-        };
+        let median = median(times);
         Stats {
             median,
             min: times.first().copied().unwrap_or_default(),
@@ -602,10 +588,6 @@ struct Figures {
     start: Stats,
     /// `sqlite3 <at-head.db> "SELECT version_num FROM retort_version;"`.
     read: Option<Stats>,
-}
-
-fn millis(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
 }
 
 fn ratio(value: Duration, base: Duration) -> f64 {
@@ -647,12 +629,8 @@ fn report(settings: &Settings, setup: &Setup, figures: &Figures) {
          each (the check); no-op: {} untimed + {} timed rounds",
         settings.fresh_rounds, settings.noop_warm_up, settings.noop_rounds
     );
-    if let Ok(load) = fs::read_to_string("/proc/loadavg") {
-        let load: Vec<&str> = load.split_whitespace().take(3).collect();
-        println!(
-            "load average at the end, this run included (1, 5, 15 min): {}",
-            load.join(" ")
-        );
+    if let Some(line) = load_average_line() {
+        println!("{line}");
     }
     println!();
 

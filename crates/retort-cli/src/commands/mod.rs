@@ -22,13 +22,16 @@ pub(crate) struct Context {
 }
 
 impl Context {
-    pub(crate) fn load_project(&self) -> Result<Project, Failure> {
-        let config = Config::locate(&Locate {
+    fn config(&self) -> Result<Config, Failure> {
+        Ok(Config::locate(&Locate {
             config: self.global.config.clone(),
             dir: None,
         })
-        .map_err(retort::Error::from)?;
-        Ok(Project::load(config)?)
+        .map_err(retort::Error::from)?)
+    }
+
+    pub(crate) fn load_project(&self) -> Result<Project, Failure> {
+        Ok(Project::load(self.config()?)?)
     }
 
     /// The project and its database, opened side by side: opening a large
@@ -37,11 +40,7 @@ impl Context {
     pub(crate) fn load_project_and_database(
         &self,
     ) -> Result<(Project, Box<dyn retort::db::Driver>), Failure> {
-        let config = Config::locate(&Locate {
-            config: self.global.config.clone(),
-            dir: None,
-        })
-        .map_err(retort::Error::from)?;
+        let config = self.config()?;
         let url = self.global.url.as_deref();
         let (project, driver) = std::thread::scope(|scope| {
             let opening = scope.spawn(|| retort::db::open(&config, url));

@@ -6,6 +6,8 @@
 use std::thread;
 use std::time::Duration;
 
+use retort::db::Driver;
+
 use crate::db::{Kind, TestDb, dialect_tests, skip};
 use crate::util::{Project, Rev, version_rows};
 
@@ -24,6 +26,16 @@ fn project(db: &TestDb) -> Project {
     project
 }
 
+/// A long transaction holding `t01`, as an application's might.
+fn hold_t01(db: &TestDb) -> Box<dyn Driver> {
+    let mut blocker = db.connect();
+    blocker.begin().unwrap();
+    blocker
+        .run("LOCK TABLE t01 IN ACCESS EXCLUSIVE MODE")
+        .unwrap();
+    blocker
+}
+
 fn has_extra(db: &TestDb) -> bool {
     !db.rows(
         "SELECT column_name FROM information_schema.columns WHERE table_name = 't01' AND column_name = 'extra'",
@@ -36,11 +48,7 @@ fn lock_timeout_retries_until_the_blocker_ends(db: &TestDb) {
         return skip(db, "no per-statement lock timeout to exercise");
     }
     let project = project(db);
-    let mut blocker = db.connect();
-    blocker.begin().unwrap();
-    blocker
-        .run("LOCK TABLE t01 IN ACCESS EXCLUSIVE MODE")
-        .unwrap();
+    let mut blocker = hold_t01(db);
     let child = project
         .command(&[
             "upgrade",
@@ -72,11 +80,7 @@ fn lock_timeout_gives_up_cleanly(db: &TestDb) {
         return skip(db, "no per-statement lock timeout to exercise");
     }
     let project = project(db);
-    let mut blocker = db.connect();
-    blocker.begin().unwrap();
-    blocker
-        .run("LOCK TABLE t01 IN ACCESS EXCLUSIVE MODE")
-        .unwrap();
+    let mut blocker = hold_t01(db);
     let run = project
         .json(&[
             "upgrade",

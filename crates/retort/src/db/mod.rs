@@ -6,6 +6,7 @@
 
 #[cfg(feature = "postgres")]
 mod postgres;
+mod shared;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 

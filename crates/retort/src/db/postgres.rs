@@ -5,19 +5,18 @@
 //! release it; it is released by `unlock`, and by the server when the
 //! process dies and its connections close.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{Client, NoTls};
 use sha2::{Digest, Sha256};
 
+use super::shared::{Nesting, poll_lock};
 use super::{DbError, DbErrorKind, Driver, Value};
 use crate::Dialect;
 use crate::config::DatabaseUrl;
 
-/// How often a waiting runner retries the lock.
-const LOCK_POLL: Duration = Duration::from_millis(50);
 /// Connection timeout when the URL sets none.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -28,7 +27,7 @@ pub(super) struct Postgres {
     config: postgres::Config,
     describe: String,
     key: i64,
-    depth: usize,
+    nesting: Nesting,
 }
 
 fn error(e: &postgres::Error) -> DbError {
@@ -120,7 +119,7 @@ impl Postgres {
             config,
             describe,
             key: i64::from_be_bytes(key_bytes),
-            depth: 0,
+            nesting: Nesting::default(),
         })
     }
 
@@ -195,33 +194,21 @@ impl Driver for Postgres {
             return Ok(());
         }
         let mut lock = connect(&self.config, &self.describe)?;
-        let started = Instant::now();
-        let mut told = false;
-        loop {
-            let got: bool = lock
-                .query_one("SELECT pg_try_advisory_lock($1)", &[&self.key])
-                .map_err(|e| error(&e))?
-                .get(0);
-            if got {
-                break;
-            }
-            if !told {
+        let key = self.key;
+        let describe = self.describe.clone();
+        poll_lock(
+            timeout,
+            &describe,
+            || {
+                lock.query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+                    .map(|row| row.get(0))
+                    .map_err(|e| error(&e))
+            },
+            || {
                 let holder = self.holder();
                 on_wait(&holder);
-                told = true;
-            }
-            if started.elapsed() >= timeout {
-                return Err(DbError::new(
-                    DbErrorKind::LockTimeout,
-                    format!(
-                        "timed out after {}s waiting for another retort run on {}",
-                        timeout.as_secs(),
-                        self.describe
-                    ),
-                ));
-            }
-            std::thread::sleep(LOCK_POLL);
-        }
+            },
+        )?;
         self.lock = Some(lock);
         Ok(())
     }
@@ -235,37 +222,20 @@ impl Driver for Postgres {
     }
 
     fn begin(&mut self) -> Result<(), DbError> {
-        self.depth += 1;
-        let sql = if self.depth == 1 {
-            "BEGIN".to_owned()
-        } else {
-            format!("SAVEPOINT retort_{}", self.depth)
-        };
+        let sql = self.nesting.begin("BEGIN");
         self.client
             .batch_execute(&sql)
             .map_err(|e| error(&e))
-            .inspect_err(|_| self.depth -= 1)
+            .inspect_err(|_| self.nesting.failed_begin())
     }
 
     fn commit(&mut self) -> Result<(), DbError> {
-        let depth = self.depth;
-        self.depth = depth.saturating_sub(1);
-        let sql = if depth <= 1 {
-            "COMMIT".to_owned()
-        } else {
-            format!("RELEASE SAVEPOINT retort_{depth}")
-        };
+        let sql = self.nesting.commit();
         self.client.batch_execute(&sql).map_err(|e| error(&e))
     }
 
     fn rollback(&mut self) -> Result<(), DbError> {
-        let depth = self.depth;
-        self.depth = depth.saturating_sub(1);
-        let sql = if depth <= 1 {
-            "ROLLBACK".to_owned()
-        } else {
-            format!("ROLLBACK TO SAVEPOINT retort_{depth}; RELEASE SAVEPOINT retort_{depth}")
-        };
+        let sql = self.nesting.rollback();
         self.client.batch_execute(&sql).map_err(|e| error(&e))
     }
 

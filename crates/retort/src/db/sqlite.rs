@@ -10,10 +10,11 @@
 
 use std::fs::File;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, types::ValueRef};
 
+use super::shared::{Nesting, poll_lock};
 use super::{DbError, DbErrorKind, Driver, Value};
 use crate::Dialect;
 use crate::config::{DatabaseUrl, SqliteLocation};
@@ -26,13 +27,9 @@ pub(super) struct Sqlite {
     /// The database file, opened for the run lock (none in memory).
     lock_file: Option<File>,
     describe: String,
-    /// Open transactions and savepoints started by `begin`.
-    depth: usize,
+    nesting: Nesting,
     locked: bool,
 }
-
-/// How often a waiting runner retries the lock.
-const LOCK_POLL: Duration = Duration::from_millis(25);
 
 fn error(e: &rusqlite::Error) -> DbError {
     let kind = match e.sqlite_error_code() {
@@ -54,22 +51,18 @@ impl Sqlite {
         let (conn, lock_file, describe) = match url.sqlite_location() {
             Some(SqliteLocation::File(path)) => {
                 check_parent(path)?;
-                let conn = Connection::open_with_flags(path, flags).map_err(|e| {
+                let cannot_open = |e: rusqlite::Error| {
                     DbError::new(
                         open_failure_kind(path),
                         format!("cannot open SQLite database `{}`: {e}", path.display()),
                     )
-                })?;
+                };
+                let conn = Connection::open_with_flags(path, flags).map_err(cannot_open)?;
                 // SQLite creates the file lazily; make it exist to lock it.
                 // Reading the schema table also makes SQLite parse the whole
                 // schema now, which callers can overlap with other work.
                 conn.execute_batch("SELECT 1 FROM sqlite_master LIMIT 1")
-                    .map_err(|e| {
-                        DbError::new(
-                            open_failure_kind(path),
-                            format!("cannot open SQLite database `{}`: {e}", path.display()),
-                        )
-                    })?;
+                    .map_err(cannot_open)?;
                 let lock_file = File::open(path).map_err(|e| {
                     DbError::new(
                         DbErrorKind::Connect,
@@ -87,7 +80,7 @@ impl Sqlite {
             conn,
             lock_file,
             describe,
-            depth: 0,
+            nesting: Nesting::default(),
             locked: false,
         })
     }
@@ -145,39 +138,20 @@ impl Driver for Sqlite {
             self.locked = true;
             return Ok(());
         };
-        let started = Instant::now();
-        let mut told = false;
-        loop {
-            match file.try_lock() {
-                Ok(()) => break,
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    if !told {
-                        on_wait(&format!(
-                            "another retort run is migrating {}",
-                            self.describe
-                        ));
-                        told = true;
-                    }
-                    if started.elapsed() >= timeout {
-                        return Err(DbError::new(
-                            DbErrorKind::LockTimeout,
-                            format!(
-                                "timed out after {}s waiting for another retort run on {}",
-                                timeout.as_secs(),
-                                self.describe
-                            ),
-                        ));
-                    }
-                    std::thread::sleep(LOCK_POLL);
-                }
-                Err(std::fs::TryLockError::Error(e)) => {
-                    return Err(DbError::new(
-                        DbErrorKind::Connect,
-                        format!("cannot lock {}: {e}", self.describe),
-                    ));
-                }
-            }
-        }
+        let describe = &self.describe;
+        poll_lock(
+            timeout,
+            describe,
+            || match file.try_lock() {
+                Ok(()) => Ok(true),
+                Err(std::fs::TryLockError::WouldBlock) => Ok(false),
+                Err(std::fs::TryLockError::Error(e)) => Err(DbError::new(
+                    DbErrorKind::Connect,
+                    format!("cannot lock {describe}: {e}"),
+                )),
+            },
+            || on_wait(&format!("another retort run is migrating {describe}")),
+        )?;
         self.locked = true;
         Ok(())
     }
@@ -199,41 +173,25 @@ impl Driver for Sqlite {
     }
 
     fn begin(&mut self) -> Result<(), DbError> {
-        self.depth += 1;
-        let sql = if self.depth == 1 {
-            // IMMEDIATE takes SQLite's write lock up front, so a migration
-            // never fails half way on a lock upgrade.
-            "BEGIN IMMEDIATE".to_owned()
-        } else {
-            format!("SAVEPOINT retort_{}", self.depth)
-        };
-        self.batch(&sql).inspect_err(|_| self.depth -= 1)
+        // IMMEDIATE takes SQLite's write lock up front, so a migration
+        // never fails half way on a lock upgrade.
+        let sql = self.nesting.begin("BEGIN IMMEDIATE");
+        self.batch(&sql)
+            .inspect_err(|_| self.nesting.failed_begin())
     }
 
     fn commit(&mut self) -> Result<(), DbError> {
-        let depth = self.depth;
-        self.depth = depth.saturating_sub(1);
-        if depth <= 1 {
-            self.batch("COMMIT")
-        } else {
-            self.batch(&format!("RELEASE retort_{depth}"))
-        }
+        let sql = self.nesting.commit();
+        self.batch(&sql)
     }
 
     fn rollback(&mut self) -> Result<(), DbError> {
-        let depth = self.depth;
-        self.depth = depth.saturating_sub(1);
+        let sql = self.nesting.rollback();
         if self.conn.is_autocommit() {
             // SQLite already rolled the transaction back (e.g. on SQLITE_FULL).
             return Ok(());
         }
-        if depth <= 1 {
-            self.batch("ROLLBACK")
-        } else {
-            self.batch(&format!(
-                "ROLLBACK TO retort_{depth}; RELEASE retort_{depth}"
-            ))
-        }
+        self.batch(&sql)
     }
 
     fn run(&mut self, sql: &str) -> Result<(), DbError> {

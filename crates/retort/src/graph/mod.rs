@@ -334,7 +334,15 @@ impl Graph {
     /// Whether `a` and `b` lie on one line of history (one is an ancestor of
     /// the other, or they are the same).
     pub fn shares_lineage(&self, a: usize, b: usize) -> bool {
-        self.ancestors(&[a], false)[b] || self.ancestors(&[b], false)[a]
+        self.lineage(a)[b]
+    }
+
+    /// A membership mask of `a`'s line of history: its ancestors, itself
+    /// and its descendants (through parents only).
+    pub fn lineage(&self, a: usize) -> Vec<bool> {
+        let below = self.ancestors(&[a], false);
+        let above = self.descendants(&[a], false);
+        below.iter().zip(&above).map(|(b, a)| *b || *a).collect()
     }
 }
 

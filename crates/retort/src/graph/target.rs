@@ -205,13 +205,8 @@ impl Graph {
             match anchor {
                 None => candidates.to_vec(),
                 Some(a) => {
-                    let below = self.ancestors(&[a], false);
-                    let above = self.descendants(&[a], false);
-                    candidates
-                        .iter()
-                        .copied()
-                        .filter(|&c| below[c] || above[c])
-                        .collect()
+                    let lineage = self.lineage(a);
+                    candidates.iter().copied().filter(|&c| lineage[c]).collect()
                 }
             }
         };
@@ -307,15 +302,7 @@ impl Graph {
     ) -> Result<Option<usize>, GraphError> {
         let requested = steps.unsigned_abs();
         let upward = steps > 0;
-        let lineage = anchor.map(|a| {
-            let below = self.ancestors(&[a], false);
-            let above = self.descendants(&[a], false);
-            below
-                .iter()
-                .zip(&above)
-                .map(|(b, a)| *b || *a)
-                .collect::<Vec<bool>>()
-        });
+        let lineage = anchor.map(|a| self.lineage(a));
         let mut at = start;
         for taken in 0..requested {
             let next: Vec<usize> = if upward {

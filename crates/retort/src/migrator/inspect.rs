@@ -95,15 +95,9 @@ impl Migrator<'_> {
     fn current_of(&self, rows: &[usize]) -> Current {
         let graph = self.project.graph();
         let applied = plan::applied_set(graph, rows);
-        let mut revised = vec![false; graph.len()];
-        for i in (0..graph.len()).filter(|&i| applied[i]) {
-            for &p in graph.node(i).parents() {
-                revised[p] = true;
-            }
-        }
-        let effective: Vec<usize> = (0..graph.len())
-            .filter(|&i| applied[i] && !revised[i])
-            .collect();
+        // Alembic's `current`: what no applied revision revises, so a
+        // dependency that is a head of its own line shows too.
+        let effective = plan::tops(graph, &applied, false);
         Current {
             heads: self.ids(rows),
             current: self.ids(&effective),

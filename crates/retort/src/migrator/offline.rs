@@ -63,8 +63,7 @@ impl Migrator<'_> {
             Direction::Up => plan::upgrade(graph, &rows, &resolved, target)?,
             Direction::Down => plan::downgrade(graph, &rows, &resolved, target)?,
         };
-        let options = super::Options::default();
-        self.check_runnable_offline(&steps, &options)?;
+        self.check_reversible(&steps)?;
 
         let dialect = self.tables.dialect;
         let begin = match dialect {
@@ -181,23 +180,6 @@ impl Migrator<'_> {
             rows = after;
         }
         Ok(out)
-    }
-
-    fn check_runnable_offline(
-        &self,
-        steps: &[plan::Step],
-        _options: &super::Options,
-    ) -> Result<(), MigrateError> {
-        for step in steps {
-            let script = self.project.script(step.revision);
-            if step.direction == Direction::Down && script.downgrade.is_none() {
-                return Err(MigrateError::Irreversible {
-                    revision: script.revision.clone(),
-                    path: script.path.clone(),
-                });
-            }
-        }
-        Ok(())
     }
 }
 

@@ -90,19 +90,28 @@ pub fn applied_set(graph: &Graph, rows: &[usize]) -> Vec<bool> {
     graph.ancestors(rows, true)
 }
 
-/// The version rows for an applied set: applied revisions that no applied
-/// revision revises or depends on, in graph order.
+/// The version rows for an applied set: applied revisions that no other
+/// applied revision revises or depends on, in graph order.
 pub fn rows_of(graph: &Graph, applied: &[bool]) -> Vec<usize> {
+    tops(graph, applied, true)
+}
+
+/// The members of `set` that no other member revises (or, with
+/// `with_dependencies`, depends on), in graph order.
+pub(crate) fn tops(graph: &Graph, set: &[bool], with_dependencies: bool) -> Vec<usize> {
     let mut below = vec![false; graph.len()];
-    for i in (0..graph.len()).filter(|&i| applied[i]) {
+    for i in (0..graph.len()).filter(|&i| set[i]) {
         let node = graph.node(i);
-        for &p in node.parents().iter().chain(node.dependencies()) {
+        let deps: &[usize] = if with_dependencies {
+            node.dependencies()
+        } else {
+            &[]
+        };
+        for &p in node.parents().iter().chain(deps) {
             below[p] = true;
         }
     }
-    (0..graph.len())
-        .filter(|&i| applied[i] && !below[i])
-        .collect()
+    (0..graph.len()).filter(|&i| set[i] && !below[i]).collect()
 }
 
 /// Oldest first: every revision after its parents and dependencies.

@@ -1,6 +1,6 @@
 //! Executing a plan.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::error::StatementFailure;
 use super::plan::{self, Direction, Step};
@@ -11,7 +11,7 @@ use crate::script::{Script, Section, checksum};
 use crate::sql;
 use crate::time::UtcTime;
 
-impl Migrator<'_> {
+impl<'p> Migrator<'p> {
     /// Takes the lock, plans `request` from the database's state, and runs it.
     pub fn run(
         &self,
@@ -61,9 +61,9 @@ impl Migrator<'_> {
         }
         let mut rows = self.rows(driver)?;
         let steps = self.plan(request, &rows)?;
-        self.check_runnable(&steps, options)?;
+        let prepared = self.check_runnable(&steps, options)?;
         if !options.allow_changed {
-            self.check_unchanged(driver, &rows)?;
+            self.check_unchanged(driver)?;
         }
         let graph = self.project.graph();
         events(Event::Plan {
@@ -76,12 +76,7 @@ impl Migrator<'_> {
         if options.dry_run {
             outcome.steps = steps
                 .iter()
-                .map(|s| StepDone {
-                    revision: graph.node(s.revision).id().to_owned(),
-                    message: self.project.script(s.revision).message.clone(),
-                    direction: s.direction.name(),
-                    duration_ms: 0,
-                })
+                .map(|s| self.step_done(s.revision, s.direction.name(), Duration::ZERO))
                 .collect();
             for &step in &steps {
                 rows = plan::next_rows(graph, &rows, step);
@@ -92,7 +87,7 @@ impl Migrator<'_> {
         if options.atomic {
             driver.begin().map_err(db("starting the transaction"))?;
         }
-        let result = self.execute(driver, &steps, &mut rows, options, events, &mut outcome);
+        let result = self.execute(driver, &prepared, &mut rows, options, events, &mut outcome);
         if options.atomic {
             match &result {
                 Ok(()) => driver.commit().map_err(db("committing the transaction"))?,
@@ -137,8 +132,43 @@ impl Migrator<'_> {
         })
     }
 
-    /// Problems that would stop the plan half way are found before it starts.
-    fn check_runnable(&self, steps: &[Step], options: &Options) -> Result<(), MigrateError> {
+    /// Problems that would stop the plan half way are found before it
+    /// starts. Returns each step with its statements, split once for the run.
+    fn check_runnable(
+        &self,
+        steps: &[Step],
+        options: &Options,
+    ) -> Result<Vec<Prepared<'p>>, MigrateError> {
+        self.check_reversible(steps)?;
+        let project: &'p crate::project::Project = self.project;
+        steps
+            .iter()
+            .map(|step| {
+                let script = project.script(step.revision);
+                if options.atomic && !script.transactional {
+                    return Err(MigrateError::AtomicNotPossible {
+                        revision: script.revision.clone(),
+                    });
+                }
+                let section = section(script, step.direction);
+                let statements = sql::split(&section.sql, self.tables.dialect).map_err(|e| {
+                    MigrateError::Split {
+                        revision: script.revision.clone(),
+                        path: script.path.clone(),
+                        line: section.line + e.line - 1,
+                        message: e.message,
+                    }
+                })?;
+                Ok(Prepared {
+                    step: *step,
+                    statements,
+                })
+            })
+            .collect()
+    }
+
+    /// A downgrade through a revision without a downgrade section.
+    pub(super) fn check_reversible(&self, steps: &[Step]) -> Result<(), MigrateError> {
         for step in steps {
             let script = self.project.script(step.revision);
             if step.direction == Direction::Down && script.downgrade.is_none() {
@@ -147,20 +177,24 @@ impl Migrator<'_> {
                     path: script.path.clone(),
                 });
             }
-            if options.atomic && !script.transactional {
-                return Err(MigrateError::AtomicNotPossible {
-                    revision: script.revision.clone(),
-                });
-            }
-            let section = section(script, step.direction);
-            sql::split(&section.sql, self.tables.dialect).map_err(|e| MigrateError::Split {
-                revision: script.revision.clone(),
-                path: script.path.clone(),
-                line: section.line + e.line - 1,
-                message: e.message,
-            })?;
         }
         Ok(())
+    }
+
+    /// What a step reports once done (or planned).
+    pub(super) fn step_done(
+        &self,
+        revision: usize,
+        direction: &'static str,
+        took: Duration,
+    ) -> StepDone {
+        let script = self.project.script(revision);
+        StepDone {
+            revision: script.revision.clone(),
+            message: script.message.clone(),
+            direction,
+            duration_ms: u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
+        }
     }
 
     /// Applied revisions whose files no longer match their checksums.
@@ -184,11 +218,7 @@ impl Migrator<'_> {
             .collect())
     }
 
-    fn check_unchanged(
-        &self,
-        driver: &mut dyn Driver,
-        _rows: &[usize],
-    ) -> Result<(), MigrateError> {
+    fn check_unchanged(&self, driver: &mut dyn Driver) -> Result<(), MigrateError> {
         let changed = self.changed(driver)?;
         if changed.is_empty() {
             Ok(())
@@ -200,7 +230,7 @@ impl Migrator<'_> {
     fn execute(
         &self,
         driver: &mut dyn Driver,
-        steps: &[Step],
+        steps: &[Prepared<'_>],
         rows: &mut Vec<usize>,
         options: &Options,
         events: &mut dyn FnMut(Event),
@@ -212,7 +242,8 @@ impl Migrator<'_> {
                 .set_lock_wait(timeout)
                 .map_err(db("setting the lock timeout"))?;
         }
-        for (index, &step) in steps.iter().enumerate() {
+        for (index, Prepared { step, statements }) in steps.iter().enumerate() {
+            let step = *step;
             let script = self.project.script(step.revision);
             events(Event::StepStarted {
                 index,
@@ -232,7 +263,7 @@ impl Migrator<'_> {
                 loop {
                     driver.begin().map_err(db("starting a transaction"))?;
                     let result = self
-                        .run_statements(driver, script, step.direction, false)
+                        .run_statements(driver, script, step.direction, statements, false)
                         .and_then(|()| self.record(driver, script, step, rows, &after, started));
                     match result {
                         Ok(()) => {
@@ -259,25 +290,21 @@ impl Migrator<'_> {
                     }
                 }
             } else {
-                self.run_outside_transaction(driver, script, step, rows, &after, started)?;
+                self.run_statements(driver, script, step.direction, statements, true)?;
+                self.record_alone(driver, script, step, rows, &after, started)?;
             }
             *rows = after;
-            let done = StepDone {
-                revision: script.revision.clone(),
-                message: script.message.clone(),
-                direction: step.direction.name(),
-                duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-            };
+            let done = self.step_done(step.revision, step.direction.name(), started.elapsed());
             events(Event::StepFinished { done: done.clone() });
             outcome.steps.push(done);
         }
         Ok(())
     }
 
-    /// `-- retort:transaction off`: statements run one by one in autocommit
-    /// mode, still under the run lock; the version change then commits on
-    /// its own.
-    fn run_outside_transaction(
+    /// The version change of a `-- retort:transaction off` migration, whose
+    /// statements ran one by one in autocommit mode (still under the run
+    /// lock): it commits on its own.
+    fn record_alone(
         &self,
         driver: &mut dyn Driver,
         script: &Script,
@@ -286,8 +313,6 @@ impl Migrator<'_> {
         after: &[usize],
         started: Instant,
     ) -> Result<(), MigrateError> {
-        let result = self.run_statements(driver, script, step.direction, true);
-        result?;
         driver.begin().map_err(db("starting a transaction"))?;
         if let Err(e) = self.record(driver, script, step, rows, after, started) {
             driver.rollback().map_err(db("rolling back"))?;
@@ -301,18 +326,12 @@ impl Migrator<'_> {
         driver: &mut dyn Driver,
         script: &Script,
         direction: Direction,
+        statements: &[sql::Statement<'_>],
         partial: bool,
     ) -> Result<(), MigrateError> {
         let section = section(script, direction);
-        let statements =
-            sql::split(&section.sql, self.tables.dialect).map_err(|e| MigrateError::Split {
-                revision: script.revision.clone(),
-                path: script.path.clone(),
-                line: section.line + e.line - 1,
-                message: e.message,
-            })?;
         let driver_name = driver.describe();
-        for statement in &statements {
+        for statement in statements {
             driver.run(statement.text).map_err(|error| {
                 if error.kind == crate::db::DbErrorKind::ReadOnly {
                     return MigrateError::Database {
@@ -457,12 +476,9 @@ impl Migrator<'_> {
             .filter(|&i| applied_before[i] && !applied_after[i])
             .collect();
         for &i in removed.iter().rev().chain(&added) {
-            outcome.steps.push(StepDone {
-                revision: graph.node(i).id().to_owned(),
-                message: self.project.script(i).message.clone(),
-                direction: "stamp",
-                duration_ms: 0,
-            });
+            outcome
+                .steps
+                .push(self.step_done(i, "stamp", Duration::ZERO));
         }
         events(Event::Plan { steps: Vec::new() });
         if options.dry_run {
@@ -522,6 +538,12 @@ impl Migrator<'_> {
         driver.commit().map_err(db("committing the stamp"))?;
         Ok(outcome)
     }
+}
+
+/// A planned step with its statements.
+struct Prepared<'p> {
+    step: Step,
+    statements: Vec<sql::Statement<'p>>,
 }
 
 pub(super) fn section(script: &Script, direction: Direction) -> &Section {

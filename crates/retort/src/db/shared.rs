@@ -1,0 +1,90 @@
+//! Mechanics every driver shares: waiting for the run lock, and nesting
+//! transactions as savepoints.
+
+use std::time::{Duration, Instant};
+
+use super::{DbError, DbErrorKind};
+
+/// How often a waiting runner retries the lock.
+const LOCK_POLL: Duration = Duration::from_millis(25);
+
+/// Calls `try_once` until it takes the lock or `timeout` passes. Before the
+/// first wait, `on_first_wait` says so (drivers add who holds the lock).
+pub(super) fn poll_lock(
+    timeout: Duration,
+    describe: &str,
+    mut try_once: impl FnMut() -> Result<bool, DbError>,
+    mut on_first_wait: impl FnMut(),
+) -> Result<(), DbError> {
+    let started = Instant::now();
+    let mut told = false;
+    while !try_once()? {
+        if !told {
+            on_first_wait();
+            told = true;
+        }
+        if started.elapsed() >= timeout {
+            return Err(DbError::new(
+                DbErrorKind::LockTimeout,
+                format!(
+                    "timed out after {}s waiting for another retort run on {describe}",
+                    timeout.as_secs()
+                ),
+            ));
+        }
+        std::thread::sleep(LOCK_POLL);
+    }
+    Ok(())
+}
+
+/// Nested `begin`s: the outermost is a transaction, inner ones savepoints
+/// (`SAVEPOINT`, `RELEASE SAVEPOINT`, `ROLLBACK TO SAVEPOINT` are spelled
+/// alike in SQLite and PostgreSQL).
+#[derive(Debug, Default)]
+pub(super) struct Nesting {
+    depth: usize,
+}
+
+impl Nesting {
+    /// The statement that opens the next level; `outermost` opens a
+    /// transaction. Call [`Nesting::failed_begin`] if it fails.
+    pub(super) fn begin(&mut self, outermost: &str) -> String {
+        self.depth += 1;
+        if self.depth == 1 {
+            outermost.to_owned()
+        } else {
+            format!("SAVEPOINT retort_{}", self.depth)
+        }
+    }
+
+    /// Undoes the count of a `begin` whose statement failed.
+    pub(super) fn failed_begin(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+
+    /// The statement that commits the innermost level.
+    pub(super) fn commit(&mut self) -> String {
+        let depth = self.close();
+        if depth <= 1 {
+            "COMMIT".to_owned()
+        } else {
+            format!("RELEASE SAVEPOINT retort_{depth}")
+        }
+    }
+
+    /// The statement that rolls the innermost level back.
+    pub(super) fn rollback(&mut self) -> String {
+        let depth = self.close();
+        if depth <= 1 {
+            "ROLLBACK".to_owned()
+        } else {
+            format!("ROLLBACK TO SAVEPOINT retort_{depth}; RELEASE SAVEPOINT retort_{depth}")
+        }
+    }
+
+    fn close(&mut self) -> usize {
+        let depth = self.depth;
+        self.depth = depth.saturating_sub(1);
+        depth
+    }
+}
