@@ -25,6 +25,7 @@ mod dialect;
 mod error;
 pub mod graph;
 pub mod migrator;
+mod parallel;
 pub mod project;
 pub mod script;
 pub mod sql;

@@ -204,18 +204,20 @@ impl<'p> Migrator<'p> {
     ) -> Result<Vec<(String, std::path::PathBuf)>, MigrateError> {
         let applied = self
             .tables
-            .read_applied(driver)
+            .read_checksums(driver)
             .map_err(db("reading the applied table"))?;
         let graph = self.project.graph();
-        Ok(applied
-            .iter()
-            .filter_map(|row| {
-                let index = graph.index_of(&row.revision)?;
-                let script = self.project.script(index);
-                (checksum::matches(&row.checksum, &script.source) == Some(false))
-                    .then(|| (row.revision.clone(), script.path.clone()))
-            })
-            .collect())
+        // Hashing every applied file is most of a no-op run's own work.
+        let changed_in = |rows: &[(String, String)]| -> Vec<(String, std::path::PathBuf)> {
+            rows.iter()
+                .filter_map(|(revision, stored)| {
+                    let script = self.project.script(graph.index_of(revision)?);
+                    (checksum::matches(stored, &script.source) == Some(false))
+                        .then(|| (revision.clone(), script.path.clone()))
+                })
+                .collect()
+        };
+        Ok(crate::parallel::chunked(&applied, changed_in).concat())
     }
 
     fn check_unchanged(&self, driver: &mut dyn Driver) -> Result<(), MigrateError> {

@@ -203,17 +203,52 @@ impl Tables {
             .collect())
     }
 
-    /// The applied rows; an absent table means none.
-    pub(crate) fn read_applied(&self, driver: &mut dyn Driver) -> Result<Vec<AppliedRow>, DbError> {
+    /// Each applied revision with its checksum, all a run needs to find
+    /// edited files; an absent table means none.
+    pub(crate) fn read_checksums(
+        &self,
+        driver: &mut dyn Driver,
+    ) -> Result<Vec<(String, String)>, DbError> {
+        let rows = self.select_applied(driver, "revision, checksum")?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let mut text = r.into_iter().map(|v| match v {
+                    Value::Text(t) => t,
+                    _ => String::new(),
+                });
+                (
+                    text.next().unwrap_or_default(),
+                    text.next().unwrap_or_default(),
+                )
+            })
+            .collect())
+    }
+
+    /// `columns` of the applied table in the order revisions were applied;
+    /// an absent table has no rows.
+    fn select_applied(
+        &self,
+        driver: &mut dyn Driver,
+        columns: &str,
+    ) -> Result<Vec<Vec<Value>>, DbError> {
         if !driver.table_exists(self.schema.as_deref(), &self.applied)? {
             return Ok(Vec::new());
         }
-        let rows = driver.query(
+        driver.query(
             &format!(
-                "SELECT revision, checksum, applied_at, duration_ms, retort_version, operation FROM {} ORDER BY applied_at, revision",
+                "SELECT {columns} FROM {} ORDER BY applied_at, revision",
                 self.applied_name()
             ),
             &[],
+        )
+    }
+
+    /// The applied rows; an absent table means none.
+    pub(crate) fn read_applied(&self, driver: &mut dyn Driver) -> Result<Vec<AppliedRow>, DbError> {
+        let rows = self.select_applied(
+            driver,
+            "revision, checksum, applied_at, duration_ms, retort_version, operation",
         )?;
         Ok(rows
             .into_iter()

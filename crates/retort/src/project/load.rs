@@ -1,15 +1,11 @@
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::thread;
 
 use super::RequestError;
 use crate::Error;
 use crate::graph::{Graph, Node};
 use crate::script::{self, Script};
-
-/// Below this many files, threads cost more than they save.
-const PARALLEL_THRESHOLD: usize = 512;
 
 /// Every `*.sql` file of each directory, in directory order, then by file name.
 pub(super) fn list_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
@@ -26,8 +22,8 @@ pub(super) fn list_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
         for entry in entries {
             let entry = entry.map_err(|e| Error::io("read directory", dir, e))?;
             let name = entry.file_name();
-            let name = name.to_string_lossy();
-            if name.starts_with('.') || !name.ends_with(".sql") {
+            let shown = name.to_string_lossy();
+            if shown.starts_with('.') || !shown.ends_with(".sql") {
                 continue;
             }
             let is_file = entry
@@ -35,13 +31,13 @@ pub(super) fn list_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
                 .map_err(|e| Error::io("read", entry.path(), e))?
                 .is_file();
             if is_file {
-                in_dir.push(entry.path());
+                in_dir.push((name, entry.path()));
             }
         }
-        // Comparing whole paths walks their components; the names alone
-        // give the same order within a directory, twenty times faster.
-        in_dir.sort_unstable_by(|a: &PathBuf, b: &PathBuf| a.file_name().cmp(&b.file_name()));
-        files.extend(in_dir);
+        // Within a directory the names alone give the order; comparing
+        // paths would parse their components on every comparison.
+        in_dir.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        files.extend(in_dir.into_iter().map(|(_, path)| path));
     }
     Ok(files)
 }
@@ -77,26 +73,8 @@ fn read_all(paths: &[PathBuf]) -> Result<Vec<Script>, Error> {
 /// is the error.
 pub(super) fn read_scripts(dirs: &[PathBuf]) -> Result<Vec<Script>, Error> {
     let files = list_files(dirs)?;
-    let workers = thread::available_parallelism().map_or(1, |n| n.get());
-    if files.len() < PARALLEL_THRESHOLD || workers < 2 {
-        return read_all(&files);
-    }
-    let chunk = files.len().div_ceil(workers);
-    let results: Vec<Result<Vec<Script>, Error>> = thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || read_all(part)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
     let mut scripts = Vec::with_capacity(files.len());
-    for part in results {
+    for part in crate::parallel::chunked(&files, read_all) {
         scripts.extend(part?);
     }
     Ok(scripts)
