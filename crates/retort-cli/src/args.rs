@@ -119,6 +119,37 @@ pub(crate) enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Finish a migration a run left half way (`retort status` shows it)
+    Resume {
+        /// Count the statement that was running outside a transaction when
+        /// the run stopped as completed (after checking that it did)
+        #[arg(long)]
+        skip_running: bool,
+        /// Show what would run without running it
+        #[arg(long)]
+        dry_run: bool,
+        /// Seconds one statement may wait for a table lock (PostgreSQL); 0 leaves the server's setting
+        #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+        statement_lock_timeout: f64,
+    },
+    /// Record how a half-applied migration was settled by hand
+    Repair {
+        /// The half-applied revision (id or unique prefix)
+        revision: String,
+        /// It was finished by hand: record it as applied (or reverted, for a downgrade)
+        #[arg(
+            long,
+            required_unless_present = "rolled_back",
+            conflicts_with = "rolled_back"
+        )]
+        done: bool,
+        /// It was undone by hand: forget the half-applied state, record nothing
+        #[arg(long)]
+        rolled_back: bool,
+        /// Show what would change without changing it
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Show the database's current revisions
     Current {
         /// Show every detail of each revision

@@ -35,9 +35,7 @@ pub(crate) fn upgrade(context: &Context, args: RunArgs, up: bool) -> Result<(), 
     } else {
         Request::Downgrade { target }
     };
-    let statement_lock_timeout = Duration::try_from_secs_f64(args.statement_lock_timeout)
-        .ok()
-        .filter(|d| !d.is_zero());
+    let statement_lock_timeout = seconds(args.statement_lock_timeout);
     if args.sql {
         let project = context.load_project()?;
         let dialect = project
@@ -62,25 +60,23 @@ pub(crate) fn upgrade(context: &Context, args: RunArgs, up: bool) -> Result<(), 
     run(context, &project, driver, &request, &options)
 }
 
-pub(crate) fn stamp(
+/// `stamp`, `resume` and `repair`: one request against the database.
+pub(crate) fn request(
     context: &Context,
-    targets: Vec<String>,
-    purge: bool,
-    dry_run: bool,
+    command: &str,
+    request: &Request,
+    options: &Options,
 ) -> Result<(), Failure> {
-    context.no_dot("stamp")?;
+    context.no_dot(command)?;
     let (project, driver) = context.load_project_and_database()?;
-    let options = Options {
-        dry_run,
-        ..Options::default()
-    };
-    run(
-        context,
-        &project,
-        driver,
-        &Request::Stamp { targets, purge },
-        &options,
-    )
+    run(context, &project, driver, request, options)
+}
+
+/// A timeout in seconds from the command line; 0 means none.
+pub(crate) fn seconds(value: f64) -> Option<Duration> {
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|d| !d.is_zero())
 }
 
 fn run(
@@ -100,17 +96,38 @@ fn run(
     reporter.finish();
     let outcome = outcome?;
     Ok(context.printer.emit(
-        || summary(&outcome, options.dry_run),
+        || match request {
+            Request::Resume { .. } if outcome.steps.is_empty() => {
+                "nothing to resume: no migration was left half way\n".to_owned()
+            }
+            Request::Repair {
+                revision,
+                done: false,
+            } => format!(
+                "{} the half-applied state of {revision}; the database is at {}\n",
+                if options.dry_run {
+                    "would forget"
+                } else {
+                    "forgot"
+                },
+                heads_text(&outcome.heads)
+            ),
+            _ => summary(&outcome, options.dry_run),
+        },
         || outcome_json(&outcome, options.dry_run),
     )?)
 }
 
-fn summary(outcome: &Outcome, dry_run: bool) -> String {
-    let at = if outcome.heads.is_empty() {
+fn heads_text(heads: &[String]) -> String {
+    if heads.is_empty() {
         "base".to_owned()
     } else {
-        outcome.heads.join(", ")
-    };
+        heads.join(", ")
+    }
+}
+
+fn summary(outcome: &Outcome, dry_run: bool) -> String {
+    let at = heads_text(&outcome.heads);
     match (outcome.steps.len(), dry_run) {
         (0, _) => format!("nothing to do; the database is at {at}\n"),
         (n, true) => format!("{n} step(s) planned; the database would be at {at}\n"),
@@ -292,6 +309,13 @@ pub(crate) fn status(context: &Context) -> Result<(), Failure> {
                 list(&status.current.current),
                 list(&status.heads)
             );
+            if let Some(interrupted) = &status.interrupted {
+                let error = retort::migrator::MigrateError::Interrupted(Box::new(interrupted.clone()));
+                text.push_str(&format!("half-applied: {error}\n"));
+                if let Some(hint) = error.hint() {
+                    text.push_str(&format!("  hint: {hint}\n"));
+                }
+            }
             if status.pending.is_empty() {
                 text.push_str("up to date\n");
             } else {
@@ -308,9 +332,28 @@ pub(crate) fn status(context: &Context) -> Result<(), Failure> {
                 "current": status.current.current,
                 "heads": status.heads,
                 "pending": status.pending.iter().map(|id| json!({"revision": id, "message": message(id)})).collect::<Vec<_>>(),
+                "interrupted": status.interrupted.as_ref().map(interruption_json),
             })
         },
     )?)
+}
+
+fn interruption_json(i: &retort::migrator::Interruption) -> Value {
+    let at = |p: &Option<retort::migrator::JournalPosition>| {
+        p.as_ref()
+            .map(|p| json!({"statement": p.statement, "line": p.line, "excerpt": p.excerpt}))
+    };
+    json!({
+        "revision": i.revision,
+        "direction": i.direction,
+        "path": i.path,
+        "statements": i.total,
+        "completed": i.completed,
+        "last_completed": at(&i.last_done),
+        "running": at(&i.running),
+        "next": at(&i.next),
+        "note": i.note,
+    })
 }
 
 pub(crate) fn verify(context: &Context) -> Result<(), Failure> {

@@ -7,6 +7,7 @@ mod write;
 use std::path::PathBuf;
 
 use retort::config::{Config, Locate};
+use retort::migrator::{Options, Request};
 use retort::project::Project;
 
 use crate::args::{Cli, Command, Format, Global};
@@ -114,7 +115,46 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
             revisions,
             purge,
             dry_run,
-        } => migrate::stamp(&context, revisions, purge, dry_run),
+        } => migrate::request(
+            &context,
+            "stamp",
+            &Request::Stamp {
+                targets: revisions,
+                purge,
+            },
+            &Options {
+                dry_run,
+                ..Options::default()
+            },
+        ),
+        Command::Resume {
+            skip_running,
+            dry_run,
+            statement_lock_timeout,
+        } => migrate::request(
+            &context,
+            "resume",
+            &Request::Resume { skip_running },
+            &Options {
+                dry_run,
+                statement_lock_timeout: migrate::seconds(statement_lock_timeout),
+                ..Options::default()
+            },
+        ),
+        Command::Repair {
+            revision,
+            done,
+            rolled_back: _,
+            dry_run,
+        } => migrate::request(
+            &context,
+            "repair",
+            &Request::Repair { revision, done },
+            &Options {
+                dry_run,
+                ..Options::default()
+            },
+        ),
         Command::Current { verbose } => migrate::current(&context, verbose),
         Command::Status => migrate::status(&context),
         Command::Verify => migrate::verify(&context),

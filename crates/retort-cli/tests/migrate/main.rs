@@ -16,6 +16,7 @@ mod inspect;
 mod kill; // SIGKILL at arbitrary moments of a 100-migration run, 20 times
 mod locks; // a migration blocked by a long transaction: lock timeout, retries, clean failure // current/status JSON on branched states; text snapshots
 mod offline; // --sql scripts run by the database's shell match online runs
+mod resume; // migrations committing in parts: the journal, resume, repair, CONCURRENTLY
 mod stamp; // stamp, stamp of several revisions, base, --purge, --dry-run
 mod util; // fixtures (the branched graph, linear chains), the runner, state assertions
 mod walk; // upgrade/downgrade by every target form through branches and merges

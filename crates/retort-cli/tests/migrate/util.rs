@@ -14,7 +14,7 @@ use tempfile::TempDir;
 use crate::db::TestDb;
 
 /// The state tables retort creates.
-pub(crate) const STATE_TABLES: [&str; 2] = ["retort_applied", "retort_version"];
+pub(crate) const STATE_TABLES: [&str; 3] = ["retort_applied", "retort_journal", "retort_version"];
 
 /// The `retort` binary, located once (cargo builds it for integration tests).
 pub(crate) fn retort_bin() -> &'static Path {
@@ -522,6 +522,15 @@ pub(crate) fn tables_of(revs: &[Rev], applied: &BTreeSet<String>) -> Vec<String>
 /// Asserts the version rows, the applied table and the schema: the tables
 /// that exist are exactly those of the applied revisions, each with its
 /// rows once.
+/// The journal's rows (revision, statement, state), empty when the table
+/// does not exist.
+pub(crate) fn journal(db: &TestDb) -> Vec<Vec<String>> {
+    if !db.tables().iter().any(|t| t == "retort_journal") {
+        return Vec::new();
+    }
+    db.rows("SELECT revision, statement, state FROM retort_journal ORDER BY revision, statement")
+}
+
 #[track_caller]
 pub(crate) fn assert_state(
     db: &TestDb,
@@ -532,6 +541,11 @@ pub(crate) fn assert_state(
 ) {
     assert_eq!(version_rows(db), sorted(rows), "version rows {when}");
     assert_eq!(applied(db), sorted(applied_ids), "retort_applied {when}");
+    assert_eq!(
+        journal(db),
+        Vec::<Vec<String>>::new(),
+        "retort_journal {when}"
+    );
     let set: BTreeSet<String> = applied_ids.iter().map(|s| (*s).to_owned()).collect();
     let expected = tables_of(revs, &set);
     assert_eq!(user_tables(db), expected, "tables {when}");

@@ -23,9 +23,82 @@ pub struct StatementFailure {
     pub error: DbError,
     /// The version rows the database is left at.
     pub left_at: Vec<String>,
-    /// Whether the migration ran outside a transaction (so statements
-    /// before the failing one stay applied).
+    /// Whether statements before the failing one stayed applied (the
+    /// migration commits in parts, and the journal records them).
     pub partial: bool,
+    /// The failing statement's 1-based position in its section.
+    pub statement: usize,
+    /// What the failure left behind that needs a hand (PostgreSQL's
+    /// INVALID index after a failed `CREATE INDEX CONCURRENTLY`).
+    pub note: Option<String>,
+}
+
+/// One statement of an interrupted migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalPosition {
+    /// 1-based position in the section.
+    pub statement: usize,
+    /// Line in the revision file.
+    pub line: usize,
+    /// The statement, shortened (empty when the file is gone).
+    pub excerpt: String,
+}
+
+/// Where a migration that commits in parts stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interruption {
+    /// The revision.
+    pub revision: String,
+    /// `upgrade` or `downgrade`.
+    pub direction: String,
+    /// Its file, when one defines it.
+    pub path: Option<PathBuf>,
+    /// How many statements the section has (when the file is there).
+    pub total: Option<usize>,
+    /// How many completed.
+    pub completed: usize,
+    /// The last completed statement.
+    pub last_done: Option<JournalPosition>,
+    /// A statement outside a transaction that was running: it may or may
+    /// not have completed.
+    pub running: Option<JournalPosition>,
+    /// The statement a resume starts with.
+    pub next: Option<JournalPosition>,
+    /// What needs a hand first (an INVALID index).
+    pub note: Option<String>,
+}
+
+fn position(at: &JournalPosition, path: Option<&PathBuf>) -> String {
+    let place = match path {
+        Some(path) => format!("{}:{}", path.display(), at.line),
+        None => format!("line {}", at.line),
+    };
+    if at.excerpt.is_empty() {
+        format!("statement {} ({place})", at.statement)
+    } else {
+        format!("statement {} ({place}: {})", at.statement, at.excerpt)
+    }
+}
+
+fn interrupted_message(i: &Interruption) -> String {
+    let path = i.path.as_ref();
+    let total = i.total.map_or(String::new(), |t| format!(" of {t}"));
+    let mut out = format!(
+        "revision `{}` ({}) stopped half way: {} statement(s){total} completed",
+        i.revision, i.direction, i.completed
+    );
+    if let Some(last) = &i.last_done {
+        out.push_str(&format!(", the last being {}", position(last, path)));
+    }
+    if let Some(running) = &i.running {
+        out.push_str(&format!(
+            "; {} was running outside a transaction and may or may not have completed",
+            position(running, path)
+        ));
+    } else if let Some(next) = &i.next {
+        out.push_str(&format!("; {} did not complete", position(next, path)));
+    }
+    out
 }
 
 /// A failure while planning or running migrations.
@@ -76,12 +149,48 @@ pub enum MigrateError {
         path: PathBuf,
     },
     /// `--atomic` with a migration that must run outside a transaction.
-    #[error(
-        "revision `{revision}` runs outside a transaction (`-- retort:transaction off`), so it cannot be part of an `--atomic` run"
-    )]
+    #[error("revision `{revision}` cannot be part of an `--atomic` run: {reason}")]
     AtomicNotPossible {
         /// The revision.
         revision: String,
+        /// What in it needs to run outside a transaction.
+        reason: String,
+    },
+    /// A migration that commits in parts stopped half way (the journal
+    /// says how far it got); nothing else runs until it is resumed or
+    /// repaired.
+    #[error("{}", interrupted_message(.0))]
+    Interrupted(Box<Interruption>),
+    /// A statement the journal records as completed is no longer in the
+    /// file as it ran.
+    #[error("{}:{line}: statement {statement} of revision `{revision}` changed since it ran (or the file lost it), so retort cannot tell what the database holds", path.display())]
+    JournalMismatch {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: PathBuf,
+        /// The statement's 1-based position in its section.
+        statement: usize,
+        /// The line it was at when it ran.
+        line: usize,
+    },
+    /// The journal and the version table disagree about a revision.
+    #[error("the journal says revision `{revision}` stopped half way through its {direction}, but the version table records it as {}", if *applied { "applied" } else { "not applied" })]
+    JournalDisagrees {
+        /// The revision.
+        revision: String,
+        /// `upgrade` or `downgrade`.
+        direction: &'static str,
+        /// What the version table says.
+        applied: bool,
+    },
+    /// `repair` of a revision the journal does not hold.
+    #[error("revision `{revision}` is not half-applied: the journal holds {}", if holds.is_empty() { "nothing".to_owned() } else { holds.iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", ") })]
+    NotInterrupted {
+        /// The revision asked for.
+        revision: String,
+        /// The revisions the journal does hold.
+        holds: Vec<String>,
     },
     /// The version table changed while retort was updating it.
     #[error(
@@ -114,6 +223,10 @@ impl MigrateError {
             MigrateError::Changed { .. } => "checksum_mismatch",
             MigrateError::Irreversible { .. } => "irreversible",
             MigrateError::AtomicNotPossible { .. } => "atomic_not_possible",
+            MigrateError::Interrupted(_) => "interrupted",
+            MigrateError::JournalMismatch { .. } => "journal_mismatch",
+            MigrateError::NotInterrupted { .. } => "not_interrupted",
+            MigrateError::JournalDisagrees { .. } => "journal_mismatch",
             MigrateError::Tampered { .. } => "version_table_changed",
             MigrateError::Plan(e) => e.kind(),
         }
@@ -128,6 +241,8 @@ impl MigrateError {
                 | MigrateError::Changed { .. }
                 | MigrateError::Irreversible { .. }
                 | MigrateError::AtomicNotPossible { .. }
+                | MigrateError::JournalMismatch { .. }
+                | MigrateError::NotInterrupted { .. }
                 | MigrateError::Plan(_)
         )
     }
@@ -149,8 +264,10 @@ impl MigrateError {
                     error,
                     left_at,
                     partial,
+                    note,
                     ..
                 } = failure.as_ref();
+                let note = note.as_ref().map_or(String::new(), |n| format!("{n}; "));
                 let at = if left_at.is_empty() {
                     "base (no revision)".to_owned()
                 } else {
@@ -166,11 +283,12 @@ impl MigrateError {
                     )
                 } else if *partial {
                     format!(
-                        "the revision ran outside a transaction, so statements before line {line} stayed applied; fix the database by hand, then `retort stamp` it; the database is at {at}"
+                        "{note}the statements before line {line} stayed applied (the journal records them); fix the statement in {}:{line}, then `retort resume` continues from it; or undo them by hand and run `retort repair {revision} --rolled-back`; the database is at {at}",
+                        path.display()
                     )
                 } else {
                     format!(
-                        "nothing of `{revision}` was kept; fix the statement in {}:{line} and run the command again; the database is at {at}",
+                        "{note}nothing of `{revision}` was kept; fix the statement in {}:{line} and run the command again; the database is at {at}",
                         path.display()
                     )
                 }
@@ -182,6 +300,36 @@ impl MigrateError {
             MigrateError::Changed { .. } => "restore the files (an applied revision should not change: write a new revision instead), run `retort verify` for details, or pass `--allow-changed` to proceed on purpose".into(),
             MigrateError::Irreversible { .. } => "add a `-- retort:downgrade` section, or choose a target above this revision".into(),
             MigrateError::AtomicNotPossible { .. } => "run without `--atomic`".into(),
+            MigrateError::Interrupted(i) => {
+                let note = i.note.as_ref().map_or(String::new(), |n| format!("{n}; "));
+                let revision = &i.revision;
+                let undo = format!(
+                    "if you finished or undid it by hand instead, record that with `retort repair {revision} --done` or `retort repair {revision} --rolled-back`"
+                );
+                match (&i.running, &i.next) {
+                    (Some(running), _) => format!(
+                        "{note}check whether statement {} completed: if it did, `retort resume --skip-running` continues after it; if not, `retort resume` runs it again; {undo}",
+                        running.statement
+                    ),
+                    (None, Some(next)) => format!(
+                        "{note}`retort resume` runs the rest of `{revision}` from statement {} (line {}); {undo}",
+                        next.statement, next.line
+                    ),
+                    (None, None) => format!(
+                        "{note}`retort resume` records `{revision}` as done; {undo}"
+                    ),
+                }
+            }
+            MigrateError::JournalMismatch { revision, .. } => format!(
+                "restore the revision file as it ran (see version control), then `retort resume`; or finish the migration by hand and run `retort repair {revision} --done` (or undo it and `--rolled-back`)"
+            ),
+            MigrateError::JournalDisagrees { revision, .. } => format!(
+                "check the schema, then settle it with `retort repair {revision} --done` or `retort repair {revision} --rolled-back`"
+            ),
+            MigrateError::NotInterrupted { holds, .. } => match holds.first() {
+                Some(h) => format!("`retort repair {h} --done` or `--rolled-back`; `retort status` shows the interrupted migration"),
+                None => "there is nothing to repair; `retort status` shows the database's state".into(),
+            },
             MigrateError::Tampered { .. } => "another tool changed the version table during the run; check it with `retort current`".into(),
             MigrateError::Plan(e) => return e.hint(),
             MigrateError::Split { .. } => return None,

@@ -28,6 +28,9 @@ pub struct Status {
     pub heads: Vec<String>,
     /// Revisions `upgrade heads` would apply, in order.
     pub pending: Vec<String>,
+    /// A migration a run left half way, which must be resumed or repaired
+    /// before anything else runs.
+    pub interrupted: Option<super::Interruption>,
 }
 
 /// What `verify` found about one revision.
@@ -121,6 +124,7 @@ impl Migrator<'_> {
             current: self.current_of(&rows),
             heads: graph.head_ids().iter().map(|s| (*s).to_owned()).collect(),
             pending,
+            interrupted: self.interruption(driver)?,
         })
     }
 

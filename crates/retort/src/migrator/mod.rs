@@ -10,15 +10,20 @@
 
 mod error;
 mod inspect;
+mod journal;
 mod offline;
 pub mod plan;
+mod resume;
 mod run;
+mod segmented;
+mod segments;
 mod store;
 
 use std::time::Duration;
 
-pub use error::{MigrateError, StatementFailure};
+pub use error::{Interruption, JournalPosition, MigrateError, StatementFailure};
 pub use inspect::{Current, Finding, FindingKind, RehashReport, Status};
+pub use journal::{JOURNAL_TABLE, JournalRow};
 pub use offline::offline_sql;
 pub use plan::{Direction, Step};
 pub use store::AppliedRow;
@@ -42,6 +47,20 @@ pub enum Request {
     Downgrade {
         /// The target.
         target: String,
+    },
+    /// Finish the migration a run left half way (see the journal).
+    Resume {
+        /// Count the statement that was running outside a transaction
+        /// when the run stopped as completed.
+        skip_running: bool,
+    },
+    /// Record how a half-applied migration was settled by hand.
+    Repair {
+        /// The revision (an id or unique prefix).
+        revision: String,
+        /// `true`: it was finished (recorded as applied, or as reverted
+        /// for a downgrade); `false`: it was undone (nothing recorded).
+        done: bool,
     },
     /// Rewrite the version table to the targets without running SQL.
     Stamp {
@@ -183,6 +202,7 @@ impl<'p> Migrator<'p> {
                 schema: migrations.version_table_schema.clone(),
                 version: migrations.version_table.clone(),
                 applied: APPLIED_TABLE.to_owned(),
+                journal: JOURNAL_TABLE.to_owned(),
             },
             offline_lock_timeout: Options::default().statement_lock_timeout,
         }

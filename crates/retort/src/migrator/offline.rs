@@ -8,7 +8,7 @@
 use super::plan::{self, Direction};
 use super::run::section;
 use super::store::{AppliedRow, Mode};
-use super::{MigrateError, Migrator, Request};
+use super::{MigrateError, Migrator, Request, segments};
 use crate::Dialect;
 use crate::time::UtcTime;
 
@@ -38,11 +38,18 @@ impl Migrator<'_> {
                     .into());
                 }
             },
-            Request::Stamp { .. } => {
+            Request::Stamp { .. } | Request::Resume { .. } | Request::Repair { .. } => {
+                let command = match request {
+                    Request::Stamp { .. } => "stamp",
+                    Request::Resume { .. } => "resume",
+                    _ => "repair",
+                };
                 return Err(
                     plan::PlanError::Graph(crate::graph::GraphError::InvalidTarget {
-                        target: "stamp".into(),
-                        reason: "offline stamp is not supported; stamp against the database".into(),
+                        target: command.into(),
+                        reason: format!(
+                            "offline {command} is not supported; run it against the database"
+                        ),
                     })
                     .into(),
                 );
@@ -79,7 +86,7 @@ impl Migrator<'_> {
             },
             match request {
                 Request::Upgrade { target } | Request::Downgrade { target } => target.as_str(),
-                Request::Stamp { .. } => "",
+                _ => "",
             }
         );
         if let (Dialect::Postgres, Some(timeout)) = (dialect, self.offline_lock_timeout) {
@@ -111,7 +118,9 @@ impl Migrator<'_> {
                 script.revision,
                 script.message
             ));
-            let body = script_body(&section(script, step.direction).sql, dialect);
+            let section = section(script, step.direction);
+            let statements = self.statements(script, step.direction)?;
+            let body = script_body(&section.sql, dialect);
             let body = body.trim();
             let mut bookkeeping = String::new();
             let change = plan::row_change(&rows, &after);
@@ -159,24 +168,53 @@ impl Migrator<'_> {
                     format!("{sql};\n")
                 }
             };
-            if script.transactional {
+            if !segments::is_segmented(&statements, script.transactional) {
                 out.push_str(begin);
                 out.push('\n');
                 if !body.is_empty() {
                     out.push_str(&terminated(body));
                 }
-                out.push_str(&bookkeeping);
-                out.push_str("COMMIT;\n");
             } else {
-                out.push_str("-- runs outside a transaction (`-- retort:transaction off`)\n");
-                if !body.is_empty() {
-                    out.push_str(&terminated(body));
+                // The same parts an online run commits: transactions
+                // around the statements that allow one, the others alone.
+                let parts = segments::segments(&statements, script.transactional, 0);
+                let mut open = false;
+                for (position, part) in parts.iter().enumerate() {
+                    let text: String = statements[part.statements.clone()]
+                        .iter()
+                        .map(|s| format!("{};\n", s.text))
+                        .collect();
+                    if part.transactional {
+                        out.push_str(begin);
+                        out.push('\n');
+                        out.push_str(&text);
+                        // The last part commits with the version change.
+                        if position + 1 == parts.len() {
+                            open = true;
+                        } else {
+                            out.push_str("COMMIT;\n");
+                        }
+                    } else {
+                        let first = &statements[part.statements.start];
+                        out.push_str(&format!(
+                            "-- line {}: runs outside a transaction{}\n",
+                            section.line + first.line - 1,
+                            if script.transactional {
+                                " (it cannot run inside one)"
+                            } else {
+                                " (`-- retort:transaction off`)"
+                            }
+                        ));
+                        out.push_str(&text);
+                    }
                 }
-                out.push_str(begin);
-                out.push('\n');
-                out.push_str(&bookkeeping);
-                out.push_str("COMMIT;\n");
+                if !open {
+                    out.push_str(begin);
+                    out.push('\n');
+                }
             }
+            out.push_str(&bookkeeping);
+            out.push_str("COMMIT;\n");
             rows = after;
         }
         Ok(out)

@@ -4,8 +4,9 @@ use std::time::{Duration, Instant};
 
 use super::error::StatementFailure;
 use super::plan::{self, Direction, Step};
+use super::segmented::Segmented;
 use super::store::{AppliedRow, Mode};
-use super::{Event, MigrateError, Migrator, Options, Outcome, Request, StepDone, db};
+use super::{Event, MigrateError, Migrator, Options, Outcome, Request, StepDone, db, segments};
 use crate::db::Driver;
 use crate::script::{Script, Section, checksum};
 use crate::sql;
@@ -56,8 +57,22 @@ impl<'p> Migrator<'p> {
                     .map_err(db("creating the version tables"))?;
             }
         }
-        if let Request::Stamp { targets, purge } = request {
-            return self.stamp(driver, targets, *purge, options, events);
+        let journal = self
+            .tables
+            .read_journal(driver)
+            .map_err(db("reading the journal"))?;
+        match request {
+            Request::Resume { skip_running } => {
+                return self.resume(driver, &journal, *skip_running, options, events);
+            }
+            Request::Repair { revision, done } => {
+                return self.repair(driver, &journal, revision, *done, options, events);
+            }
+            _ if !journal.is_empty() => return Err(self.interrupted(driver, &journal)),
+            Request::Stamp { targets, purge } => {
+                return self.stamp(driver, targets, *purge, options, events);
+            }
+            _ => {}
         }
         let mut rows = self.rows(driver)?;
         let steps = self.plan(request, &rows)?;
@@ -128,7 +143,7 @@ impl<'p> Migrator<'p> {
                     .map_err(plan::PlanError::from)?;
                 plan::downgrade(graph, rows, &resolved, target)?
             }
-            Request::Stamp { .. } => Vec::new(),
+            Request::Stamp { .. } | Request::Resume { .. } | Request::Repair { .. } => Vec::new(),
         })
     }
 
@@ -145,26 +160,34 @@ impl<'p> Migrator<'p> {
             .iter()
             .map(|step| {
                 let script = project.script(step.revision);
-                if options.atomic && !script.transactional {
+                let statements = self.statements(script, step.direction)?;
+                if options.atomic && segments::is_segmented(&statements, script.transactional) {
                     return Err(MigrateError::AtomicNotPossible {
                         revision: script.revision.clone(),
+                        reason: atomic_obstacle(script, step.direction, &statements),
                     });
                 }
-                let section = section(script, step.direction);
-                let statements = sql::split(&section.sql, self.tables.dialect).map_err(|e| {
-                    MigrateError::Split {
-                        revision: script.revision.clone(),
-                        path: script.path.clone(),
-                        line: section.line + e.line - 1,
-                        message: e.message,
-                    }
-                })?;
                 Ok(Prepared {
                     step: *step,
                     statements,
                 })
             })
             .collect()
+    }
+
+    /// A section's statements, split once for the run.
+    pub(super) fn statements(
+        &self,
+        script: &'p Script,
+        direction: Direction,
+    ) -> Result<Vec<sql::Statement<'p>>, MigrateError> {
+        let section = section(script, direction);
+        sql::split(&section.sql, self.tables.dialect).map_err(|e| MigrateError::Split {
+            revision: script.revision.clone(),
+            path: script.path.clone(),
+            line: section.line + e.line - 1,
+            message: e.message,
+        })
     }
 
     /// A downgrade through a revision without a downgrade section.
@@ -256,44 +279,21 @@ impl<'p> Migrator<'p> {
             });
             let started = Instant::now();
             let after = plan::next_rows(graph, rows, step);
-            if script.transactional {
-                // A statement that times out waiting for a lock (a long
-                // transaction holds the table) is rolled back and retried
-                // after a pause, rather than queueing every later query on
-                // that table behind it.
-                let mut attempt = 0;
-                loop {
-                    driver.begin().map_err(db("starting a transaction"))?;
-                    let result = self
-                        .run_statements(driver, script, step.direction, statements, false)
-                        .and_then(|()| self.record(driver, script, step, rows, &after, started));
-                    match result {
-                        Ok(()) => {
-                            driver.commit().map_err(db("committing the migration"))?;
-                            break;
-                        }
-                        Err(e) => {
-                            driver
-                                .rollback()
-                                .map_err(db("rolling back the failed migration"))?;
-                            if !is_lock_timeout(&e) || attempt >= options.lock_retries {
-                                return Err(with_attempts(e, attempt + 1));
-                            }
-                            attempt += 1;
-                            let wait = LOCK_RETRY_BASE * 2u32.saturating_pow(attempt - 1);
-                            events(Event::LockRetry {
-                                revision: script.revision.clone(),
-                                attempt,
-                                of: options.lock_retries,
-                                wait,
-                            });
-                            std::thread::sleep(wait);
-                        }
-                    }
-                }
+            if segments::is_segmented(statements, script.transactional) {
+                let run = Segmented {
+                    script,
+                    step,
+                    statements,
+                    before: rows,
+                    after: &after,
+                    started,
+                };
+                self.run_segmented(driver, &run, 0, options, events)?;
             } else {
-                self.run_statements(driver, script, step.direction, statements, true)?;
-                self.record_alone(driver, script, step, rows, &after, started)?;
+                self.in_transaction(driver, script, options, events, &mut |driver| {
+                    self.run_statements(driver, script, step.direction, statements, 0)?;
+                    self.record(driver, script, step, rows, &after, started)
+                })?;
             }
             *rows = after;
             let done = self.step_done(step.revision, step.direction.name(), started.elapsed());
@@ -303,37 +303,59 @@ impl<'p> Migrator<'p> {
         Ok(())
     }
 
-    /// The version change of a `-- retort:transaction off` migration, whose
-    /// statements ran one by one in autocommit mode (still under the run
-    /// lock): it commits on its own.
-    fn record_alone(
+    /// Runs `body` in a transaction and commits it. A statement that times
+    /// out waiting for a lock (a long transaction holds the table) rolls
+    /// the transaction back, and it is retried after a pause rather than
+    /// queueing every later query on that table behind it.
+    pub(super) fn in_transaction(
         &self,
         driver: &mut dyn Driver,
         script: &Script,
-        step: Step,
-        rows: &[usize],
-        after: &[usize],
-        started: Instant,
+        options: &Options,
+        events: &mut dyn FnMut(Event),
+        body: &mut dyn FnMut(&mut dyn Driver) -> Result<(), MigrateError>,
     ) -> Result<(), MigrateError> {
-        driver.begin().map_err(db("starting a transaction"))?;
-        if let Err(e) = self.record(driver, script, step, rows, after, started) {
-            driver.rollback().map_err(db("rolling back"))?;
-            return Err(e);
+        let mut attempt = 0;
+        loop {
+            driver.begin().map_err(db("starting a transaction"))?;
+            match body(driver) {
+                Ok(()) => {
+                    return driver.commit().map_err(db("committing the migration"));
+                }
+                Err(e) => {
+                    driver
+                        .rollback()
+                        .map_err(db("rolling back the failed migration"))?;
+                    if !is_lock_timeout(&e) || attempt >= options.lock_retries {
+                        return Err(with_attempts(e, attempt + 1));
+                    }
+                    attempt += 1;
+                    let wait = LOCK_RETRY_BASE * 2u32.saturating_pow(attempt - 1);
+                    events(Event::LockRetry {
+                        revision: script.revision.clone(),
+                        attempt,
+                        of: options.lock_retries,
+                        wait,
+                    });
+                    std::thread::sleep(wait);
+                }
+            }
         }
-        driver.commit().map_err(db("committing the version change"))
     }
 
-    fn run_statements(
+    /// Runs `statements`, the section's from index `first` on (those
+    /// before it committed earlier, in parts of the same migration).
+    pub(super) fn run_statements(
         &self,
         driver: &mut dyn Driver,
         script: &Script,
         direction: Direction,
         statements: &[sql::Statement<'_>],
-        partial: bool,
+        first: usize,
     ) -> Result<(), MigrateError> {
         let section = section(script, direction);
         let driver_name = driver.describe();
-        for statement in statements {
+        for (offset, statement) in statements.iter().enumerate() {
             driver.run(statement.text).map_err(|error| {
                 if error.kind == crate::db::DbErrorKind::ReadOnly {
                     return MigrateError::Database {
@@ -352,7 +374,10 @@ impl<'p> Migrator<'p> {
                     excerpt: sql::excerpt(statement.text, 100),
                     error,
                     left_at: Vec::new(),
-                    partial,
+                    // Everything before `first` committed in earlier parts.
+                    partial: first > 0,
+                    statement: first + offset + 1,
+                    note: None,
                 }))
             })?;
         }
@@ -360,7 +385,7 @@ impl<'p> Migrator<'p> {
     }
 
     /// The version-table change and the applied-table row of one step.
-    fn record(
+    pub(super) fn record(
         &self,
         driver: &mut dyn Driver,
         script: &Script,
@@ -582,4 +607,27 @@ fn with_attempts(error: MigrateError, attempts: u32) -> MigrateError {
         }
         other => other,
     }
+}
+
+/// Why a migration cannot run inside `--atomic`.
+fn atomic_obstacle(
+    script: &Script,
+    direction: Direction,
+    statements: &[sql::Statement<'_>],
+) -> String {
+    if !script.transactional {
+        return "it is marked `-- retort:transaction off`".to_owned();
+    }
+    let section = section(script, direction);
+    statements
+        .iter()
+        .find(|s| s.no_transaction)
+        .map(|s| {
+            format!(
+                "its statement at line {} ({}) cannot run inside a transaction",
+                section.line + s.line - 1,
+                sql::excerpt(s.text, 60)
+            )
+        })
+        .unwrap_or_default()
 }

@@ -15,6 +15,7 @@ pub(crate) struct Tables {
     pub(crate) schema: Option<String>,
     pub(crate) version: String,
     pub(crate) applied: String,
+    pub(crate) journal: String,
 }
 
 /// One row of the applied table.
@@ -61,7 +62,7 @@ pub(crate) enum Mode {
 }
 
 impl Tables {
-    fn name(&self, table: &str) -> String {
+    pub(super) fn qualified(&self, table: &str) -> String {
         let table = quote_ident(self.dialect, table);
         match &self.schema {
             Some(schema) => format!("{}.{table}", quote_ident(self.dialect, schema)),
@@ -70,16 +71,16 @@ impl Tables {
     }
 
     pub(crate) fn version_name(&self) -> String {
-        self.name(&self.version)
+        self.qualified(&self.version)
     }
 
     pub(crate) fn applied_name(&self) -> String {
-        self.name(&self.applied)
+        self.qualified(&self.applied)
     }
 
-    /// `CREATE TABLE IF NOT EXISTS` for both tables. The version table's
-    /// shape is Alembic's, so either tool can read the other's.
-    pub(crate) fn create(&self) -> [String; 2] {
+    /// `CREATE TABLE IF NOT EXISTS` for the state tables. The version
+    /// table's shape is Alembic's, so either tool can read the other's.
+    pub(crate) fn create(&self) -> [String; 3] {
         let pk = quote_ident(self.dialect, &format!("{}_pkc", self.version));
         [
             format!(
@@ -90,10 +91,11 @@ impl Tables {
                 "CREATE TABLE IF NOT EXISTS {} (revision VARCHAR(255) NOT NULL PRIMARY KEY, checksum VARCHAR(100) NOT NULL, applied_at VARCHAR(40) NOT NULL, duration_ms BIGINT NOT NULL, retort_version VARCHAR(40) NOT NULL, operation VARCHAR(16) NOT NULL)",
                 self.applied_name()
             ),
+            self.create_journal(),
         ]
     }
 
-    fn arg(&self, mode: Mode, n: usize, value: &Value) -> String {
+    pub(super) fn arg(&self, mode: Mode, n: usize, value: &Value) -> String {
         match (mode, value) {
             (Mode::Bind, _) => placeholder(self.dialect, n),
             (Mode::Literal, Value::Text(t)) => quote_literal(self.dialect, t),

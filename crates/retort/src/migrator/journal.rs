@@ -1,0 +1,158 @@
+//! The journal: which statements of a migration that commits in several
+//! parts (see [`super::segments`]) have completed.
+//!
+//! A row per statement: `running` is written (and committed) before a
+//! statement that runs outside a transaction, `done` once it completed;
+//! statements of a transactional segment are written `done` in that
+//! segment's own transaction. The migration's last commit removes its rows
+//! together with the version change, so rows left behind mean a run
+//! stopped half way: the next run refuses to go on until `retort resume`
+//! finishes the migration or `retort repair` records what was done by hand.
+
+use super::store::{Mode, Tables};
+use crate::db::{DbError, Driver, Value};
+
+/// The journal table's name.
+pub const JOURNAL_TABLE: &str = "retort_journal";
+
+/// One journal row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalRow {
+    /// The revision being applied or reverted.
+    pub revision: String,
+    /// `upgrade` or `downgrade`.
+    pub direction: String,
+    /// 0-based index of the statement in its section.
+    pub statement: usize,
+    /// Its line in the revision file.
+    pub line: usize,
+    /// The tagged checksum of the statement's text.
+    pub hash: String,
+    /// `running` or `done`.
+    pub state: String,
+}
+
+/// A statement completed.
+pub(super) const DONE: &str = "done";
+/// A statement outside a transaction was started; whether it completed is
+/// unknown if the run stopped.
+pub(super) const RUNNING: &str = "running";
+
+impl Tables {
+    pub(crate) fn journal_name(&self) -> String {
+        self.qualified(&self.journal)
+    }
+
+    pub(crate) fn create_journal(&self) -> String {
+        format!(
+            "CREATE TABLE IF NOT EXISTS {} (revision VARCHAR(255) NOT NULL, direction VARCHAR(16) NOT NULL, statement BIGINT NOT NULL, line BIGINT NOT NULL, hash VARCHAR(100) NOT NULL, state VARCHAR(16) NOT NULL, recorded_at VARCHAR(40) NOT NULL, PRIMARY KEY (revision, statement))",
+            self.journal_name()
+        )
+    }
+
+    /// Writes `row` (replacing the statement's earlier row).
+    pub(crate) fn journal_write(
+        &self,
+        driver: &mut dyn Driver,
+        row: &JournalRow,
+        at: &str,
+    ) -> Result<(), DbError> {
+        let (sql, params) = self.journal_forget_statement(&row.revision, row.statement);
+        driver.execute(&sql, &params)?;
+        let params = vec![
+            Value::Text(row.revision.clone()),
+            Value::Text(row.direction.clone()),
+            Value::Int(i64::try_from(row.statement).unwrap_or(i64::MAX)),
+            Value::Int(i64::try_from(row.line).unwrap_or(i64::MAX)),
+            Value::Text(row.hash.clone()),
+            Value::Text(row.state.clone()),
+            Value::Text(at.to_owned()),
+        ];
+        let args: Vec<String> = (1..=params.len())
+            .map(|n| self.arg(Mode::Bind, n, &params[n - 1]))
+            .collect();
+        let sql = format!(
+            "INSERT INTO {} (revision, direction, statement, line, hash, state, recorded_at) VALUES ({})",
+            self.journal_name(),
+            args.join(", ")
+        );
+        driver.execute(&sql, &params)?;
+        Ok(())
+    }
+
+    fn journal_forget_statement(&self, revision: &str, statement: usize) -> (String, Vec<Value>) {
+        let params = vec![
+            Value::Text(revision.to_owned()),
+            Value::Int(i64::try_from(statement).unwrap_or(i64::MAX)),
+        ];
+        let sql = format!(
+            "DELETE FROM {} WHERE revision = {} AND statement = {}",
+            self.journal_name(),
+            self.arg(Mode::Bind, 1, &params[0]),
+            self.arg(Mode::Bind, 2, &params[1])
+        );
+        (sql, params)
+    }
+
+    /// Removes one statement's row (a statement that failed, so is known
+    /// not to have completed).
+    pub(crate) fn journal_forget(
+        &self,
+        driver: &mut dyn Driver,
+        revision: &str,
+        statement: usize,
+    ) -> Result<(), DbError> {
+        let (sql, params) = self.journal_forget_statement(revision, statement);
+        driver.execute(&sql, &params).map(drop)
+    }
+
+    /// Removes a migration's rows (it completed, or was repaired).
+    pub(crate) fn journal_clear(
+        &self,
+        driver: &mut dyn Driver,
+        revision: &str,
+    ) -> Result<(), DbError> {
+        let params = vec![Value::Text(revision.to_owned())];
+        let sql = format!(
+            "DELETE FROM {} WHERE revision = {}",
+            self.journal_name(),
+            self.arg(Mode::Bind, 1, &params[0])
+        );
+        driver.execute(&sql, &params).map(drop)
+    }
+
+    /// Every journal row, by revision and statement; an absent table has
+    /// none.
+    pub(crate) fn read_journal(&self, driver: &mut dyn Driver) -> Result<Vec<JournalRow>, DbError> {
+        if !driver.table_exists(self.schema.as_deref(), &self.journal)? {
+            return Ok(Vec::new());
+        }
+        let rows = driver.query(
+            &format!(
+                "SELECT revision, direction, statement, line, hash, state FROM {} ORDER BY revision, statement",
+                self.journal_name()
+            ),
+            &[],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let text = |i: usize| r.get(i).and_then(Value::as_text).unwrap_or("").to_owned();
+                let number = |i: usize| {
+                    r.get(i)
+                        .and_then(Value::as_int)
+                        .and_then(|n| usize::try_from(n).ok())
+                        .unwrap_or(0)
+                };
+                JournalRow {
+                    revision: text(0),
+                    direction: text(1),
+                    statement: number(2),
+                    line: number(3),
+                    hash: text(4),
+                    state: text(5),
+                }
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,305 @@
+//! A migration left half way: reporting it, resuming it, and recording
+//! what the user did by hand (`repair`).
+
+use std::time::{Duration, Instant};
+
+use super::error::{Interruption, JournalPosition};
+use super::journal::{DONE, JournalRow, RUNNING};
+use super::plan::{self, Direction, Step};
+use super::run::section;
+use super::segmented::{Segmented, direction_name, invalid_indexes};
+use super::{Event, MigrateError, Migrator, Options, Outcome, db};
+use crate::Dialect;
+use crate::db::Driver;
+use crate::script::checksum;
+use crate::sql;
+
+/// The journal rows of one migration.
+struct Halfway<'j> {
+    rows: Vec<&'j JournalRow>,
+    step: Option<Step>,
+}
+
+impl<'p> Migrator<'p> {
+    /// The journal's migration, grouped; a journal names one migration at a
+    /// time since runs hold the lock and stop at the first interruption.
+    fn halfway<'j>(&self, journal: &'j [JournalRow]) -> Halfway<'j> {
+        let revision = &journal[0].revision;
+        let rows: Vec<&JournalRow> = journal.iter().filter(|r| &r.revision == revision).collect();
+        let direction = if rows[0].direction == "downgrade" {
+            Direction::Down
+        } else {
+            Direction::Up
+        };
+        let step = self
+            .project
+            .graph()
+            .index_of(revision)
+            .map(|revision| Step {
+                revision,
+                direction,
+            });
+        Halfway { rows, step }
+    }
+
+    /// Where the journal says a migration stopped, as an error for any
+    /// command that would run something else.
+    pub(super) fn interrupted(
+        &self,
+        driver: &mut dyn Driver,
+        journal: &[JournalRow],
+    ) -> MigrateError {
+        MigrateError::Interrupted(Box::new(self.interruption_of(driver, journal)))
+    }
+
+    /// The interrupted migration, if the journal holds one (for `status`).
+    pub fn interruption(
+        &self,
+        driver: &mut dyn Driver,
+    ) -> Result<Option<Interruption>, MigrateError> {
+        let journal = self
+            .tables
+            .read_journal(driver)
+            .map_err(db("reading the journal"))?;
+        Ok((!journal.is_empty()).then(|| self.interruption_of(driver, &journal)))
+    }
+
+    fn interruption_of(&self, driver: &mut dyn Driver, journal: &[JournalRow]) -> Interruption {
+        let halfway = self.halfway(journal);
+        let first = halfway.rows[0];
+        let script = halfway.step.map(|s| self.project.script(s.revision));
+        let statements = match (script, halfway.step) {
+            (Some(script), Some(step)) => self.statements(script, step.direction).ok(),
+            _ => None,
+        };
+        let at = |row: &JournalRow| JournalPosition {
+            statement: row.statement + 1,
+            line: row.line,
+            excerpt: statements
+                .as_ref()
+                .and_then(|s| s.get(row.statement))
+                .map(|s| sql::excerpt(s.text, 80))
+                .unwrap_or_default(),
+        };
+        let done: Vec<&&JournalRow> = halfway.rows.iter().filter(|r| r.state == DONE).collect();
+        let running = halfway.rows.iter().find(|r| r.state == RUNNING);
+        let completed = done.len();
+        let next = match (&statements, script, halfway.step) {
+            (Some(statements), Some(script), Some(step)) if completed < statements.len() => {
+                let statement = &statements[completed];
+                Some(JournalPosition {
+                    statement: completed + 1,
+                    line: section(script, step.direction).line + statement.line - 1,
+                    excerpt: sql::excerpt(statement.text, 80),
+                })
+            }
+            _ => None,
+        };
+        // A statement that was cut off or failed may have left an index.
+        let unfinished = running.map_or(completed, |r| r.statement);
+        let concurrently = statements
+            .as_ref()
+            .and_then(|s| s.get(unfinished))
+            .is_some_and(|s| s.text.to_ascii_uppercase().contains("CONCURRENTLY"));
+        let note = if self.tables.dialect == Dialect::Postgres && concurrently {
+            let invalid = invalid_indexes(driver);
+            (!invalid.is_empty()).then(|| {
+                format!(
+                    "PostgreSQL holds INVALID index(es) {}: drop them with `DROP INDEX CONCURRENTLY <name>;` before running the statement again",
+                    invalid
+                        .iter()
+                        .map(|i| format!("`{i}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+        } else {
+            None
+        };
+        Interruption {
+            revision: first.revision.clone(),
+            direction: first.direction.clone(),
+            path: script.map(|s| s.path.clone()),
+            total: statements.as_ref().map(Vec::len),
+            completed,
+            last_done: done.last().map(|r| at(r)),
+            running: running.map(|r| at(r)),
+            next,
+            note,
+        }
+    }
+
+    /// Finishes the journal's migration from its first statement that did
+    /// not complete, after checking the completed ones are unchanged.
+    pub(super) fn resume(
+        &self,
+        driver: &mut dyn Driver,
+        journal: &[JournalRow],
+        skip_running: bool,
+        options: &Options,
+        events: &mut dyn FnMut(Event),
+    ) -> Result<Outcome, MigrateError> {
+        let mut outcome = Outcome::default();
+        let mut rows = self.rows(driver)?;
+        if journal.is_empty() {
+            events(Event::Plan { steps: Vec::new() });
+            outcome.heads = self.ids(&rows);
+            return Ok(outcome);
+        }
+        let halfway = self.halfway(journal);
+        let step = self.known_step(&halfway, &rows)?;
+        let script = self.project.script(step.revision);
+        let statements = self.statements(script, step.direction)?;
+        for row in &halfway.rows {
+            let unchanged = statements
+                .get(row.statement)
+                .is_some_and(|s| checksum::checksum(s.text) == row.hash);
+            if !unchanged {
+                return Err(MigrateError::JournalMismatch {
+                    revision: script.revision.clone(),
+                    path: script.path.clone(),
+                    statement: row.statement + 1,
+                    line: row.line,
+                });
+            }
+        }
+        let from = halfway
+            .rows
+            .iter()
+            .filter(|r| r.state == DONE || (skip_running && r.state == RUNNING))
+            .count();
+        events(Event::Plan {
+            steps: vec![(script.revision.clone(), step.direction)],
+        });
+        if options.dry_run {
+            outcome.steps.push(self.step_done(
+                step.revision,
+                step.direction.name(),
+                Duration::ZERO,
+            ));
+            rows = plan::next_rows(self.project.graph(), &rows, step);
+            outcome.heads = self.ids(&rows);
+            return Ok(outcome);
+        }
+        events(Event::StepStarted {
+            index: 0,
+            total: 1,
+            revision: script.revision.clone(),
+            message: script.message.clone(),
+            direction: step.direction,
+        });
+        let started = Instant::now();
+        let after = plan::next_rows(self.project.graph(), &rows, step);
+        if let Some(statement) = options.statement_lock_timeout {
+            driver
+                .set_lock_wait(statement)
+                .map_err(db("setting the lock timeout"))?;
+        }
+        let run = Segmented {
+            script,
+            step,
+            statements: &statements,
+            before: &rows,
+            after: &after,
+            started,
+        };
+        self.run_segmented(driver, &run, from, options, events)?;
+        let done = self.step_done(step.revision, step.direction.name(), started.elapsed());
+        events(Event::StepFinished { done: done.clone() });
+        outcome.steps.push(done);
+        outcome.heads = self.ids(&after);
+        Ok(outcome)
+    }
+
+    /// Records how the user settled the journal's migration by hand:
+    /// `done` records the step as completed; otherwise only the journal is
+    /// cleared.
+    pub(super) fn repair(
+        &self,
+        driver: &mut dyn Driver,
+        journal: &[JournalRow],
+        revision: &str,
+        done: bool,
+        options: &Options,
+        events: &mut dyn FnMut(Event),
+    ) -> Result<Outcome, MigrateError> {
+        let holds: Vec<String> = {
+            let mut ids: Vec<String> = journal.iter().map(|r| r.revision.clone()).collect();
+            ids.dedup();
+            ids
+        };
+        let matching: Vec<&String> = holds.iter().filter(|h| h.starts_with(revision)).collect();
+        let [held] = matching.as_slice() else {
+            return Err(MigrateError::NotInterrupted {
+                revision: revision.to_owned(),
+                holds,
+            });
+        };
+        let journal: Vec<JournalRow> = journal
+            .iter()
+            .filter(|r| &r.revision == *held)
+            .cloned()
+            .collect();
+        let rows = self.rows(driver)?;
+        let mut outcome = Outcome::default();
+        events(Event::Plan { steps: Vec::new() });
+        let step = if done {
+            Some(self.known_step(&self.halfway(&journal), &rows)?)
+        } else {
+            None
+        };
+        let after = step.map_or_else(
+            || rows.clone(),
+            |s| plan::next_rows(self.project.graph(), &rows, s),
+        );
+        if let Some(step) = step {
+            outcome.steps.push(self.step_done(
+                step.revision,
+                step.direction.name(),
+                Duration::ZERO,
+            ));
+        }
+        outcome.heads = self.ids(&after);
+        if options.dry_run {
+            return Ok(outcome);
+        }
+        let script = step.map(|s| self.project.script(s.revision));
+        driver.begin().map_err(db("starting a transaction"))?;
+        let write = |driver: &mut dyn Driver| -> Result<(), MigrateError> {
+            self.tables
+                .journal_clear(driver, held)
+                .map_err(db("clearing the journal"))?;
+            if let (Some(step), Some(script)) = (step, script) {
+                self.record(driver, script, step, &rows, &after, Instant::now())?;
+            }
+            Ok(())
+        };
+        if let Err(e) = write(driver) {
+            driver.rollback().map_err(db("rolling back"))?;
+            return Err(e);
+        }
+        driver.commit().map_err(db("committing the repair"))?;
+        Ok(outcome)
+    }
+
+    /// The journal's step, when a file defines its revision and the version
+    /// table agrees it is half way (not applied for an upgrade, applied for
+    /// a downgrade).
+    fn known_step(&self, halfway: &Halfway<'_>, rows: &[usize]) -> Result<Step, MigrateError> {
+        let revision = &halfway.rows[0].revision;
+        let Some(step) = halfway.step else {
+            return Err(MigrateError::UnknownRevisions {
+                ids: vec![revision.clone()],
+            });
+        };
+        let applied = plan::applied_set(self.project.graph(), rows)[step.revision];
+        if applied != (step.direction == Direction::Down) {
+            return Err(MigrateError::JournalDisagrees {
+                revision: revision.clone(),
+                direction: direction_name(step),
+                applied,
+            });
+        }
+        Ok(step)
+    }
+}

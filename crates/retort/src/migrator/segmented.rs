@@ -1,0 +1,190 @@
+//! Running a migration that commits in several parts (see
+//! [`super::segments`]), recording each completed part in the journal.
+
+use std::time::Instant;
+
+use super::error::StatementFailure;
+use super::journal::{DONE, JournalRow, RUNNING};
+use super::plan::Step;
+use super::run::section;
+use super::segments::segments;
+use super::{Event, MigrateError, Migrator, Options, db};
+use crate::Dialect;
+use crate::db::Driver;
+use crate::script::{Script, checksum};
+use crate::sql::Statement;
+use crate::time::UtcTime;
+
+/// One migration to run in parts.
+pub(super) struct Segmented<'a, 'p> {
+    pub(super) script: &'p Script,
+    pub(super) step: Step,
+    pub(super) statements: &'a [Statement<'p>],
+    /// The version rows before and after the step.
+    pub(super) before: &'a [usize],
+    pub(super) after: &'a [usize],
+    pub(super) started: Instant,
+}
+
+impl Segmented<'_, '_> {
+    fn journal_row(&self, index: usize, state: &str) -> JournalRow {
+        let statement = &self.statements[index];
+        JournalRow {
+            revision: self.script.revision.clone(),
+            direction: direction_name(self.step).to_owned(),
+            statement: index,
+            line: section(self.script, self.step.direction).line + statement.line - 1,
+            hash: checksum::checksum(statement.text),
+            state: state.to_owned(),
+        }
+    }
+}
+
+/// `upgrade` or `downgrade`, as the journal and messages say it.
+pub(super) fn direction_name(step: Step) -> &'static str {
+    match step.direction {
+        super::Direction::Up => "upgrade",
+        super::Direction::Down => "downgrade",
+    }
+}
+
+impl Migrator<'_> {
+    /// Runs the statements of `run` from index `from` on, segment by
+    /// segment, then records the step. The last commit clears the
+    /// migration's journal rows with the version change.
+    pub(super) fn run_segmented(
+        &self,
+        driver: &mut dyn Driver,
+        run: &Segmented<'_, '_>,
+        from: usize,
+        options: &Options,
+        events: &mut dyn FnMut(Event),
+    ) -> Result<(), MigrateError> {
+        let parts = segments(run.statements, run.script.transactional, from);
+        let now = || UtcTime::now().rfc3339();
+        let journal = |driver: &mut dyn Driver, row: &JournalRow| {
+            self.tables
+                .journal_write(driver, row, &now())
+                .map_err(db("writing the journal"))
+        };
+        let finish = |driver: &mut dyn Driver| -> Result<(), MigrateError> {
+            self.tables
+                .journal_clear(driver, &run.script.revision)
+                .map_err(db("clearing the journal"))?;
+            self.record(
+                driver,
+                run.script,
+                run.step,
+                run.before,
+                run.after,
+                run.started,
+            )
+        };
+        for (position, part) in parts.iter().enumerate() {
+            let last = position + 1 == parts.len();
+            let range = part.statements.clone();
+            let statements = &run.statements[range.clone()];
+            if part.transactional {
+                self.in_transaction(driver, run.script, options, events, &mut |driver| {
+                    self.run_statements(
+                        driver,
+                        run.script,
+                        run.step.direction,
+                        statements,
+                        range.start,
+                    )?;
+                    if last {
+                        return finish(driver);
+                    }
+                    for index in range.clone() {
+                        journal(driver, &run.journal_row(index, DONE))?;
+                    }
+                    Ok(())
+                })?;
+                continue;
+            }
+            // Outside a transaction: say the statement started before it
+            // runs, so a run that dies meanwhile leaves that on record.
+            let index = range.start;
+            journal(driver, &run.journal_row(index, RUNNING))?;
+            let ran =
+                self.run_statements(driver, run.script, run.step.direction, statements, index);
+            if let Err(mut error) = ran {
+                // It failed, so it did not complete.
+                self.tables
+                    .journal_forget(driver, &run.script.revision, index)
+                    .map_err(db("writing the journal"))?;
+                if let MigrateError::Statement(failure) = &mut error {
+                    failure.note = self.leftovers(driver, failure);
+                }
+                return Err(error);
+            }
+            journal(driver, &run.journal_row(index, DONE))?;
+            if last {
+                self.in_transaction(driver, run.script, options, events, &mut |driver| {
+                    finish(driver)
+                })?;
+            }
+        }
+        if parts.is_empty() {
+            // Every statement had completed (a resumed run stopped just
+            // before its last commit), or the section is empty.
+            self.in_transaction(driver, run.script, options, events, &mut |driver| {
+                finish(driver)
+            })?;
+        }
+        Ok(())
+    }
+
+    /// What a failed statement outside a transaction left behind that the
+    /// user must clean up: PostgreSQL keeps the index of a failed
+    /// `CREATE INDEX CONCURRENTLY`, marked INVALID.
+    pub(super) fn leftovers(
+        &self,
+        driver: &mut dyn Driver,
+        failure: &StatementFailure,
+    ) -> Option<String> {
+        let concurrently = failure
+            .excerpt
+            .to_ascii_uppercase()
+            .contains("CONCURRENTLY");
+        if self.tables.dialect != Dialect::Postgres || !concurrently {
+            return None;
+        }
+        let invalid = invalid_indexes(driver);
+        if invalid.is_empty() {
+            return None;
+        }
+        Some(format!(
+            "PostgreSQL left {} INVALID: drop {} with {} before running it again",
+            invalid
+                .iter()
+                .map(|i| format!("index `{i}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if invalid.len() == 1 { "it" } else { "them" },
+            invalid
+                .iter()
+                .map(|i| format!("`DROP INDEX CONCURRENTLY {i};`"))
+                .collect::<Vec<_>>()
+                .join(" "),
+        ))
+    }
+}
+
+/// Indexes PostgreSQL marks invalid (a `CREATE INDEX CONCURRENTLY` that
+/// failed or was interrupted), schema-qualified and quoted as needed.
+pub(super) fn invalid_indexes(driver: &mut dyn Driver) -> Vec<String> {
+    driver
+        .query(
+            "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_index i \
+             JOIN pg_class c ON c.oid = i.indexrelid \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE NOT i.indisvalid ORDER BY 1",
+            &[],
+        )
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|row| row.into_iter().next()?.as_text().map(str::to_owned))
+        .collect()
+}
