@@ -40,6 +40,25 @@ fn body_revision(kind: Kind) -> Rev {
              INSERT INTO t01 (id, name) VALUES (42, E'it\\'s; fine');\n",
             "DROP TRIGGER t01_audit ON t01;\nDROP FUNCTION note_insert();\nDROP FUNCTION twice(integer);\nDROP TABLE audit;\n",
         ),
+        Kind::Mariadb => (
+            "CREATE TABLE audit (id INTEGER AUTO_INCREMENT PRIMARY KEY, note TEXT);\n\
+             # a comment; with a semicolon\n\
+             DELIMITER //\n\
+             CREATE TRIGGER t01_audit AFTER INSERT ON t01 FOR EACH ROW\n\
+             BEGIN\n\
+               INSERT INTO audit (note) VALUES (IF(NEW.id > 10, 'big; id', 'small'));\n\
+               INSERT INTO audit (note) VALUES ('second; statement'); -- a comment; too\n\
+             END //\n\
+             CREATE FUNCTION `twice;fn`(n INT) RETURNS INT DETERMINISTIC\n\
+             BEGIN\n\
+               DECLARE r INT;\n\
+               SET r = n * 2;\n\
+               RETURN r;\n\
+             END //\n\
+             DELIMITER ;\n\
+             INSERT INTO t01 (id, name) VALUES (42, 'it\\'s; fine');\n",
+            "DROP TRIGGER t01_audit;\nDROP FUNCTION `twice;fn`;\nDROP TABLE audit;\n",
+        ),
     };
     rev.upgrade = upgrade.to_owned();
     rev.downgrade = Some(downgrade.to_owned());
@@ -56,6 +75,13 @@ fn bodies_with_semicolons_run_whole(db: &TestDb) {
     // The trigger fired once, running both of its statements.
     let notes = db.rows("SELECT note FROM audit ORDER BY id");
     assert_eq!(notes, [["big; id"], ["second; statement"]]);
+    if db.kind() == Kind::Mariadb {
+        assert_eq!(db.rows("SELECT `twice;fn`(21)"), [["42"]]);
+        assert_eq!(
+            db.rows("SELECT name FROM t01 WHERE id = 42"),
+            [["it's; fine"]]
+        );
+    }
     if db.kind() == Kind::Postgres {
         assert_eq!(db.rows("SELECT twice(21)::text"), [["42"]]);
         assert_eq!(

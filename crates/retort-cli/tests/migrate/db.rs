@@ -39,6 +39,9 @@ pub(crate) enum Kind {
     /// A fresh database on the PostgreSQL server (`RETORT_TEST_POSTGRES_URL`,
     /// default `postgres://postgres@127.0.0.1:5432/postgres`).
     Postgres,
+    /// A fresh database on the MariaDB (or MySQL) server
+    /// (`RETORT_TEST_MARIADB_URL`, default `mysql://root@127.0.0.1:3306/mysql`).
+    Mariadb,
 }
 
 impl Kind {
@@ -47,19 +50,26 @@ impl Kind {
         match self {
             Kind::Sqlite => "sqlite",
             Kind::Postgres => "postgres",
+            Kind::Mariadb => "mariadb",
         }
     }
 }
 
 /// Every dialect, in the order tests are generated for them.
 pub(crate) fn dialects() -> &'static [Kind] {
-    &[Kind::Sqlite, Kind::Postgres]
+    &[Kind::Sqlite, Kind::Postgres, Kind::Mariadb]
 }
 
 /// The server URL tests create their PostgreSQL databases through.
 fn postgres_admin_url() -> String {
     std::env::var("RETORT_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// The server URL tests create their MariaDB databases through.
+fn mariadb_admin_url() -> String {
+    std::env::var("RETORT_TEST_MARIADB_URL")
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/mysql".to_owned())
 }
 
 /// A database name no other test (or test process) uses.
@@ -99,7 +109,10 @@ impl Drop for TestDb {
         if let Some((admin_url, name)) = &self.server
             && let Ok(mut admin) = admin(admin_url)
         {
-            let _ = admin.run(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            let _ = admin.run(&match self.kind {
+                Kind::Mariadb => format!("DROP DATABASE IF EXISTS {name}"),
+                _ => format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            });
         }
     }
 }
@@ -124,8 +137,12 @@ impl TestDb {
                     server: None,
                 })
             }
-            Kind::Postgres => {
-                let admin_url = postgres_admin_url();
+            Kind::Postgres | Kind::Mariadb => {
+                let admin_url = if kind == Kind::Postgres {
+                    postgres_admin_url()
+                } else {
+                    mariadb_admin_url()
+                };
                 let mut server = admin(&admin_url)?;
                 let name = unique_name();
                 server
@@ -169,6 +186,7 @@ impl TestDb {
     pub(crate) fn transactional_ddl(&self) -> bool {
         match self.kind {
             Kind::Sqlite | Kind::Postgres => true,
+            Kind::Mariadb => false,
         }
     }
 
@@ -204,6 +222,30 @@ impl TestDb {
             .unwrap_or_else(|e| panic!("statement `{sql}` failed: {e}"));
     }
 
+    /// Waits until no other session works in this database: after a client
+    /// is killed, its server session may still finish what it was sent
+    /// (a commit, a statement) before it notices.
+    pub(crate) fn wait_for_other_sessions(&self) {
+        let sql = match self.kind {
+            Kind::Sqlite => return,
+            Kind::Postgres => {
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            }
+            Kind::Mariadb => {
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID()"
+            }
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while self.rows(sql)[0][0] != "0" {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "other sessions still work in {}",
+                self.url
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     /// Every table the user (or retort) created, sorted; no system tables.
     pub(crate) fn tables(&self) -> Vec<String> {
         let sql = match self.kind {
@@ -213,11 +255,18 @@ impl TestDb {
             Kind::Postgres => {
                 "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1"
             }
+            Kind::Mariadb => {
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' ORDER BY 1"
+            }
         };
-        self.rows(sql)
+        // Sorted here: servers' collations order `_` differently.
+        let mut tables: Vec<String> = self
+            .rows(sql)
             .into_iter()
             .map(|mut r| r.remove(0))
-            .collect()
+            .collect();
+        tables.sort();
+        tables
     }
 
     /// The schema as `(object, definition)` pairs, sorted, to compare two
@@ -232,6 +281,16 @@ impl TestDb {
                    SELECT table_name::text AS name, string_agg(column_name || ' ' || data_type || ' ' || is_nullable || ' ' || COALESCE(column_default, ''), ', ' ORDER BY ordinal_position) AS definition \
                    FROM information_schema.columns WHERE table_schema = 'public' GROUP BY table_name \
                    UNION ALL SELECT indexname::text, indexdef FROM pg_indexes WHERE schemaname = 'public' \
+                 ) s ORDER BY name, definition"
+            }
+            Kind::Mariadb => {
+                "SELECT name, definition FROM ( \
+                   SELECT table_name AS name, GROUP_CONCAT(CONCAT_WS(' ', column_name, column_type, is_nullable, COALESCE(column_default, '')) ORDER BY ordinal_position SEPARATOR ', ') AS definition \
+                   FROM information_schema.columns WHERE table_schema = DATABASE() GROUP BY table_name \
+                   UNION ALL SELECT CONCAT(table_name, '.', index_name), CONCAT_WS(' ', IF(non_unique = 0, 'UNIQUE', ''), GROUP_CONCAT(column_name ORDER BY seq_in_index)) \
+                   FROM information_schema.statistics WHERE table_schema = DATABASE() GROUP BY table_name, index_name, non_unique \
+                   UNION ALL SELECT routine_name, routine_definition FROM information_schema.routines WHERE routine_schema = DATABASE() \
+                   UNION ALL SELECT trigger_name, action_statement FROM information_schema.triggers WHERE trigger_schema = DATABASE() \
                  ) s ORDER BY name, definition"
             }
         };
@@ -269,6 +328,22 @@ impl TestDb {
                     .arg(&self.url);
                 Ok(cmd)
             }
+            Kind::Mariadb => {
+                let client = Path::new("/usr/bin/mariadb");
+                if !client.exists() {
+                    return Err("the mariadb client is not installed at /usr/bin/mariadb".into());
+                }
+                let url = DatabaseUrl::parse(&self.url).expect("the test URL parses");
+                let mut cmd = Command::new(client);
+                cmd.arg(format!("--host={}", url.host().unwrap_or("127.0.0.1")))
+                    .arg(format!("--port={}", url.port().unwrap_or(3306)))
+                    .arg(format!("--user={}", url.user().unwrap_or("root")))
+                    .arg(url.database().unwrap_or_default());
+                if let Some(password) = url.password() {
+                    cmd.env("MYSQL_PWD", password);
+                }
+                Ok(cmd)
+            }
         }
     }
 
@@ -280,6 +355,14 @@ impl TestDb {
         }
         if let Some(file) = &self.file {
             text = text.replace(&file.display().to_string(), "[DB]");
+        }
+        // The server's release, which the description names.
+        for flavour in ["MariaDB ", "MySQL "] {
+            if let Some(at) = text.find(flavour) {
+                let start = at + flavour.len();
+                let end = text[start..].find(' ').map_or(text.len(), |n| start + n);
+                text.replace_range(start..end, "[VERSION]");
+            }
         }
         if let Ok(canonical) = self.dir.path().canonicalize() {
             text = text.replace(&canonical.display().to_string(), "[DBDIR]");
@@ -296,7 +379,7 @@ pub(crate) fn run(test: fn(&TestDb), kind: Kind) {
     assert!(dialects().contains(&kind));
     match TestDb::create(kind) {
         Ok(db) => test(&db),
-        Err(why) if std::env::var("RETORT_TEST_REQUIRE_SERVERS").is_ok_and(|v| v == "1") => {
+        Err(why) if servers_required() => {
             panic!(
                 "{} is required here (RETORT_TEST_REQUIRE_SERVERS=1): {why}",
                 kind.name()
@@ -304,6 +387,12 @@ pub(crate) fn run(test: fn(&TestDb), kind: Kind) {
         }
         Err(why) => eprintln!("skipped on {}: {why}", kind.name()),
     }
+}
+
+/// Whether a missing server, or a server without what a test needs, fails
+/// the test rather than skipping it (`RETORT_TEST_REQUIRE_SERVERS=1`).
+pub(crate) fn servers_required() -> bool {
+    std::env::var("RETORT_TEST_REQUIRE_SERVERS").is_ok_and(|v| v == "1")
 }
 
 /// Says that (part of) a test was skipped, and why.
@@ -325,6 +414,11 @@ macro_rules! each_dialect {
         #[test]
         fn postgres() {
             $crate::db::run($test, $crate::db::Kind::Postgres);
+        }
+        $(#[ignore = $why])?
+        #[test]
+        fn mariadb() {
+            $crate::db::run($test, $crate::db::Kind::Mariadb);
         }
     };
 }

@@ -3,7 +3,9 @@
 //! line; `--atomic` keeps nothing.
 
 use crate::db::{TestDb, dialect_tests};
-use crate::util::{Project, Rev, assert_state, linear, normalise_durations, user_tables};
+use crate::util::{
+    Project, Rev, assert_state, journal, linear, normalise_durations, user_tables, version_rows,
+};
 
 /// The statement that fails: the table does not exist on any database.
 const BAD: &str = "INSERT INTO missing_table (id) VALUES (1);";
@@ -60,18 +62,30 @@ fn failing_statement_keeps_the_migrations_before_it(db: &TestDb) {
     );
 
     let done = ["r01", "r02", "r03"];
-    assert_state(db, project.revs(), &["r03"], &done, "after the failure");
     if db.transactional_ddl() {
+        assert_state(db, project.revs(), &["r03"], &done, "after the failure");
         assert!(
             !db.tables().contains(&"t04".to_owned()),
             "r04's CREATE TABLE was rolled back"
         );
+        fix(&project);
+        let run = project.json(&["upgrade"]).ok();
+        assert_eq!(run.steps(), ["r04", "r05"]);
+        assert_eq!(run.heads(), ["r05"]);
+    } else {
+        // The CREATE TABLE committed on its own (DDL), and is on record:
+        // the fixed migration resumes after it.
+        assert_eq!(version_rows(db), ["r03"]);
+        assert_eq!(journal(db), [["r04", "0", "done"]]);
+        assert!(db.tables().contains(&"t04".to_owned()));
+        assert!(run.hint().contains("`retort resume`"), "{}", run.hint());
+        fix(&project);
+        assert_eq!(project.json(&["upgrade"]).code(1).kind(), "interrupted");
+        assert_eq!(project.json(&["resume"]).ok().steps(), ["r04"]);
+        let run = project.json(&["upgrade"]).ok();
+        assert_eq!(run.steps(), ["r05"]);
+        assert_eq!(run.heads(), ["r05"]);
     }
-
-    fix(&project);
-    let run = project.json(&["upgrade"]).ok();
-    assert_eq!(run.steps(), ["r04", "r05"]);
-    assert_eq!(run.heads(), ["r05"]);
     assert_state(
         db,
         project.revs(),
@@ -85,6 +99,18 @@ fn failing_statement_keeps_the_migrations_before_it(db: &TestDb) {
 /// the whole plan applies in one go.
 fn failing_statement_with_atomic_keeps_nothing(db: &TestDb) {
     let project = Project::new(db, fixture());
+    if !db.transactional_ddl() {
+        // DDL commits implicitly: no transaction can hold the plan.
+        let run = project.json(&["upgrade", "--atomic"]).code(2);
+        assert_eq!(run.kind(), "atomic_not_possible");
+        assert!(
+            run.message().contains("commits implicitly"),
+            "{}",
+            run.message()
+        );
+        assert_state(db, project.revs(), &[], &[], "after the refusal");
+        return;
+    }
     let run = project.json(&["upgrade", "--atomic"]).code(1);
     assert_eq!(run.kind(), "statement_failed");
     assert!(run.message().contains(&format!(

@@ -18,5 +18,6 @@ mod locks; // a migration blocked by a long transaction: lock timeout, retries, 
 mod offline; // --sql scripts run by the database's shell match online runs
 mod resume; // migrations committing in parts: the journal, resume, repair, CONCURRENTLY
 mod stamp; // stamp, stamp of several revisions, base, --purge, --dry-run
+mod tls; // sslmode and sslrootcert on PostgreSQL: pg_stat_ssl for both connections, certificate failures
 mod util; // fixtures (the branched graph, linear chains), the runner, state assertions
 mod walk; // upgrade/downgrade by every target form through branches and merges

@@ -32,6 +32,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 pub use env::{Env, InterpolateError, interpolate};
+#[cfg(feature = "postgres")]
+pub(crate) use url::POSTGRES_SSLMODES;
 pub use url::{DatabaseUrl, SqliteLocation, UrlError};
 
 use crate::Dialect;

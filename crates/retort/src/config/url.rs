@@ -16,6 +16,16 @@ const SUPPORTED: &str = "`sqlite`, `postgres`, `postgresql`, `mysql` and `mariad
 /// What replaces a password in a redacted URL.
 const MASK: &str = "***";
 
+/// libpq's `sslmode` values, the only ones a PostgreSQL URL may give.
+pub(crate) const POSTGRES_SSLMODES: [&str; 6] = [
+    "disable",
+    "allow",
+    "prefer",
+    "require",
+    "verify-ca",
+    "verify-full",
+];
+
 /// A parsed database URL.
 ///
 /// `Debug` and `Display` show [`DatabaseUrl::redacted`]; only
@@ -71,6 +81,15 @@ pub enum UrlError {
         /// The port as written (digits only).
         port: String,
     },
+    /// A query parameter with a value the database does not accept; the
+    /// message lists those it does.
+    #[error("invalid database URL `{url}`: {message}")]
+    InvalidParam {
+        /// The redacted URL.
+        url: String,
+        /// What is wrong.
+        message: String,
+    },
     /// Malformed but the password could be located; `url` is redacted.
     #[error("invalid database URL `{url}`: {message}")]
     Invalid {
@@ -99,6 +118,7 @@ impl UrlError {
             UrlError::MissingScheme => "url_missing_scheme",
             UrlError::UnknownScheme { .. } => "url_unknown_scheme",
             UrlError::InvalidPort { .. } => "url_invalid_port",
+            UrlError::InvalidParam { .. } => "url_invalid_param",
             UrlError::Invalid { .. } | UrlError::Hidden { .. } => "url_invalid",
         }
     }
@@ -114,7 +134,7 @@ impl UrlError {
                 "a driver part is allowed and ignored, as in `postgresql+psycopg2://` or `sqlite+aiosqlite://`"
                     .to_owned(),
             ),
-            UrlError::InvalidPort { .. } => None,
+            UrlError::InvalidPort { .. } | UrlError::InvalidParam { .. } => None,
             UrlError::Invalid { .. } | UrlError::Hidden { .. } => Some(
                 "percent-encode special characters in the user name and password: `@` as %40, `:` as %3A, `/` as %2F, `?` as %3F, `#` as %23, `%` as %25"
                     .to_owned(),
@@ -314,7 +334,28 @@ impl DatabaseUrl {
             self.params = self.decode_query(query)?;
             self.query = Some((format!("?{query}"), format!("?{redacted}")));
         }
+        if self.dialect == Dialect::Postgres {
+            self.check_sslmode()?;
+        }
         Ok(())
+    }
+
+    /// An unknown `sslmode` is a typo in the URL, not a connection failure.
+    fn check_sslmode(&self) -> Result<(), UrlError> {
+        let unknown = self
+            .params
+            .iter()
+            .find(|(key, value)| key == "sslmode" && !POSTGRES_SSLMODES.contains(&value.as_str()));
+        match unknown {
+            Some((_, value)) => Err(UrlError::InvalidParam {
+                url: self.redacted.clone(),
+                message: format!(
+                    "unknown `sslmode={value}`; expected one of {}",
+                    POSTGRES_SSLMODES.map(|mode| format!("`{mode}`")).join(", ")
+                ),
+            }),
+            None => Ok(()),
+        }
     }
 
     fn parse_port(&self, port: &str) -> Result<u16, UrlError> {
@@ -942,6 +983,10 @@ mod tests {
                 "postgres+://h/db",
                 "invalid database URL `postgres+:…` (the rest is hidden because it may contain a password): expected `scheme+driver`, as in `postgresql+asyncpg`",
             ),
+            (
+                "postgresql://u:pw@h/db?sslmode=require&sslmode=verify",
+                "invalid database URL `postgresql://u:***@h/db?sslmode=require&sslmode=verify`: unknown `sslmode=verify`; expected one of `disable`, `allow`, `prefer`, `require`, `verify-ca`, `verify-full`",
+            ),
         ];
         for (text, message) in table {
             assert_eq!(err(text).to_string(), message, "{text}");
@@ -949,6 +994,17 @@ mod tests {
         assert_eq!(err("oracle://x").kind(), "url_unknown_scheme");
         assert!(err("oracle://x").hint().is_some());
         assert_eq!(err("postgres://h:70000").kind(), "url_invalid_port");
+        assert_eq!(err("postgres://h?sslmode=on").kind(), "url_invalid_param");
+        assert_eq!(err("postgres://h?sslmode=on").hint(), None);
+        for mode in POSTGRES_SSLMODES {
+            assert_eq!(
+                parse(&format!("postgres://h?sslmode={mode}")).param("sslmode"),
+                Some(mode)
+            );
+        }
+        // libpq's values mean nothing to the other drivers.
+        parse("mysql://h/db?sslmode=on");
+        parse("sqlite:///app.db?sslmode=on");
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! decides what runs (the migrator does). Each dialect sits behind a cargo
 //! feature so an application compiles only the drivers it uses.
 
+#[cfg(feature = "mysql")]
+mod mysql;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod shared;
@@ -154,6 +156,12 @@ pub fn connect_for(url: &DatabaseUrl, version_table: &str) -> Result<Box<dyn Dri
         Dialect::Sqlite => Ok(Box::new(sqlite::Sqlite::open(url)?)),
         #[cfg(feature = "postgres")]
         Dialect::Postgres => Ok(Box::new(postgres::Postgres::open(url, version_table)?)),
+        #[cfg(feature = "mysql")]
+        Dialect::Mysql => Ok(Box::new(mysql::Mysql::open(url, version_table)?)),
+        #[allow(
+            unreachable_patterns,
+            reason = "reachable when a driver's feature is off"
+        )]
         other => Err(DbError::new(
             DbErrorKind::Connect,
             format!(

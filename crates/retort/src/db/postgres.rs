@@ -5,13 +5,16 @@
 //! release it; it is released by `unlock`, and by the server when the
 //! process dies and its connections close.
 
+mod tls;
+
 use std::time::Duration;
 
+use postgres::Client;
 use postgres::error::SqlState;
 use postgres::types::ToSql;
-use postgres::{Client, NoTls};
 use sha2::{Digest, Sha256};
 
+use self::tls::Tls;
 use super::shared::{Nesting, poll_lock};
 use super::{DbError, DbErrorKind, Driver, Value};
 use crate::Dialect;
@@ -25,6 +28,7 @@ pub(super) struct Postgres {
     /// The dedicated connection holding the advisory lock, while locked.
     lock: Option<Client>,
     config: postgres::Config,
+    tls: Tls,
     describe: String,
     key: i64,
     nesting: Nesting,
@@ -90,14 +94,6 @@ impl Postgres {
                 "application_name" => {
                     config.application_name(value);
                 }
-                "sslmode" if value != "disable" && value != "prefer" && value != "allow" => {
-                    return Err(DbError::new(
-                        DbErrorKind::Connect,
-                        format!(
-                            "`sslmode={value}` is not supported by this build of retort yet; use `sslmode=disable` or `prefer`"
-                        ),
-                    ));
-                }
                 _ => {}
             }
         }
@@ -107,7 +103,8 @@ impl Postgres {
             url.host().unwrap_or("localhost"),
             url.port().unwrap_or(5432)
         );
-        let client = connect(&config, &describe)?;
+        let tls = Tls::from_url(url)?;
+        let client = connect(&config, &tls)?;
         // One lock per database and version table: two projects sharing a
         // database through different version tables do not block each other.
         let digest = Sha256::digest(format!("retort:{database}:{version_table}").as_bytes());
@@ -117,6 +114,7 @@ impl Postgres {
             client,
             lock: None,
             config,
+            tls,
             describe,
             key: i64::from_be_bytes(key_bytes),
             nesting: Nesting::default(),
@@ -152,17 +150,17 @@ impl Postgres {
     }
 }
 
-fn connect(config: &postgres::Config, describe: &str) -> Result<Client, DbError> {
-    config.connect(NoTls).map_err(|e| {
-        let reason = match e.as_db_error() {
-            Some(db) => db.message().to_owned(),
-            None => {
+fn connect(config: &postgres::Config, tls: &Tls) -> Result<Client, DbError> {
+    tls.connect(config).map_err(|e| {
+        let reason = match (tls.explain(&e), e.as_db_error()) {
+            (Some(tls_reason), _) => tls_reason,
+            (None, Some(db)) => db.message().to_owned(),
+            (None, None) => {
                 let text = e.to_string();
                 // The source error (refused, unknown host, timeout) is the useful part.
                 std::error::Error::source(&e).map_or(text, |s| s.to_string())
             }
         };
-        let _ = describe;
         DbError::new(DbErrorKind::Connect, reason)
     })
 }
@@ -193,7 +191,7 @@ impl Driver for Postgres {
         if self.lock.is_some() {
             return Ok(());
         }
-        let mut lock = connect(&self.config, &self.describe)?;
+        let mut lock = connect(&self.config, &self.tls)?;
         let key = self.key;
         let describe = self.describe.clone();
         poll_lock(

@@ -275,7 +275,7 @@ impl MigrateError {
                 };
                 if error.kind == DbErrorKind::LockTimeout {
                     format!(
-                        "another transaction holds a lock `{revision}` needs (see `pg_stat_activity`); nothing of it was kept; run the command again once it ends, or allow more with `--statement-lock-timeout SECONDS` / `--lock-retries N`; the database is at {at}"
+                        "another transaction holds a lock `{revision}` needs (see `pg_stat_activity` on PostgreSQL, `SHOW PROCESSLIST` on MySQL/MariaDB); the statement did not run; run the command again once it ends, or allow more with `--statement-lock-timeout SECONDS` / `--lock-retries N`; the database is at {at}"
                     )
                 } else if error.kind == DbErrorKind::AlreadyExists {
                     format!(

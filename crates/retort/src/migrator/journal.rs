@@ -50,8 +50,26 @@ impl Tables {
         )
     }
 
-    /// Writes `row` (replacing the statement's earlier row).
+    /// Writes `row`, replacing the statement's earlier row in one
+    /// transaction (a savepoint inside one): a run killed in between must
+    /// not lose both.
     pub(crate) fn journal_write(
+        &self,
+        driver: &mut dyn Driver,
+        row: &JournalRow,
+        at: &str,
+    ) -> Result<(), DbError> {
+        driver.begin()?;
+        match self.replace_journal_row(driver, row, at) {
+            Ok(()) => driver.commit(),
+            Err(e) => {
+                driver.rollback()?;
+                Err(e)
+            }
+        }
+    }
+
+    fn replace_journal_row(
         &self,
         driver: &mut dyn Driver,
         row: &JournalRow,

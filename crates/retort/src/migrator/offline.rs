@@ -182,7 +182,7 @@ impl Migrator<'_> {
                 for (position, part) in parts.iter().enumerate() {
                     let text: String = statements[part.statements.clone()]
                         .iter()
-                        .map(|s| format!("{};\n", s.text))
+                        .map(|s| for_client(s.text, dialect))
                         .collect();
                     if part.transactional {
                         out.push_str(begin);
@@ -199,10 +199,10 @@ impl Migrator<'_> {
                         out.push_str(&format!(
                             "-- line {}: runs outside a transaction{}\n",
                             section.line + first.line - 1,
-                            if script.transactional {
-                                " (it cannot run inside one)"
-                            } else {
-                                " (`-- retort:transaction off`)"
+                            match (script.transactional, dialect) {
+                                (false, _) => " (`-- retort:transaction off`)",
+                                (true, Dialect::Mysql) => " (it commits implicitly)",
+                                (true, _) => " (it cannot run inside one)",
                             }
                         ));
                         out.push_str(&text);
@@ -219,6 +219,20 @@ impl Migrator<'_> {
         }
         Ok(out)
     }
+}
+
+/// One statement as its database's shell reads it. The `mysql` client
+/// splits at every `;`, so a MySQL statement with one inside (a procedure,
+/// function or trigger body) is wrapped in `DELIMITER` lines.
+fn for_client(text: &str, dialect: Dialect) -> String {
+    if dialect != Dialect::Mysql || !text.contains(';') {
+        return format!("{text};\n");
+    }
+    let delimiter = ["//", "$$", ";;", "@@"]
+        .into_iter()
+        .find(|d| !text.contains(d))
+        .unwrap_or("//");
+    format!("DELIMITER {delimiter}\n{text} {delimiter}\nDELIMITER ;\n")
 }
 
 /// A section as script text: its statements, each ended by `;` (a comment

@@ -164,7 +164,12 @@ impl<'p> Migrator<'p> {
                 if options.atomic && segments::is_segmented(&statements, script.transactional) {
                     return Err(MigrateError::AtomicNotPossible {
                         revision: script.revision.clone(),
-                        reason: atomic_obstacle(script, step.direction, &statements),
+                        reason: atomic_obstacle(
+                            script,
+                            step.direction,
+                            &statements,
+                            self.tables.dialect,
+                        ),
                     });
                 }
                 Ok(Prepared {
@@ -303,10 +308,8 @@ impl<'p> Migrator<'p> {
         Ok(())
     }
 
-    /// Runs `body` in a transaction and commits it. A statement that times
-    /// out waiting for a lock (a long transaction holds the table) rolls
-    /// the transaction back, and it is retried after a pause rather than
-    /// queueing every later query on that table behind it.
+    /// Runs `body` in a transaction and commits it, retrying on lock
+    /// timeouts (see [`Migrator::retrying`]).
     pub(super) fn in_transaction(
         &self,
         driver: &mut dyn Driver,
@@ -315,25 +318,45 @@ impl<'p> Migrator<'p> {
         events: &mut dyn FnMut(Event),
         body: &mut dyn FnMut(&mut dyn Driver) -> Result<(), MigrateError>,
     ) -> Result<(), MigrateError> {
-        let mut attempt = 0;
-        loop {
+        self.retrying(driver, script, options, events, &mut |driver| {
             driver.begin().map_err(db("starting a transaction"))?;
             match body(driver) {
-                Ok(()) => {
-                    return driver.commit().map_err(db("committing the migration"));
-                }
+                Ok(()) => driver.commit().map_err(db("committing the migration")),
                 Err(e) => {
                     driver
                         .rollback()
                         .map_err(db("rolling back the failed migration"))?;
-                    if !is_lock_timeout(&e) || attempt >= options.lock_retries {
-                        return Err(with_attempts(e, attempt + 1));
-                    }
-                    attempt += 1;
-                    let wait = LOCK_RETRY_BASE * 2u32.saturating_pow(attempt - 1);
+                    Err(e)
+                }
+            }
+        })
+    }
+
+    /// Runs `attempt`; when a statement in it timed out waiting for a lock
+    /// (a long transaction holds the table), which leaves nothing of it
+    /// applied, pauses and runs it again, rather than queueing every later
+    /// query on that table behind it.
+    pub(super) fn retrying(
+        &self,
+        driver: &mut dyn Driver,
+        script: &Script,
+        options: &Options,
+        events: &mut dyn FnMut(Event),
+        attempt: &mut dyn FnMut(&mut dyn Driver) -> Result<(), MigrateError>,
+    ) -> Result<(), MigrateError> {
+        let mut retries = 0;
+        loop {
+            match attempt(driver) {
+                Ok(()) => return Ok(()),
+                Err(e) if !is_lock_timeout(&e) || retries >= options.lock_retries => {
+                    return Err(with_attempts(e, retries + 1));
+                }
+                Err(_) => {
+                    retries += 1;
+                    let wait = LOCK_RETRY_BASE * 2u32.saturating_pow(retries - 1);
                     events(Event::LockRetry {
                         revision: script.revision.clone(),
-                        attempt,
+                        attempt: retries,
                         of: options.lock_retries,
                         wait,
                     });
@@ -614,6 +637,7 @@ fn atomic_obstacle(
     script: &Script,
     direction: Direction,
     statements: &[sql::Statement<'_>],
+    dialect: crate::Dialect,
 ) -> String {
     if !script.transactional {
         return "it is marked `-- retort:transaction off`".to_owned();
@@ -624,9 +648,14 @@ fn atomic_obstacle(
         .find(|s| s.no_transaction)
         .map(|s| {
             format!(
-                "its statement at line {} ({}) cannot run inside a transaction",
+                "its statement at line {} ({}) {}",
                 section.line + s.line - 1,
-                sql::excerpt(s.text, 60)
+                sql::excerpt(s.text, 60),
+                if dialect == crate::Dialect::Mysql {
+                    "commits implicitly"
+                } else {
+                    "cannot run inside a transaction"
+                }
             )
         })
         .unwrap_or_default()

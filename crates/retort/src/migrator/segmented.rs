@@ -107,8 +107,9 @@ impl Migrator<'_> {
             // runs, so a run that dies meanwhile leaves that on record.
             let index = range.start;
             journal(driver, &run.journal_row(index, RUNNING))?;
-            let ran =
-                self.run_statements(driver, run.script, run.step.direction, statements, index);
+            let ran = self.retrying(driver, run.script, options, events, &mut |driver| {
+                self.run_statements(driver, run.script, run.step.direction, statements, index)
+            });
             if let Err(mut error) = ran {
                 // It failed, so it did not complete.
                 self.tables

@@ -33,7 +33,12 @@
 //! strings follow `standard_conforming_strings = on`, the default since
 //! PostgreSQL 9.1: a backslash in `'…'` is an ordinary character.
 //!
-//! [`Statement::no_transaction`] marks the statements PostgreSQL refuses to
+//! On MySQL, [`Statement::no_transaction`] marks every statement but plain
+//! data manipulation (`INSERT`, `UPDATE`, `DELETE`, `REPLACE`, `SELECT`,
+//! `WITH`, `VALUES`, `TABLE`, `DO`, `CREATE TEMPORARY TABLE`): DDL commits
+//! implicitly, and `CALL` may run some.
+//!
+//! On PostgreSQL, [`Statement::no_transaction`] marks the statements PostgreSQL refuses to
 //! run inside a transaction block: `CREATE [UNIQUE] INDEX CONCURRENTLY`,
 //! `DROP INDEX CONCURRENTLY`, `REINDEX … CONCURRENTLY` and `REINDEX
 //! SCHEMA|DATABASE|SYSTEM`, `VACUUM`, `CLUSTER` without a table, `ALTER
@@ -134,9 +139,10 @@ pub struct Statement<'a> {
     pub line: usize,
     /// The 1-based column of the first token, in characters.
     pub column: usize,
-    /// PostgreSQL cannot run this statement inside a transaction block
-    /// (`CREATE INDEX CONCURRENTLY`, `VACUUM`…); always `false` for the
-    /// other dialects.
+    /// The statement cannot share a transaction with others: PostgreSQL
+    /// refuses it inside a transaction block (`CREATE INDEX CONCURRENTLY`,
+    /// `VACUUM`…), MySQL commits implicitly around it (DDL). Always `false`
+    /// for SQLite.
     pub no_transaction: bool,
 }
 
@@ -391,8 +397,13 @@ impl<'a> Splitter<'a> {
     fn finish(&mut self) {
         if let Some(start) = self.start.take() {
             let (line, column) = self.lines.at(start);
-            let no_transaction = self.dialect == Dialect::Postgres
-                && rules::pg_no_transaction(&self.head, self.count == self.head.len());
+            let no_transaction = match self.dialect {
+                Dialect::Postgres => {
+                    rules::pg_no_transaction(&self.head, self.count == self.head.len())
+                }
+                Dialect::Mysql => rules::mysql_implicit_commit(&self.head),
+                Dialect::Sqlite => false,
+            };
             self.out.push(Statement {
                 text: &self.src[start..self.end],
                 start,

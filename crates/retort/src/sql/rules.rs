@@ -181,6 +181,22 @@ fn mysql_compound(head: &[Sig<'_>]) -> Option<bool> {
     )
 }
 
+/// MySQL/MariaDB: the statement commits implicitly (DDL and the like), so
+/// it cannot share a transaction with others. Anything that is not plain
+/// data manipulation counts: treating a statement as committing costs only
+/// a journal row, the other mistake a statement applied twice.
+pub(super) fn mysql_implicit_commit(head: &[Sig<'_>]) -> bool {
+    let Some(first) = head.first() else {
+        return false;
+    };
+    if first.is("CREATE") && kw_at(head, 1, "TEMPORARY") == Some(true) {
+        return false;
+    }
+    !first.is_any(&[
+        "INSERT", "UPDATE", "DELETE", "REPLACE", "SELECT", "WITH", "VALUES", "TABLE", "DO",
+    ])
+}
+
 /// PostgreSQL: the statement cannot run inside a transaction block.
 ///
 /// `complete` says that `head` holds every token of the statement.

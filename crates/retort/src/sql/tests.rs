@@ -384,10 +384,30 @@ fn postgres_statements_that_cannot_run_in_a_transaction() {
             .collect::<Vec<_>>(),
         [false, true]
     );
-    // Only PostgreSQL has the notion.
-    for dialect in [Sqlite, Mysql] {
-        assert!(!split("VACUUM", dialect).unwrap()[0].no_transaction);
-    }
+    // SQLite runs everything in a transaction.
+    assert!(!split("VACUUM", Sqlite).unwrap()[0].no_transaction);
+}
+
+#[test]
+fn mysql_statements_that_commit_implicitly_stand_alone() {
+    let sql = "CREATE TABLE t (a int); INSERT INTO t VALUES (1); UPDATE t SET a = 2; \
+               ALTER TABLE t ADD b int; DELETE FROM t; CREATE TEMPORARY TABLE x (a int); \
+               DROP TABLE x; RENAME TABLE t TO u; REPLACE INTO u VALUES (1, 2); \
+               WITH c AS (SELECT 1) SELECT * FROM c; CALL p(); TRUNCATE u";
+    let marks: Vec<bool> = split(sql, Mysql)
+        .unwrap()
+        .iter()
+        .map(|s| s.no_transaction)
+        .collect();
+    assert_eq!(
+        marks,
+        [
+            true, false, false, true, false, false, true, true, false, false, true, true
+        ]
+    );
+    let procedure =
+        "DELIMITER //\nCREATE PROCEDURE p() BEGIN INSERT INTO t VALUES (1); END //\nDELIMITER ;\n";
+    assert!(split(procedure, Mysql).unwrap()[0].no_transaction);
 }
 
 // ---- SQLite -------------------------------------------------------------

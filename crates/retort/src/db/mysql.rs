@@ -1,0 +1,331 @@
+//! MySQL and MariaDB through the `mysql` crate (synchronous).
+//!
+//! The run lock is a `GET_LOCK` held on a second, dedicated connection, so
+//! nothing the work connection does releases it; the server releases it
+//! when that connection closes, so a killed runner never leaves it behind.
+//! DDL commits implicitly on these servers: the splitter marks such
+//! statements, and the migrator journals them one by one.
+
+use std::time::Duration;
+
+use mysql::prelude::Queryable;
+use mysql::{Conn, Opts, OptsBuilder};
+use sha2::{Digest, Sha256};
+
+use super::shared::{Nesting, poll_lock};
+use super::{DbError, DbErrorKind, Driver, Value};
+use crate::Dialect;
+use crate::config::DatabaseUrl;
+
+/// Connection timeout when the URL sets none.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub(super) struct Mysql {
+    conn: Conn,
+    /// The dedicated connection holding `GET_LOCK`, while locked.
+    lock: Option<Conn>,
+    opts: Opts,
+    describe: String,
+    lock_name: String,
+    nesting: Nesting,
+}
+
+fn error(e: &mysql::Error) -> DbError {
+    let kind = match e {
+        mysql::Error::MySqlError(server) => match server.code {
+            // ER_TABLE_EXISTS_ERROR, ER_DUP_KEYNAME, ER_DUP_FIELDNAME,
+            // ER_DB_CREATE_EXISTS, ER_SP_ALREADY_EXISTS
+            1050 | 1061 | 1060 | 1007 | 1304 => DbErrorKind::AlreadyExists,
+            // ER_LOCK_WAIT_TIMEOUT (rows and metadata locks alike)
+            1205 => DbErrorKind::LockTimeout,
+            // ER_TABLEACCESS_DENIED_ERROR, ER_DBACCESS_DENIED_ERROR,
+            // ER_OPTION_PREVENTS_STATEMENT (read_only)
+            1142 | 1044 | 1290 => DbErrorKind::ReadOnly,
+            // ER_ACCESS_DENIED_ERROR, ER_BAD_DB_ERROR
+            1045 | 1049 => DbErrorKind::Connect,
+            _ => DbErrorKind::Statement,
+        },
+        mysql::Error::IoError(_) | mysql::Error::DriverError(_) => DbErrorKind::Connect,
+        _ => DbErrorKind::Statement,
+    };
+    let message = match e {
+        mysql::Error::MySqlError(server) => server.message.clone(),
+        other => other.to_string(),
+    };
+    DbError::new(kind, message)
+}
+
+impl Mysql {
+    pub(super) fn open(url: &DatabaseUrl, version_table: &str) -> Result<Mysql, DbError> {
+        let host = url.host().unwrap_or("localhost").to_owned();
+        let port = url.port().unwrap_or(3306);
+        let database = url.database().map(str::to_owned);
+        let mut timeout = CONNECT_TIMEOUT;
+        for (key, value) in url.params() {
+            match key.as_str() {
+                "connect_timeout" => {
+                    if let Ok(secs) = value.parse::<u64>() {
+                        timeout = Duration::from_secs(secs);
+                    }
+                }
+                "ssl-mode" | "sslmode" | "ssl_mode"
+                    if !value.eq_ignore_ascii_case("disabled")
+                        && !value.eq_ignore_ascii_case("disable")
+                        && !value.eq_ignore_ascii_case("preferred")
+                        && !value.eq_ignore_ascii_case("prefer") =>
+                {
+                    return Err(DbError::new(
+                        DbErrorKind::Connect,
+                        format!(
+                            "`{key}={value}`: this build of retort connects to MySQL/MariaDB without TLS; use `ssl-mode=disabled` or a TLS tunnel"
+                        ),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        let opts: Opts = OptsBuilder::new()
+            .ip_or_hostname(Some(host.clone()))
+            .tcp_port(port)
+            .user(Some(url.user().unwrap_or("root")))
+            .pass(url.password())
+            .db_name(database.clone())
+            .tcp_connect_timeout(Some(timeout))
+            // An UPDATE reports the rows it matched, not only those it
+            // changed, as the version-table checks expect.
+            .additional_capabilities(mysql::consts::CapabilityFlags::CLIENT_FOUND_ROWS)
+            .prefer_socket(false)
+            .into();
+        let mut conn = connect(&opts)?;
+        let version: String = conn
+            .query_first("SELECT VERSION()")
+            .map_err(|e| error(&e))?
+            .unwrap_or_default();
+        let flavour = if version.contains("MariaDB") {
+            "MariaDB"
+        } else {
+            "MySQL"
+        };
+        let release = version.split('-').next().unwrap_or(&version);
+        let describe = format!(
+            "{flavour} {release} database `{}` at {host}:{port}",
+            database.as_deref().unwrap_or("")
+        );
+        // GET_LOCK names are global to the server and at most 64
+        // characters: one per database and version table, hashed.
+        let digest = Sha256::digest(
+            format!("{}:{version_table}", database.as_deref().unwrap_or("")).as_bytes(),
+        );
+        let lock_name = format!(
+            "retort:{}",
+            digest[..12]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        );
+        Ok(Mysql {
+            conn,
+            lock: None,
+            opts,
+            describe,
+            lock_name,
+            nesting: Nesting::default(),
+        })
+    }
+
+    /// Who holds the lock, from the server's process list.
+    fn holder(&mut self) -> String {
+        let row: Option<ProcessRow> = self
+            .conn
+            .exec_first(
+                "SELECT p.ID, p.USER, p.HOST, p.TIME FROM information_schema.PROCESSLIST p \
+                 WHERE p.ID = IS_USED_LOCK(?)",
+                (self.lock_name.as_str(),),
+            )
+            .ok()
+            .flatten();
+        match row {
+            Some((Some(id), user, host, time)) => format!(
+                "held by connection {id} ({}@{}), in its current state for {}s",
+                user.unwrap_or_else(|| "?".into()),
+                host.unwrap_or_else(|| "?".into()),
+                time.unwrap_or(0)
+            ),
+            _ => format!("another session holds retort's lock on {}", self.describe),
+        }
+    }
+}
+
+/// A `PROCESSLIST` row: id, user, host, seconds in its current state.
+type ProcessRow = (Option<u64>, Option<String>, Option<String>, Option<i64>);
+
+fn connect(opts: &Opts) -> Result<Conn, DbError> {
+    Conn::new(opts.clone()).map_err(|e| {
+        let reason = match &e {
+            mysql::Error::MySqlError(server) => server.message.clone(),
+            mysql::Error::IoError(io) => io.to_string(),
+            other => other.to_string(),
+        };
+        DbError::new(DbErrorKind::Connect, reason)
+    })
+}
+
+fn param(value: &Value) -> mysql::Value {
+    match value {
+        Value::Null => mysql::Value::NULL,
+        Value::Int(i) => mysql::Value::Int(*i),
+        Value::Text(t) => mysql::Value::Bytes(t.clone().into_bytes()),
+    }
+}
+
+fn value(value: mysql::Value) -> Value {
+    match value {
+        mysql::Value::NULL => Value::Null,
+        mysql::Value::Int(i) => Value::Int(i),
+        mysql::Value::UInt(u) => {
+            i64::try_from(u).map_or_else(|_| Value::Text(u.to_string()), Value::Int)
+        }
+        mysql::Value::Bytes(b) => Value::Text(String::from_utf8_lossy(&b).into_owned()),
+        other => Value::Text(other.as_sql(true).trim_matches('\'').to_owned()),
+    }
+}
+
+fn is_integer(column: mysql::consts::ColumnType) -> bool {
+    use mysql::consts::ColumnType as T;
+    matches!(
+        column,
+        T::MYSQL_TYPE_TINY
+            | T::MYSQL_TYPE_SHORT
+            | T::MYSQL_TYPE_INT24
+            | T::MYSQL_TYPE_LONG
+            | T::MYSQL_TYPE_LONGLONG
+    )
+}
+
+impl Driver for Mysql {
+    fn dialect(&self) -> Dialect {
+        Dialect::Mysql
+    }
+
+    fn describe(&self) -> String {
+        self.describe.clone()
+    }
+
+    fn lock(&mut self, timeout: Duration, on_wait: &mut dyn FnMut(&str)) -> Result<(), DbError> {
+        if self.lock.is_some() {
+            return Ok(());
+        }
+        let mut lock = connect(&self.opts)?;
+        let name = self.lock_name.clone();
+        let describe = self.describe.clone();
+        poll_lock(
+            timeout,
+            &describe,
+            || {
+                lock.exec_first::<Option<i64>, _, _>("SELECT GET_LOCK(?, 0)", (name.as_str(),))
+                    .map(|got| got.flatten() == Some(1))
+                    .map_err(|e| error(&e))
+            },
+            || {
+                let holder = self.holder();
+                on_wait(&holder);
+            },
+        )?;
+        self.lock = Some(lock);
+        Ok(())
+    }
+
+    fn unlock(&mut self) -> Result<(), DbError> {
+        if let Some(mut lock) = self.lock.take() {
+            lock.exec_drop("SELECT RELEASE_LOCK(?)", (self.lock_name.as_str(),))
+                .map_err(|e| error(&e))?;
+        }
+        Ok(())
+    }
+
+    fn begin(&mut self) -> Result<(), DbError> {
+        let sql = self.nesting.begin("START TRANSACTION");
+        self.conn
+            .query_drop(&sql)
+            .map_err(|e| error(&e))
+            .inspect_err(|_| self.nesting.failed_begin())
+    }
+
+    fn commit(&mut self) -> Result<(), DbError> {
+        let sql = self.nesting.commit();
+        self.conn.query_drop(&sql).map_err(|e| error(&e))
+    }
+
+    fn rollback(&mut self) -> Result<(), DbError> {
+        // Rolling back a savepoint is two statements; send them one by one.
+        for sql in self.nesting.rollback().split("; ") {
+            self.conn.query_drop(sql).map_err(|e| error(&e))?;
+        }
+        Ok(())
+    }
+
+    fn run(&mut self, sql: &str) -> Result<(), DbError> {
+        self.conn.query_drop(sql).map_err(|e| error(&e))
+    }
+
+    fn execute(&mut self, sql: &str, values: &[Value]) -> Result<u64, DbError> {
+        let params: Vec<mysql::Value> = values.iter().map(param).collect();
+        self.conn
+            .exec_drop(sql, mysql::Params::Positional(params))
+            .map_err(|e| error(&e))?;
+        Ok(self.conn.affected_rows())
+    }
+
+    fn query(&mut self, sql: &str, values: &[Value]) -> Result<Vec<Vec<Value>>, DbError> {
+        let rows: Vec<mysql::Row> = if values.is_empty() {
+            self.conn.query(sql)
+        } else {
+            let params: Vec<mysql::Value> = values.iter().map(param).collect();
+            self.conn.exec(sql, mysql::Params::Positional(params))
+        }
+        .map_err(|e| error(&e))?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                // The text protocol sends every value as bytes; integer
+                // columns are read back as integers.
+                let integer: Vec<bool> = row
+                    .columns_ref()
+                    .iter()
+                    .map(|c| is_integer(c.column_type()))
+                    .collect();
+                row.unwrap()
+                    .into_iter()
+                    .zip(integer)
+                    .map(|(v, integer)| match (value(v), integer) {
+                        (Value::Text(t), true) => t.parse().map_or(Value::Text(t), Value::Int),
+                        (other, _) => other,
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+
+    fn set_lock_wait(&mut self, timeout: Duration) -> Result<(), DbError> {
+        // Both waits: metadata locks (DDL behind a long transaction) and
+        // row locks. The servers count whole seconds.
+        let seconds = timeout.as_secs().max(1);
+        self.conn
+            .query_drop(format!(
+                "SET SESSION lock_wait_timeout = {seconds}, SESSION innodb_lock_wait_timeout = {seconds}"
+            ))
+            .map_err(|e| error(&e))
+    }
+
+    fn table_exists(&mut self, schema: Option<&str>, table: &str) -> Result<bool, DbError> {
+        let found: Option<i64> = self
+            .conn
+            .exec_first(
+                "SELECT COUNT(*) FROM information_schema.tables \
+                 WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ?",
+                (schema, table),
+            )
+            .map_err(|e| error(&e))?;
+        Ok(found.unwrap_or(0) > 0)
+    }
+}
