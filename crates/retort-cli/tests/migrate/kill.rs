@@ -8,11 +8,12 @@
 use std::thread;
 use std::time::Duration;
 
-use crate::db::{TestDb, dialect_tests};
+use crate::db::{TestDb, dialect_tests, skip};
 use crate::util::{Project, applied, assert_state, journal, linear, version_rows};
 
 dialect_tests! {
     killed_runs_leave_a_consistent_database,
+    killed_mid_migration_resumes_to_the_same_schema,
 }
 
 const MIGRATIONS: usize = 100;
@@ -79,6 +80,7 @@ fn killed_runs_leave_a_consistent_database(db: &TestDb) {
         let last = format!("r{MIGRATIONS:02}");
         assert_eq!(version_rows(&fresh), [last], "{when}, then upgraded");
         assert_eq!(applied(&fresh).len(), MIGRATIONS, "{when}, then upgraded");
+        assert_eq!(fresh.schema(), reference.schema(), "{when}, then upgraded");
     }
     // Most kills must land inside a run for the test to mean anything.
     assert!(
@@ -142,4 +144,138 @@ fn settle(db: &TestDb, project: &Project, when: &str) {
     let run = project.json(args).ok();
     assert_eq!(run.steps(), [revision.as_str()], "{when}");
     assert!(journal(db).is_empty(), "{when}: resumed");
+}
+
+/// Tables the long migration creates, each with one row.
+const LONG: usize = 24;
+
+/// One migration of `2 * LONG` statements: a table, then its row, and so
+/// on; each table commits on its own where DDL commits implicitly.
+fn long_migration() -> Vec<crate::util::Rev> {
+    let mut rev = crate::util::Rev::merge("r01", &[], "many tables");
+    rev.upgrade = (1..=LONG)
+        .map(|i| {
+            format!(
+                "CREATE TABLE m{i:02} (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL);\n\
+                 INSERT INTO m{i:02} (id, name) VALUES ({i}, 'row {i}');\n"
+            )
+        })
+        .collect();
+    rev.downgrade = Some(
+        (1..=LONG)
+            .rev()
+            .map(|i| format!("DROP TABLE m{i:02};\n"))
+            .collect(),
+    );
+    vec![rev]
+}
+
+/// SIGKILL inside one long multi-statement migration, 20 times: each time
+/// the next run reports the half-applied migration with the statement it
+/// stopped at, `resume` completes it, and the schema equals that of an
+/// uninterrupted run.
+fn killed_mid_migration_resumes_to_the_same_schema(db: &TestDb) {
+    if db.transactional_ddl() {
+        return skip(
+            db,
+            "a migration here commits whole or not at all (see the test above)",
+        );
+    }
+    let revs = long_migration();
+    let reference = db.sibling();
+    let started = std::time::Instant::now();
+    Project::new(&reference, revs.clone())
+        .json(&["upgrade"])
+        .ok();
+    let span = u64::try_from(started.elapsed().as_millis())
+        .unwrap_or(400)
+        .max(20);
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut half_applied = 0;
+    for round in 0..KILLS {
+        let fresh = db.sibling();
+        let project = Project::new(&fresh, revs.clone());
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        // Past process start and the first statements, before the end.
+        let delay = Duration::from_millis(span / 4 + seed % (span * 13 / 20));
+        let mut child = project
+            .command(&["upgrade"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        thread::sleep(delay);
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        fresh.wait_for_other_sessions();
+        let when = format!("after the kill of round {round} at {delay:?} of {span} ms");
+        if !journal(&fresh).is_empty() {
+            half_applied += 1;
+            settle_long(&fresh, &project, &when);
+        } else {
+            assert!(
+                status.success() || version_rows(&fresh).is_empty(),
+                "{when}"
+            );
+            project.json(&["upgrade"]).ok();
+        }
+        assert!(journal(&fresh).is_empty(), "{when}");
+        assert_eq!(version_rows(&fresh), ["r01"], "{when}");
+        assert_eq!(fresh.schema(), reference.schema(), "{when}");
+        for i in 1..=LONG {
+            assert_eq!(
+                fresh.rows(&format!("SELECT COUNT(*) FROM m{i:02}")),
+                [["1"]],
+                "{when}: m{i:02} has its one row"
+            );
+        }
+    }
+    assert!(
+        half_applied >= KILLS * 3 / 4,
+        "only {half_applied} of {KILLS} kills landed inside the migration"
+    );
+}
+
+/// The long migration, killed half way: the message names the last
+/// completed statement and the next; a cut-off `CREATE TABLE` counts as
+/// completed when its table exists.
+fn settle_long(db: &TestDb, project: &Project, when: &str) {
+    let rows = journal(db);
+    let done = rows.iter().filter(|r| r[2] == "done").count();
+    let run = project.json(&["upgrade"]).code(1);
+    assert_eq!(run.kind(), "interrupted", "{when}");
+    let message = run.message();
+    assert!(
+        message.contains(&format!(
+            "revision `r01` (upgrade) stopped half way: {done} statement(s) of {} completed",
+            2 * LONG
+        )),
+        "{when}: {message}"
+    );
+    let args: &[&str] = match rows.iter().find(|r| r[2] == "running") {
+        Some(row) => {
+            let index: usize = row[1].parse().unwrap();
+            assert_eq!(index % 2, 0, "{when}: only CREATE TABLE runs alone");
+            assert!(
+                message.contains(&format!("statement {} (", index + 1)),
+                "{when}: {message}"
+            );
+            let table = format!("m{:02}", index / 2 + 1);
+            if db.tables().contains(&table) {
+                &["resume", "--skip-running"]
+            } else {
+                &["resume"]
+            }
+        }
+        None => {
+            assert!(
+                message.contains(&format!("statement {} (", done + 1)),
+                "{when}: {message}"
+            );
+            &["resume"]
+        }
+    };
+    assert_eq!(project.json(args).ok().steps(), ["r01"], "{when}");
 }
