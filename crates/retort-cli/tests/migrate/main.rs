@@ -1,7 +1,7 @@
 //! Integration tests of the migrator through the `retort` binary: upgrade,
 //! downgrade, stamp, current, status, verify, rehash and offline SQL against
 //! real databases. Every test is written once against [`db::TestDb`] and
-//! runs for each dialect (`name::sqlite`, later `name::postgres`…); see
+//! runs for each dialect (`name::sqlite`, `name::postgres`, `name::mariadb`); see
 //! `db` for how a dialect is added. Expected version rows are written out
 //! by hand from Alembic's rules (see `walk`).
 
@@ -12,9 +12,9 @@ mod concurrency; // 2 and 8 processes upgrading one database at once
 mod db; // TestDb: a fresh database per test, inspected through retort's Driver
 mod errors; // unknown revisions, existing tables, permissions, dry runs, irreversible, targets
 mod failure; // a statement failing mid-plan, with and without --atomic
-mod inspect;
-mod kill; // SIGKILL at arbitrary moments of a 100-migration run, 20 times
-mod locks; // a migration blocked by a long transaction: lock timeout, retries, clean failure // current/status JSON on branched states; text snapshots
+mod inspect; // current/status JSON on branched states; text snapshots
+mod kill; // SIGKILL at arbitrary moments of a 100-migration run, and inside one long migration
+mod locks; // a migration blocked by a long transaction: lock timeout, retries, clean failure
 mod offline; // --sql scripts run by the database's shell match online runs
 mod resume; // migrations committing in parts: the journal, resume, repair, CONCURRENTLY
 mod stamp; // stamp, stamp of several revisions, base, --purge, --dry-run
