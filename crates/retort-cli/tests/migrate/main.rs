@@ -9,6 +9,7 @@ mod alembic; // a database Alembic migrated, taken over through `version_table`
 mod bodies; // function and trigger bodies with semicolons; offline script settings
 mod checksums; // edited files stop runs, verify, line endings, rehash, missing files
 mod concurrency; // 2 and 8 processes upgrading one database at once
+mod connect; // refused, unknown host, rejected credentials, missing database: one line, no password
 mod db; // TestDb: a fresh database per test, inspected through retort's Driver
 mod errors; // unknown revisions, existing tables, permissions, dry runs, irreversible, targets
 mod failure; // a statement failing mid-plan, with and without --atomic

@@ -164,6 +164,7 @@ fn connect(opts: &Opts) -> Result<Conn, DbError> {
         let reason = match &e {
             mysql::Error::MySqlError(server) => server.message.clone(),
             mysql::Error::IoError(io) => io.to_string(),
+            mysql::Error::DriverError(driver) => driver.to_string(),
             other => other.to_string(),
         };
         DbError::new(DbErrorKind::Connect, reason)

@@ -101,6 +101,35 @@ fn interrupted_message(i: &Interruption) -> String {
     out
 }
 
+/// What to check after a failed connection, from the server's or the
+/// system's words (the drivers do not classify them further).
+fn connect_hint(message: &str) -> String {
+    let url = "(`--url`, `DATABASE_URL` or `database.url` in retort.toml)";
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("refused") {
+        format!(
+            "nothing accepts connections at that host and port: is the server running, and is the port in the URL {url} right?"
+        )
+    } else if lower.contains("lookup address") || lower.contains("name or service not known") {
+        format!("the host name does not resolve: check the host in the URL {url}")
+    } else if lower.contains("unknown database")
+        || (lower.contains("database") && lower.contains("does not exist"))
+    {
+        format!(
+            "create the database first (e.g. `CREATE DATABASE name`), or fix its name in the URL {url}"
+        )
+    } else if lower.contains("access denied")
+        || lower.contains("password authentication failed")
+        || (lower.contains("role") && lower.contains("does not exist"))
+    {
+        format!(
+            "the server refused these credentials: check the user and password in the URL {url}"
+        )
+    } else {
+        format!("check the database URL {url}")
+    }
+}
+
 /// A failure while planning or running migrations.
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -253,7 +282,7 @@ impl MigrateError {
             MigrateError::Database { error, .. } => match error.kind {
                 DbErrorKind::ReadOnly => "the database file or its directory is not writable by this user; check permissions".into(),
                 DbErrorKind::LockTimeout => "another `retort` run is still migrating; wait for it, or raise the timeout with `--lock-timeout SECONDS`".into(),
-                DbErrorKind::Connect => "check the database URL (`--url`, `DATABASE_URL` or `database.url` in retort.toml)".into(),
+                DbErrorKind::Connect => connect_hint(&error.message),
                 _ => return None,
             },
             MigrateError::Statement(failure) => {
