@@ -9,9 +9,9 @@
 //! case's result is freed after its clock stops. Exits non-zero when the generated project does not load or loads wrong, never
 //! because a figure is slow.
 
-// This binary's output is its result: it prints the table to stdout and
-// failures to stderr, which the workspace lints warn about for library code.
-#![allow(clippy::print_stdout, clippy::print_stderr)]
+// This binary's output is its result: it prints the table to stdout, which
+// the workspace lints warn about for library code.
+#![allow(clippy::print_stdout)]
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -66,13 +66,7 @@ struct Case<'a> {
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("graph_load: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    retort_benches::exit("graph_load", run())
 }
 
 fn run() -> Result<(), String> {

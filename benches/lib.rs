@@ -10,6 +10,12 @@
 //! [`generate_with`] lets a benchmark choose the SQL of each revision (for
 //! instance SQL its database accepts), and [`plan`] gives the revisions
 //! without writing anything.
+//!
+//! The rest serves the benchmark binaries: settings from the environment,
+//! timing summaries, and in [`upgrade`] what the benchmarks that run the
+//! `retort` binary against a database share.
+
+pub mod upgrade;
 
 use std::fmt::Write as _;
 use std::fs;
@@ -530,6 +536,43 @@ pub fn median(times: &mut [std::time::Duration]) -> std::time::Duration {
         0 => std::time::Duration::ZERO,
         _ if n % 2 == 1 => times[n / 2],
         _ => (times[n / 2 - 1] + times[n / 2]) / 2,
+    }
+}
+
+/// The median and the fastest of some timings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    /// The median, the figure targets are checked against.
+    pub median: std::time::Duration,
+    /// The fastest: what the machine allows when nothing else interferes.
+    pub min: std::time::Duration,
+}
+
+impl Stats {
+    /// The median and minimum of `times` (zero for none); sorts them.
+    pub fn of(times: &mut [std::time::Duration]) -> Stats {
+        let median = median(times);
+        Stats {
+            median,
+            min: times.first().copied().unwrap_or_default(),
+        }
+    }
+}
+
+/// A benchmark binary's exit: failure, with the message on stderr after
+/// the benchmark's name, only when `result` is an error (a command failed
+/// or a result was wrong), never because a figure is slow.
+pub fn exit(bench: &str, result: Result<(), String>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            // The message is the binary's output.
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("{bench}: {message}");
+            }
+            std::process::ExitCode::FAILURE
+        }
     }
 }
 

@@ -1,0 +1,362 @@
+//! Applying 1,000 migrations to a new PostgreSQL database with the real
+//! `retort` binary, as a deploy or a container start runs it, against the
+//! floor: the same SQL run by `psql` with one transaction per migration.
+//! Also the no-op `retort upgrade` of a database already at head.
+//!
+//! ```text
+//! cargo build --release -p retort-cli
+//! cargo bench -p retort-benches --bench postgres_upgrade
+//! ```
+//!
+//! The benchmark runs `target/release/retort` (built by the first command;
+//! `CARGO_TARGET_DIR` is honoured) and `psql` from `PATH` (the binary behind
+//! it when that is a wrapper script) against the server of
+//! `RETORT_BENCH_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`), as a role that may create
+//! databases. Every database it uses is new, `retort_bench_<pid>_<n>`,
+//! created and dropped through that URL; both sides reach it with
+//! `sslmode=disable` unless the URL names an `sslmode`. Without `psql` or
+//! without a server answering there it says that it skipped, and why, and
+//! exits 0.
+//!
+//! Environment: `RETORT_BENCH_QUICK=1` for a smoke run (100 migrations, 2
+//! timed rounds); `RETORT_BENCH_REVISIONS=N` to choose the migration count.
+//! Exits non-zero when a command fails or leaves a database wrong, never
+//! because a figure is slow.
+//!
+//! The rounds, checks and report are shared with the other database
+//! benchmarks (`retort_benches::upgrade`); this file says how to make, run
+//! and query PostgreSQL databases.
+
+// This binary's output is its result: it prints the table to stdout and
+// what it could not clean up to stderr, which the workspace lints warn about
+// for library code.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::env;
+use std::fs::{self, File};
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Duration;
+
+use retort_benches::upgrade::{self, Bench, Checks, Database, Settings, Spec, find_on_path, timed};
+
+const SPEC: Spec = Spec {
+    name: "postgres_upgrade",
+    shell: "psql",
+    noop_target: Duration::from_millis(30),
+};
+
+const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// How long `psql` may try to reach the server before the benchmark says
+/// it skipped; libpq would otherwise wait as long as TCP does.
+const PROBE_TIMEOUT_SECS: &str = "5";
+
+fn main() -> ExitCode {
+    retort_benches::exit(SPEC.name, run())
+}
+
+/// A PostgreSQL server reached with `psql`, and the databases made on it.
+struct Server {
+    psql: PathBuf,
+    /// The URL given, for creating and dropping databases.
+    admin: String,
+    /// Whether the role may run `CHECKPOINT` between timed runs.
+    checkpoint: bool,
+    /// Every migration's upgrade SQL in `BEGIN; ...; COMMIT;`, for the floor.
+    script: PathBuf,
+    /// Where the checks' SQL is written for `psql -f`.
+    checks: PathBuf,
+    /// The `<n>` of the next database's name.
+    next: usize,
+    /// Databases created and not dropped yet.
+    live: Vec<String>,
+}
+
+impl Server {
+    /// `psql` without a startup file, quiet, stopping at the first error.
+    fn psql(&self, url: &str) -> Command {
+        let mut command = Command::new(&self.psql);
+        command
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d"])
+            .arg(url);
+        command
+    }
+
+    /// Runs `sql` on the database of the URL given.
+    fn admin(&self, sql: &str) -> Result<(), String> {
+        timed(self.psql(&self.admin).arg("-c").arg(sql)).map(|_| ())
+    }
+}
+
+impl Database for Server {
+    fn create(&mut self, _label: &str) -> Result<String, String> {
+        let name = format!("retort_bench_{}_{}", std::process::id(), self.next);
+        self.next += 1;
+        self.admin(&format!("CREATE DATABASE {name}"))
+            .map_err(|e| format!("cannot create database {name}: {e}"))?;
+        self.live.push(name.clone());
+        Ok(name)
+    }
+
+    fn url(&self, key: &str) -> String {
+        with_database(&self.admin, key)
+    }
+
+    fn remove(&mut self, key: &str) {
+        // Every client of the database has exited by now, so a plain DROP
+        // does not wait on anyone.
+        match self.admin(&format!("DROP DATABASE IF EXISTS {key}")) {
+            Ok(()) => self.live.retain(|name| name != key),
+            Err(e) => eprintln!("{}: warning: database {key} is left over: {e}", SPEC.name),
+        }
+    }
+
+    /// A checkpoint writes out what the run before left in shared buffers,
+    /// so that neither side pays for the other's pages; it is the server's
+    /// own work and untimed.
+    fn settle(&mut self) -> Result<(), String> {
+        if self.checkpoint {
+            self.admin("CHECKPOINT")
+                .map_err(|e| format!("CHECKPOINT before a timed run: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// `psql -X -q -v ON_ERROR_STOP=1 -d <url> -f script.sql`.
+    fn floor(&self, key: &str) -> Result<Option<Command>, String> {
+        let mut command = self.psql(&self.url(key));
+        command.arg("-f").arg(&self.script);
+        Ok(Some(command))
+    }
+
+    fn read_version(&self, key: &str) -> Option<Command> {
+        let mut command = self.psql(&self.url(key));
+        command
+            .arg("-At")
+            .arg("-c")
+            .arg("SELECT version_num FROM retort_version");
+        Some(command)
+    }
+
+    fn query(&self, key: &str, sql: &str) -> Result<String, String> {
+        fs::write(&self.checks, sql)
+            .map_err(|e| format!("cannot write `{}`: {e}", self.checks.display()))?;
+        let (_, output) = timed(
+            self.psql(&self.url(key))
+                .arg("-At")
+                .arg("-f")
+                .arg(&self.checks),
+        )
+        .map_err(|e| format!("check: psql: {e}"))?;
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+}
+
+/// Drops the databases still there, on the way out of an error too.
+impl Drop for Server {
+    fn drop(&mut self) {
+        for name in std::mem::take(&mut self.live) {
+            self.remove(&name);
+        }
+    }
+}
+
+/// `psql` from `PATH`; where that is a script, such as Debian's
+/// `pg_wrapper` (Perl that picks a version's binary: 30-40 ms before the
+/// client starts), the newest binary under `/usr/lib/postgresql`, so that the
+/// floor is the client's own cost.
+fn find_psql() -> Option<PathBuf> {
+    let psql = find_on_path("psql")?;
+    let mut start = [0u8; 2];
+    let is_script = File::open(&psql)
+        .and_then(|mut file| file.read_exact(&mut start))
+        .is_ok_and(|()| &start == b"#!");
+    if !is_script {
+        return Some(psql);
+    }
+    let newest = fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let version: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let binary = entry.path().join("bin").join("psql");
+            binary.is_file().then_some((version, binary))
+        })
+        .max_by_key(|(version, _)| *version)
+        .map(|(_, binary)| binary);
+    Some(newest.unwrap_or(psql))
+}
+
+/// The server's version and the settings that decide how a commit reaches
+/// the disk, in one line, and whether the role may run `CHECKPOINT`; or
+/// what `psql` said when it could not use the server.
+fn probe(psql: &Path, url: &str) -> Result<(String, bool), String> {
+    let ask = |sql: &str| {
+        let output = Command::new(psql)
+            .args(["-X", "-q", "-At", "-d", url, "-c", sql])
+            .env("PGCONNECT_TIMEOUT", PROBE_TIMEOUT_SECS)
+            .output()
+            .map_err(|e| format!("cannot run `{}`: {e}", psql.display()))?;
+        if output.status.success() {
+            Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+        } else {
+            Err(String::from_utf8_lossy(&output.stderr).trim().to_owned())
+        }
+    };
+    let settings = ask("SELECT 'PostgreSQL ' || current_setting('server_version') \
+         || '; synchronous_commit=' || current_setting('synchronous_commit') \
+         || ', fsync=' || current_setting('fsync') \
+         || ', wal_sync_method=' || current_setting('wal_sync_method') \
+         || ', full_page_writes=' || current_setting('full_page_writes') \
+         || ', shared_buffers=' || current_setting('shared_buffers')")?;
+    // CHECKPOINT needs a superuser or pg_checkpoint; without it the runs go
+    // on, and the report says so.
+    let checkpoint = ask("CHECKPOINT").is_ok();
+    Ok((settings, checkpoint))
+}
+
+fn run() -> Result<(), String> {
+    let settings = Settings::from_env()?;
+    let Some(psql) = find_psql() else {
+        println!(
+            "{}: SKIPPED: no `psql` on PATH (install the PostgreSQL client to measure)",
+            SPEC.name
+        );
+        return Ok(());
+    };
+    let admin = env::var("RETORT_BENCH_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned());
+    let (server_settings, checkpoint) = match probe(&psql, &admin) {
+        Ok(found) => found,
+        Err(e) => {
+            println!(
+                "{}: SKIPPED: cannot use the PostgreSQL server at {} ({}); \
+                 set RETORT_BENCH_POSTGRES_URL to measure one",
+                SPEC.name,
+                redact(&admin),
+                e.split_whitespace().collect::<Vec<_>>().join(" "),
+            );
+            return Ok(());
+        }
+    };
+
+    let dir =
+        tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+    let project = dir.path().join("project");
+    fs::create_dir(&project).map_err(|e| format!("cannot create `{}`: {e}", project.display()))?;
+    let bench = Bench::new(SPEC, settings, &project)?;
+    let script = dir.path().join("floor.sql");
+    bench.write_floor_script(&script, "")?;
+    let mut server = Server {
+        psql,
+        admin,
+        checkpoint,
+        script,
+        checks: dir.path().join("check.sql"),
+        next: 0,
+        live: Vec::new(),
+    };
+
+    let n = bench.revisions();
+    let checks = Checks {
+        counts: vec![
+            (
+                "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() \
+                 AND tablename ~ '^t[0-9]+$';"
+                    .to_owned(),
+                n,
+            ),
+            (
+                "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() \
+                 AND indexname LIKE 'ix\\_t%';"
+                    .to_owned(),
+                n,
+            ),
+            (
+                "SELECT count(*) FROM pg_constraint c \
+                 JOIN pg_namespace s ON s.oid = c.connamespace \
+                 WHERE s.nspname = current_schema() AND c.contype = 'f';"
+                    .to_owned(),
+                n.saturating_sub(1),
+            ),
+        ],
+        // PostgreSQL checks every reference as the rows go in.
+        silent: String::new(),
+        // User objects only: the floor has no retort tables.
+        schema: "SELECT table_name, ordinal_position, column_name, data_type, is_nullable, \
+                 column_default FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name NOT LIKE 'retort%' \
+                 ORDER BY table_name, ordinal_position;\n\
+                 SELECT tablename, indexname, indexdef FROM pg_indexes \
+                 WHERE schemaname = current_schema() AND tablename NOT LIKE 'retort%' \
+                 ORDER BY indexname;\n\
+                 SELECT c.conrelid::regclass::text AS t, c.conname, pg_get_constraintdef(c.oid) \
+                 FROM pg_constraint c JOIN pg_namespace s ON s.oid = c.connamespace \
+                 WHERE s.nspname = current_schema() \
+                 AND c.conrelid::regclass::text NOT LIKE 'retort%' ORDER BY t, c.conname;\n"
+            .to_owned(),
+        bookkeeping: "SELECT count(*) FROM retort_applied WHERE operation = 'upgrade';\n\
+                      SELECT string_agg(version_num, ',' ORDER BY version_num) \
+                      FROM retort_version;\n"
+            .to_owned(),
+    };
+    // Once, untimed: both ways give the same schema and data, and retort's
+    // bookkeeping says head. This also warms the page cache.
+    let at_head = upgrade::check(&bench, &mut server, &checks)?;
+    let figures = upgrade::measure(&bench, &mut server, &at_head)?;
+
+    let floor = format!(
+        "floor: {} -X -q -v ON_ERROR_STOP=1 -d <new database> -f script ({} KiB: \
+         BEGIN; <upgrade SQL>; COMMIT; per migration)",
+        server.psql.display(),
+        fs::metadata(&server.script).map_or(0, |m| m.len()) / 1024,
+    );
+    let databases = format!(
+        "server: {server_settings} at {} (the server's settings, the same for both sides); \
+         both sides connect to {}, a new database each run; {}",
+        redact(&server.admin),
+        redact(&server.url("retort_bench_<pid>_<n>")),
+        if server.checkpoint {
+            "CHECKPOINT before every timed fresh run"
+        } else {
+            "no CHECKPOINT between runs (the role may not run it)"
+        },
+    );
+    upgrade::report(&bench, &[floor, databases], &figures);
+    Ok(())
+}
+
+/// `url` naming database `name` instead of its own, its parameters kept,
+/// and `sslmode=disable` when it names no `sslmode`: both sides then connect
+/// the same way, where by default each would decide alone whether to
+/// negotiate TLS (a handshake per connection, encryption of every statement).
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let authority = base.find("://").map_or(0, |i| i + 3);
+    let path = base[authority..]
+        .find('/')
+        .map_or(base.len(), |i| authority + i);
+    let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+    if !params.iter().any(|p| p.starts_with("sslmode=")) {
+        params.push("sslmode=disable");
+    }
+    format!("{}/{name}?{}", &base[..path], params.join("&"))
+}
+
+/// `url` with its password, if any, shown as `***`.
+fn redact(url: &str) -> String {
+    let authority = url.find("://").map_or(0, |i| i + 3);
+    let end = url[authority..]
+        .find(['/', '?'])
+        .map_or(url.len(), |i| authority + i);
+    let Some(at) = url[authority..end].rfind('@').map(|i| authority + i) else {
+        return url.to_owned();
+    };
+    match url[authority..at].find(':') {
+        Some(colon) => format!("{}:***{}", &url[..authority + colon], &url[at..]),
+        None => url.to_owned(),
+    }
+}

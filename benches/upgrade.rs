@@ -1,0 +1,691 @@
+//! What the upgrade benchmarks share. Each times whole processes, as a
+//! deploy or a container start runs them: the release `retort` binary
+//! applying a generated project to a new database, against the floor — the
+//! database's own shell running the same SQL with one commit per migration —
+//! and `retort upgrade` on a database already at head, next to context cases
+//! (`retort heads`, `retort --version`, the shell reading the version row).
+//!
+//! A benchmark supplies a [`Database`] (how to make, drop and query its
+//! databases, and its shell's commands), the catalog queries of its
+//! [`Checks`] and the report lines that are its own; the project, the
+//! rounds, the checks of retort's output and the table are here, so every
+//! database is measured and reported the same way.
+
+// The report and the check's summary are the benchmarks' output.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::{Body, Generated, Revision, Shape, Stats, generate_with, load_average_line, millis};
+
+/// The migration count the targets are set for.
+pub const TARGET_REVISIONS: usize = 1_000;
+/// A fresh upgrade may take at most this many times the floor (medians).
+pub const TARGET_RATIO: f64 = 1.3;
+/// Rows each migration inserts.
+pub const ROWS: usize = 10;
+/// Timed rounds of the fresh upgrade and the floor (each on new databases).
+/// The check before them runs both once, which warms the page cache for the
+/// binaries and the revision files.
+const FRESH_ROUNDS: usize = 7;
+/// Untimed and timed rounds of the no-op cases.
+const NOOP_WARM_UP: usize = 3;
+const NOOP_ROUNDS: usize = 31;
+const QUICK_REVISIONS: usize = 100;
+const QUICK_ROUNDS: usize = 2;
+
+/// Counts of migrations and rounds, from the environment.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// Migrations in the project.
+    pub revisions: usize,
+    /// Timed rounds of the fresh upgrade and the floor.
+    pub fresh_rounds: usize,
+    /// Untimed rounds of the no-op cases.
+    pub noop_warm_up: usize,
+    /// Timed rounds of the no-op cases.
+    pub noop_rounds: usize,
+    /// `RETORT_BENCH_QUICK=1`: a smoke run.
+    pub quick: bool,
+}
+
+impl Settings {
+    /// 1,000 migrations, 7 fresh and 3 + 31 no-op rounds; a smoke run
+    /// (`RETORT_BENCH_QUICK=1`) has 100 migrations, 2 fresh and 1 + 2 no-op
+    /// rounds; `RETORT_BENCH_REVISIONS` sets the count either way.
+    pub fn from_env() -> Result<Settings, String> {
+        let quick = crate::quick();
+        Ok(Settings {
+            revisions: crate::revision_count(TARGET_REVISIONS, QUICK_REVISIONS)?,
+            fresh_rounds: if quick { QUICK_ROUNDS } else { FRESH_ROUNDS },
+            noop_warm_up: if quick { 1 } else { NOOP_WARM_UP },
+            noop_rounds: if quick { QUICK_ROUNDS } else { NOOP_ROUNDS },
+            quick,
+        })
+    }
+}
+
+/// What sets one benchmark apart in its messages and targets.
+#[derive(Debug, Clone, Copy)]
+pub struct Spec {
+    /// The benchmark's name; it starts every message.
+    pub name: &'static str,
+    /// The database's shell, which runs the floor.
+    pub shell: &'static str,
+    /// A no-op upgrade at head must stay under this (median).
+    pub noop_target: Duration,
+}
+
+/// The binary, the project and its head.
+#[derive(Debug)]
+pub struct Bench {
+    /// Names and targets.
+    pub spec: Spec,
+    /// Counts of migrations and rounds.
+    pub settings: Settings,
+    /// `target/release/retort`.
+    pub retort: PathBuf,
+    /// The project: one line of [`body`] migrations.
+    pub generated: Generated,
+    /// Its one head.
+    pub head: String,
+}
+
+impl Bench {
+    /// Finds the release binary and writes the project into `project`, an
+    /// existing directory.
+    pub fn new(spec: Spec, settings: Settings, project: &Path) -> Result<Bench, String> {
+        let retort = retort_binary(spec.name)?;
+        let generated = generate_with(project, settings.revisions, Shape::Linear, body)
+            .map_err(|e| format!("cannot write the project: {e}"))?;
+        let head = generated
+            .heads()
+            .first()
+            .map(|h| (*h).to_owned())
+            .ok_or("the generated project has no head")?;
+        Ok(Bench {
+            spec,
+            settings,
+            retort,
+            generated,
+            head,
+        })
+    }
+
+    /// Migrations in the project.
+    pub fn revisions(&self) -> usize {
+        self.generated.revisions.len()
+    }
+
+    /// `retort -C <project> --url <url> <args>`.
+    pub fn retort(&self, url: &str, args: &[&str]) -> Command {
+        let mut command = Command::new(&self.retort);
+        command
+            .arg("-C")
+            .arg(&self.generated.root)
+            .arg("--url")
+            .arg(url)
+            .args(args)
+            // The configuration names no database; `--url` wins anyway, but
+            // keep a stray DATABASE_URL out of the figures.
+            .env_remove("DATABASE_URL");
+        command
+    }
+
+    /// Writes the floor's script to `path`: `prelude`, then every upgrade
+    /// section in its own `BEGIN; ... COMMIT;`, in order.
+    pub fn write_floor_script(&self, path: &Path, prelude: &str) -> Result<(), String> {
+        let mut script = prelude.to_owned();
+        for revision in &self.generated.revisions {
+            script.push_str("BEGIN;\n");
+            script.push_str(&body(revision).upgrade);
+            script.push_str("COMMIT;\n");
+        }
+        fs::write(path, script).map_err(|e| format!("cannot write `{}`: {e}", path.display()))
+    }
+}
+
+/// The table a revision creates: `t0000`, `t0001`, ...
+pub fn table(index: usize) -> String {
+    format!("t{index:04}")
+}
+
+/// One migration: a six-column table with a foreign key to the previous
+/// table's (the first has none), an index on that column, and [`ROWS`] rows
+/// inserted one statement each, as hand-written seed data is; the downgrade
+/// drops them. The same text is valid SQLite and PostgreSQL, so both
+/// benchmarks run the same files.
+pub fn body(revision: &Revision) -> Body {
+    let i = revision.index;
+    let table = table(i);
+    let references = if i == 0 {
+        String::new()
+    } else {
+        format!(" REFERENCES {}(id)", self::table(i - 1))
+    };
+    let mut upgrade = format!(
+        "-- Table {table} with {ROWS} rows.\n\
+         CREATE TABLE {table} (\n    \
+             id INTEGER PRIMARY KEY,\n    \
+             prev_id INTEGER{references},\n    \
+             name TEXT NOT NULL,\n    \
+             status TEXT NOT NULL DEFAULT 'new',\n    \
+             amount INTEGER NOT NULL DEFAULT 0,\n    \
+             ratio REAL\n\
+         );\n\
+         CREATE INDEX ix_{table}_prev_id ON {table} (prev_id);\n"
+    );
+    for row in 1..=ROWS {
+        let prev = if i == 0 {
+            "NULL".to_owned()
+        } else {
+            row.to_string()
+        };
+        let status = ["new", "active", "closed"][row % 3];
+        let _ = writeln!(
+            upgrade,
+            "INSERT INTO {table} (id, prev_id, name, status, amount, ratio) \
+             VALUES ({row}, {prev}, '{table} row {row}', '{status}', {}, {row}.5);",
+            i * 100 + row,
+        );
+    }
+    upgrade.push('\n');
+    Body {
+        upgrade,
+        downgrade: Some(format!(
+            "DROP INDEX ix_{table}_prev_id;\nDROP TABLE {table};\n"
+        )),
+    }
+}
+
+/// How a benchmark makes and reaches its databases. Each is named by a key
+/// the implementation chooses (a file path, a database name).
+pub trait Database {
+    /// Makes a new, empty database and returns its key; `label` says what
+    /// it is for (`at-head`, `check-floor`, `fresh-3`, `floor-3`).
+    fn create(&mut self, label: &str) -> Result<String, String>;
+    /// retort's `--url` for the database.
+    fn url(&self, key: &str) -> String;
+    /// Drops the database; best effort, as it runs on the way out of errors
+    /// too.
+    fn remove(&mut self, key: &str);
+    /// Runs before every timed fresh upgrade and floor run, so that neither
+    /// pays for what the one before left behind.
+    fn settle(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+    /// The shell running the floor's script on the database; `None` when
+    /// there is no shell.
+    fn floor(&self, key: &str) -> Result<Option<Command>, String>;
+    /// The shell reading the version row; `None` when there is no shell.
+    fn read_version(&self, key: &str) -> Option<Command>;
+    /// Runs `sql` with the shell on the database and returns what it printed:
+    /// one line per row, columns separated by `|`.
+    fn query(&self, key: &str, sql: &str) -> Result<String, String>;
+}
+
+/// The catalog queries that check a database, in its own SQL.
+#[derive(Debug, Clone)]
+pub struct Checks {
+    /// Queries answering one number each, with the number expected (tables,
+    /// indexes, foreign keys of the migrations).
+    pub counts: Vec<(String, usize)>,
+    /// Ends the content checks; prints nothing on a sound database.
+    pub silent: String,
+    /// The definitions of the migrations' objects, in a fixed order, to
+    /// compare retort's database with the floor's.
+    pub schema: String,
+    /// Two lines: the count of `retort_applied` rows of operation
+    /// `upgrade`, and the `retort_version` rows joined by commas.
+    pub bookkeeping: String,
+}
+
+/// Applies the project to a new database with retort, checks what retort
+/// says about it, then (with a shell) runs the floor on another and checks
+/// that both hold the same schema and rows and that retort's bookkeeping
+/// says head. Returns the key of retort's database, at head, for the no-op
+/// cases.
+pub fn check(bench: &Bench, db: &mut dyn Database, checks: &Checks) -> Result<String, String> {
+    let n = bench.revisions();
+    let head = &bench.head;
+    let at_head = db.create("at-head")?;
+    let url = db.url(&at_head);
+    let retort_json = |args: &[&str], what: &str| -> Result<String, String> {
+        let mut all = vec!["--format", "json"];
+        all.extend_from_slice(args);
+        let (_, output) =
+            timed(&mut bench.retort(&url, &all)).map_err(|e| format!("check: {what}: {e}"))?;
+        Ok(compact(&output))
+    };
+    let upgrade = retort_json(&["upgrade"], "fresh upgrade")?;
+    let steps = upgrade.matches("\"direction\":\"up\"").count();
+    if steps != n || !upgrade.contains(&format!("\"heads\":[\"{head}\"]")) {
+        return Err(format!(
+            "check: fresh upgrade reported {steps} steps of {n}, or not head {head}: {upgrade:.300}"
+        ));
+    }
+    let current = retort_json(&["current"], "current")?;
+    if !current.contains(&format!("\"current\":[\"{head}\"]")) {
+        return Err(format!(
+            "check: `retort current` says {current}, not {head}"
+        ));
+    }
+    let noop = retort_json(&["upgrade"], "no-op upgrade")?;
+    if !noop.contains("\"steps\":[]") {
+        return Err(format!(
+            "check: the upgrade at head did something: {noop:.300}"
+        ));
+    }
+
+    let floor_db = db.create("check-floor")?;
+    let Some(mut floor) = db.floor(&floor_db)? else {
+        db.remove(&floor_db);
+        println!(
+            "check: retort applied {n} migrations and reports head; \
+             schema not inspected (no {} on PATH)",
+            bench.spec.shell
+        );
+        return Ok(at_head);
+    };
+    timed(&mut floor).map_err(|e| format!("check: floor: {e}"))?;
+    let (content, expected) = content_checks(n, checks);
+    for (what, key) in [("retort", &at_head), ("floor", &floor_db)] {
+        let got = db.query(key, &content)?;
+        if got != expected {
+            let line = got
+                .lines()
+                .zip(expected.lines())
+                .position(|(a, b)| a != b)
+                .unwrap_or_else(|| got.lines().count().min(expected.lines().count()));
+            return Err(format!(
+                "check: the {what} database is wrong: line {} of the answers to \
+                 (catalog counts, rows per table, joined rows, problems found) \
+                 is {:?}, expected {:?}",
+                line + 1,
+                got.lines().nth(line).unwrap_or("<none>"),
+                expected.lines().nth(line).unwrap_or("<none>"),
+            ));
+        }
+    }
+    let ours = db.query(&at_head, &checks.schema)?;
+    let floors = db.query(&floor_db, &checks.schema)?;
+    if let Some((a, b)) = ours.lines().zip(floors.lines()).find(|(a, b)| a != b) {
+        return Err(format!(
+            "check: retort and the floor created different schemas: {a:?} against {b:?}"
+        ));
+    }
+    if ours.lines().count() != floors.lines().count() {
+        return Err("check: retort and the floor created different schemas".to_owned());
+    }
+    let bookkeeping = db.query(&at_head, &checks.bookkeeping)?;
+    if bookkeeping != format!("{n}\n{head}\n") {
+        return Err(format!(
+            "check: retort_applied rows and version rows are {bookkeeping:?}, \
+             expected {n} and {head}"
+        ));
+    }
+    db.remove(&floor_db);
+    println!(
+        "check: retort and the floor both created {n} tables, {n} indexes and {} rows \
+         with identical schemas; retort recorded {n} applied rows and head {head}",
+        n * ROWS
+    );
+    Ok(at_head)
+}
+
+/// The content checks and their expected answers, one per line: the
+/// catalog counts, every table's row count (one query each: one expression
+/// over 1,000 tables would pass SQLite's expression depth limit), the rows
+/// of the last table that join their parent rows, then `checks.silent`.
+fn content_checks(n: usize, checks: &Checks) -> (String, String) {
+    let mut sql = String::new();
+    let mut expected = String::new();
+    for (query, count) in &checks.counts {
+        let _ = writeln!(sql, "{query}");
+        let _ = writeln!(expected, "{count}");
+    }
+    for i in 0..n {
+        let _ = writeln!(sql, "SELECT count(*) FROM {};", table(i));
+        let _ = writeln!(expected, "{ROWS}");
+    }
+    if n > 1 {
+        let _ = writeln!(
+            sql,
+            "SELECT count(*) FROM {} c JOIN {} p ON p.id = c.prev_id;",
+            table(n - 1),
+            table(n - 2)
+        );
+        let _ = writeln!(expected, "{ROWS}");
+    }
+    let _ = writeln!(sql, "{}", checks.silent);
+    (sql, expected)
+}
+
+/// The timings of one run.
+#[derive(Debug, Clone, Copy)]
+pub struct Figures {
+    /// The shell running the floor's script; `None` without a shell.
+    pub floor: Option<Stats>,
+    /// `retort upgrade` on a new database.
+    pub fresh: Stats,
+    /// `retort upgrade` at head.
+    pub noop: Stats,
+    /// `retort heads`: process start and project load.
+    pub heads: Stats,
+    /// `retort --version`: process start.
+    pub start: Stats,
+    /// The shell reading the version row; `None` without a shell.
+    pub read: Option<Stats>,
+}
+
+/// Times the fresh upgrade against the floor, each round on new databases,
+/// then the no-op upgrade of `at_head` with the context cases.
+pub fn measure(bench: &Bench, db: &mut dyn Database, at_head: &str) -> Result<Figures, String> {
+    let settings = bench.settings;
+    let mut floor_times = Vec::new();
+    let mut fresh_times = Vec::new();
+    for round in 0..settings.fresh_rounds {
+        let ours = db.create(&format!("fresh-{round}"))?;
+        let floors = db.create(&format!("floor-{round}"))?;
+        // The order alternates so neither side always follows the other's
+        // writes.
+        for side in [round % 2, 1 - round % 2] {
+            db.settle()?;
+            if side == 0 {
+                let (time, _) = timed(&mut bench.retort(&db.url(&ours), &["upgrade"]))
+                    .map_err(|e| format!("fresh retort upgrade: {e}"))?;
+                fresh_times.push(time);
+            } else if let Some(mut floor) = db.floor(&floors)? {
+                let (time, _) =
+                    timed(&mut floor).map_err(|e| format!("floor ({}): {e}", bench.spec.shell))?;
+                floor_times.push(time);
+            }
+        }
+        db.remove(&ours);
+        db.remove(&floors);
+    }
+
+    // Rounds go through every no-op case in turn, so a slow patch of the
+    // machine affects all alike.
+    let url = db.url(at_head);
+    let mut noop_times = Vec::new();
+    let mut heads_times = Vec::new();
+    let mut start_times = Vec::new();
+    let mut read_times = Vec::new();
+    for round in 0..settings.noop_warm_up + settings.noop_rounds {
+        let (noop, _) = timed(&mut bench.retort(&url, &["upgrade"]))
+            .map_err(|e| format!("no-op retort upgrade: {e}"))?;
+        let (heads, _) =
+            timed(&mut bench.retort(&url, &["heads"])).map_err(|e| format!("retort heads: {e}"))?;
+        let (start, _) = timed(Command::new(&bench.retort).arg("--version"))
+            .map_err(|e| format!("retort --version: {e}"))?;
+        let read = match db.read_version(at_head) {
+            Some(mut command) => Some(
+                timed(&mut command)
+                    .map_err(|e| format!("{} reading the version row: {e}", bench.spec.shell))?
+                    .0,
+            ),
+            None => None,
+        };
+        if round >= settings.noop_warm_up {
+            noop_times.push(noop);
+            heads_times.push(heads);
+            start_times.push(start);
+            read_times.extend(read);
+        }
+    }
+    Ok(Figures {
+        floor: (!floor_times.is_empty()).then(|| Stats::of(&mut floor_times)),
+        fresh: Stats::of(&mut fresh_times),
+        noop: Stats::of(&mut noop_times),
+        heads: Stats::of(&mut heads_times),
+        start: Stats::of(&mut start_times),
+        read: (!read_times.is_empty()).then(|| Stats::of(&mut read_times)),
+    })
+}
+
+fn ratio(value: Duration, base: Duration) -> f64 {
+    value.as_secs_f64() / base.as_secs_f64()
+}
+
+fn verdict(pass: bool) -> &'static str {
+    if pass { "PASS" } else { "FAIL" }
+}
+
+/// Prints the report: the workload, `lines` (what the benchmark says of its
+/// floor and databases), the rounds, the table and the target lines.
+pub fn report(bench: &Bench, lines: &[String], figures: &Figures) {
+    let Bench { spec, settings, .. } = bench;
+    let shell = spec.shell;
+    let n = bench.revisions();
+    println!(
+        "{}: {n} migrations (a 6-column table with a foreign key to the previous \
+         one, an index and {ROWS} single-row INSERTs each; {} KiB of revision files){}",
+        spec.name,
+        bench.generated.bytes / 1024,
+        if settings.quick { ", quick run" } else { "" },
+    );
+    println!("retort: {}", bench.retort.display());
+    for line in lines {
+        println!("{line}");
+    }
+    println!(
+        "fresh: {} timed rounds, retort and floor alternating, after one untimed run of \
+         each (the check); no-op: {} untimed + {} timed rounds",
+        settings.fresh_rounds, settings.noop_warm_up, settings.noop_rounds
+    );
+    if let Some(line) = load_average_line() {
+        println!("{line}");
+    }
+    println!();
+
+    let mut rows: Vec<(String, Stats, String)> = Vec::new();
+    if let Some(floor) = figures.floor {
+        rows.push((
+            format!("floor: {shell}, one commit per migration"),
+            floor,
+            "1.00x".to_owned(),
+        ));
+    }
+    rows.push((
+        "retort upgrade, fresh database".to_owned(),
+        figures.fresh,
+        figures.floor.map_or("-".to_owned(), |f| {
+            format!("{:.2}x", ratio(figures.fresh.median, f.median))
+        }),
+    ));
+    let context = [
+        (
+            "retort upgrade, no-op at head".to_owned(),
+            Some(figures.noop),
+        ),
+        (
+            "(context) retort heads: load project".to_owned(),
+            Some(figures.heads),
+        ),
+        (
+            "(context) retort --version: start".to_owned(),
+            Some(figures.start),
+        ),
+        (
+            format!("(context) {shell}: read the version row"),
+            figures.read,
+        ),
+    ];
+    for (name, stats) in context {
+        if let Some(stats) = stats {
+            rows.push((name, stats, "-".to_owned()));
+        }
+    }
+    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+    println!(
+        "{:<width$}  {:>11}  {:>9}  {:>9}",
+        "case", "median (ms)", "min (ms)", "vs floor"
+    );
+    for (name, stats, vs) in &rows {
+        println!(
+            "{name:<width$}  {:>11.2}  {:>9.2}  {vs:>9}",
+            millis(stats.median),
+            millis(stats.min),
+        );
+    }
+    println!();
+    let per_migration = |d: Duration| d.as_secs_f64() * 1e6 / n as f64;
+    if let Some(floor) = figures.floor {
+        println!(
+            "per migration (median): floor {:.0} us, retort {:.0} us, difference {:.0} us",
+            per_migration(floor.median),
+            per_migration(figures.fresh.median),
+            per_migration(figures.fresh.median) - per_migration(floor.median),
+        );
+    }
+    println!(
+        "no-op split (medians): process start {:.2} ms, project load {:.2} ms, \
+         database part {:.2} ms",
+        millis(figures.start.median),
+        millis(figures.heads.median.saturating_sub(figures.start.median)),
+        millis(figures.noop.median.saturating_sub(figures.heads.median)),
+    );
+    println!();
+
+    let at_target = n == TARGET_REVISIONS;
+    match figures.floor {
+        Some(floor) if at_target => {
+            let r = ratio(figures.fresh.median, floor.median);
+            println!(
+                "target: fresh upgrade <= {TARGET_RATIO}x the floor (medians, \
+                 {TARGET_REVISIONS} migrations): {} ({r:.2}x)",
+                verdict(r <= TARGET_RATIO)
+            );
+        }
+        Some(_) => println!(
+            "target: fresh upgrade <= {TARGET_RATIO}x the floor applies to \
+             {TARGET_REVISIONS} migrations; not checked"
+        ),
+        None => {
+            println!("target: fresh upgrade <= {TARGET_RATIO}x the floor: not checked (no floor)")
+        }
+    }
+    let noop_target = spec.noop_target.as_millis();
+    if at_target {
+        println!(
+            "target: no-op upgrade < {noop_target} ms (median, {TARGET_REVISIONS} revisions): \
+             {} ({:.2} ms)",
+            verdict(figures.noop.median < spec.noop_target),
+            millis(figures.noop.median),
+        );
+        if let Some(read) = figures.read {
+            println!(
+                "        (the {shell} shell alone takes {:.2} ms to open this database and read \
+                 one row)",
+                millis(read.median)
+            );
+        }
+    } else {
+        println!(
+            "target: no-op upgrade < {noop_target} ms applies to {TARGET_REVISIONS} revisions; \
+             not checked"
+        );
+    }
+}
+
+/// `target/release/retort`, or an error saying how to build it; warns
+/// (prefixed with `bench`) when a source file is newer than the binary.
+fn retort_binary(bench: &str) -> Result<PathBuf, String> {
+    let target = env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        PathBuf::from,
+    );
+    let binary = target.join("release").join("retort");
+    // Shown in the report: without `benches/..`.
+    let binary = fs::canonicalize(&binary).unwrap_or(binary);
+    if !binary.is_file() {
+        return Err(format!(
+            "`{}` not found: build it first with `cargo build --release -p retort-cli`",
+            binary.display()
+        ));
+    }
+    if let Some(newer) = newer_source(&binary) {
+        eprintln!(
+            "{bench}: warning: `{}` is older than `{}`; \
+             run `cargo build --release -p retort-cli` to measure the current code",
+            binary.display(),
+            newer.display()
+        );
+    }
+    Ok(binary)
+}
+
+/// A source file of the binary modified after it was built, if any.
+fn newer_source(binary: &Path) -> Option<PathBuf> {
+    let built = fs::metadata(binary).and_then(|m| m.modified()).ok()?;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut stack = vec![
+        root.join("crates/retort/src"),
+        root.join("crates/retort-cli/src"),
+    ];
+    let mut newest: Option<(SystemTime, PathBuf)> = None;
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).ok()?.flatten() {
+            let path = entry.path();
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                stack.push(path);
+            } else if let Ok(modified) = meta.modified()
+                && modified > built
+                && newest.as_ref().is_none_or(|(t, _)| modified > *t)
+            {
+                newest = Some((modified, path));
+            }
+        }
+    }
+    newest.map(|(_, path)| path)
+}
+
+/// The file `name` in a directory of `PATH`, if any.
+pub fn find_on_path(name: &str) -> Option<PathBuf> {
+    env::split_paths(&env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
+}
+
+/// Runs a command to completion (output captured, as a log collector would)
+/// and times it, process start included; an error when it fails.
+pub fn timed(command: &mut Command) -> Result<(Duration, Output), String> {
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let start = Instant::now();
+    let output = command
+        .output()
+        .map_err(|e| format!("cannot run {:?}: {e}", command.get_program()))?;
+    let elapsed = start.elapsed();
+    if !output.status.success() {
+        let mut stderr = String::from_utf8_lossy(&output.stderr)
+            .trim_end()
+            .to_owned();
+        if let Some((cut, _)) = stderr.char_indices().nth(2_000) {
+            stderr.truncate(cut);
+            stderr.push_str(" ...");
+        }
+        return Err(format!(
+            "{:?} {:?} exited with {}: {stderr}",
+            command.get_program(),
+            command.get_args().collect::<Vec<_>>(),
+            output.status,
+        ));
+    }
+    Ok((elapsed, output))
+}
+
+/// Stdout of a successful command, without whitespace (JSON compares
+/// whatever the pretty-printing).
+fn compact(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
