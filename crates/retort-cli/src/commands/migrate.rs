@@ -56,7 +56,7 @@ pub(crate) fn upgrade(context: &Context, args: RunArgs, up: bool) -> Result<(), 
         statement_lock_timeout,
         lock_retries: args.lock_retries,
     };
-    let (project, driver) = context.load_project_and_database()?;
+    let (project, driver) = context.load_project_and_database(true)?;
     run(context, &project, driver, &request, &options)
 }
 
@@ -68,7 +68,7 @@ pub(crate) fn request(
     options: &Options,
 ) -> Result<(), Failure> {
     context.no_dot(command)?;
-    let (project, driver) = context.load_project_and_database()?;
+    let (project, driver) = context.load_project_and_database(true)?;
     run(context, &project, driver, request, options)
 }
 
@@ -256,7 +256,7 @@ fn direction_word(direction: &str) -> &'static str {
 
 pub(crate) fn current(context: &Context, verbose: bool) -> Result<(), Failure> {
     context.no_dot("current")?;
-    let (project, mut driver) = context.load_project_and_database()?;
+    let (project, mut driver) = context.load_project_and_database(false)?;
     let migrator = Migrator::new(&project, driver.as_ref());
     let current = migrator
         .current(driver.as_mut())
@@ -282,7 +282,7 @@ pub(crate) fn current(context: &Context, verbose: bool) -> Result<(), Failure> {
 
 pub(crate) fn status(context: &Context) -> Result<(), Failure> {
     context.no_dot("status")?;
-    let (project, mut driver) = context.load_project_and_database()?;
+    let (project, mut driver) = context.load_project_and_database(false)?;
     let migrator = Migrator::new(&project, driver.as_ref());
     let status = migrator
         .status(driver.as_mut())
@@ -358,7 +358,7 @@ fn interruption_json(i: &retort::migrator::Interruption) -> Value {
 
 pub(crate) fn verify(context: &Context) -> Result<(), Failure> {
     context.no_dot("verify")?;
-    let (project, mut driver) = context.load_project_and_database()?;
+    let (project, mut driver) = context.load_project_and_database(false)?;
     let migrator = Migrator::new(&project, driver.as_ref());
     let findings = migrator
         .verify(driver.as_mut())
@@ -414,7 +414,7 @@ pub(crate) fn verify(context: &Context) -> Result<(), Failure> {
 
 pub(crate) fn rehash(context: &Context) -> Result<(), Failure> {
     context.no_dot("rehash")?;
-    let (project, mut driver) = context.load_project_and_database()?;
+    let (project, mut driver) = context.load_project_and_database(true)?;
     let migrator = Migrator::new(&project, driver.as_ref());
     let report = migrator
         .rehash(driver.as_mut())

@@ -36,15 +36,23 @@ impl Context {
     }
 
     /// The project and its database, opened side by side: opening a large
-    /// SQLite database parses its whole schema, which then overlaps with
-    /// reading the revision files.
+    /// SQLite database parses its whole schema, and a server connection
+    /// (two, with `to_lock`) waits on the network, while the revision files
+    /// are read.
     pub(crate) fn load_project_and_database(
         &self,
+        to_lock: bool,
     ) -> Result<(Project, Box<dyn retort::db::Driver>), Failure> {
         let config = self.config()?;
         let url = self.global.url.as_deref();
         let (project, driver) = std::thread::scope(|scope| {
-            let opening = scope.spawn(|| retort::db::open(&config, url));
+            let opening = scope.spawn(|| {
+                let mut driver = retort::db::open(&config, url)?;
+                if to_lock {
+                    driver.prepare_lock();
+                }
+                Ok::<_, retort::Error>(driver)
+            });
             let project = Project::load(config.clone());
             let driver = opening
                 .join()

@@ -16,6 +16,9 @@ dialect_tests! {
     resume_refuses_edited_completed_statements,
     repair_records_what_was_done_by_hand,
     statement_cut_off_while_running_can_be_skipped,
+    skipped_statement_stays_done_when_a_later_one_fails,
+    projects_sharing_a_database_have_their_own_journal,
+    concurrent_index_waits_for_old_transactions_without_a_retry,
     concurrent_indexes_run_between_transactions,
     atomic_refuses_a_concurrent_index,
     failed_concurrent_index_names_the_invalid_index,
@@ -195,8 +198,8 @@ fn statement_cut_off_while_running_can_be_skipped(db: &TestDb) {
     let line = line_of(&project, "r02", BAD);
     let hash = retort::script::checksum::checksum(BAD.trim_end_matches(';'));
     db.exec(&format!(
-        "INSERT INTO retort_journal (revision, direction, statement, line, hash, state, recorded_at) \
-         VALUES ('r02', 'upgrade', 2, {line}, '{hash}', 'running', '2026-01-01T00:00:00Z')"
+        "INSERT INTO retort_journal (version_table, revision, direction, statement, line, hash, state, recorded_at) \
+         VALUES ('retort_version', 'r02', 'upgrade', 2, {line}, '{hash}', 'running', '2026-01-01T00:00:00Z')"
     ));
     let run = project.json(&["upgrade"]).code(1);
     assert_eq!(run.kind(), "interrupted");
@@ -219,6 +222,66 @@ fn statement_cut_off_while_running_can_be_skipped(db: &TestDb) {
     assert_eq!(journal(db), Vec::<Vec<String>>::new());
     assert_eq!(version_rows(db), ["r02"]);
     assert_eq!(count(db, "t02b"), "0");
+}
+
+/// After `resume --skip-running`, a later failure must leave the skipped
+/// statement on record as done: the next resume starts after the failure,
+/// not at the skipped statement.
+fn skipped_statement_stays_done_when_a_later_one_fails(db: &TestDb) {
+    const BAD2: &str = "INSERT INTO missing_too (id) VALUES (2);";
+    let project = transaction_off(db);
+    edit(
+        &project,
+        "r02",
+        "CREATE TABLE t02b (id INTEGER PRIMARY KEY);",
+        &format!(
+            "CREATE TABLE t02b (id INTEGER PRIMARY KEY);\n{BAD2}\nCREATE TABLE t02c (id INTEGER PRIMARY KEY);"
+        ),
+    );
+    project.json(&["upgrade"]).code(1);
+    let line = line_of(&project, "r02", BAD);
+    let hash = retort::script::checksum::checksum(BAD.trim_end_matches(';'));
+    db.exec(&format!(
+        "INSERT INTO retort_journal (version_table, revision, direction, statement, line, hash, state, recorded_at) \
+         VALUES ('retort_version', 'r02', 'upgrade', 2, {line}, '{hash}', 'running', '2026-01-01T00:00:00Z')"
+    ));
+    let run = project.json(&["resume", "--skip-running"]).code(1);
+    assert_eq!(run.kind(), "statement_failed");
+    assert!(run.message().contains("missing_too"), "{}", run.message());
+    assert_eq!(journal(db), done(&[0, 1, 2, 3]));
+    let status = project.json(&["status"]).ok();
+    assert_eq!(status.doc()["interrupted"]["completed"], 4);
+    assert_eq!(status.doc()["interrupted"]["next"]["statement"], 5);
+
+    edit(
+        &project,
+        "r02",
+        BAD2,
+        "INSERT INTO t02 (id, name) VALUES (5, 'five');",
+    );
+    // t02b exists: running it again would fail.
+    assert_eq!(project.json(&["resume"]).ok().steps(), ["r02"]);
+    assert_eq!(count(db, "t02"), "4");
+    assert_eq!(count(db, "t02c"), "0");
+    assert_eq!(journal(db), Vec::<Vec<String>>::new());
+}
+
+/// Two projects in one database, each with its own version table: one's
+/// half-applied migration neither blocks nor can be repaired by the other.
+fn projects_sharing_a_database_have_their_own_journal(db: &TestDb) {
+    let first = transaction_off(db);
+    first.json(&["upgrade"]).code(1);
+    let second = Project::with_url(&db.url(), vec![Rev::table("u01", &[], "u01")]);
+    second.write(
+        "retort.toml",
+        "[migrations]\ndirs = [\"migrations\"]\nversion_table = \"second_version\"\n",
+    );
+    assert_eq!(second.json(&["upgrade"]).ok().steps(), ["u01"]);
+    assert!(second.json(&["status"]).ok().doc()["interrupted"].is_null());
+    let run = second.json(&["repair", "r02", "--rolled-back"]).code(2);
+    assert_eq!(run.kind(), "not_interrupted");
+    assert_eq!(first.json(&["upgrade"]).code(1).kind(), "interrupted");
+    assert_eq!(journal(db), done(&[0, 1]));
 }
 
 // ------------------------------------------------------------ PostgreSQL
@@ -486,4 +549,47 @@ fn killed_between_segments_resumes(db: &TestDb) {
         assert_eq!(journal(&fresh), Vec::<Vec<String>>::new(), "{when}");
         assert_eq!(count(&fresh, "t02"), "3", "{when}");
     }
+}
+
+/// `CREATE INDEX CONCURRENTLY` waits for transactions older than it by
+/// design, and commits catalog entries before it does: it runs without the
+/// statement lock timeout, and is never retried (a retry would find its
+/// own INVALID index).
+fn concurrent_index_waits_for_old_transactions_without_a_retry(db: &TestDb) {
+    if db.kind() != Kind::Postgres {
+        return skip(db, "no concurrent index builds");
+    }
+    let mut index = Rev::merge("r02", &["r01"], "index t01 concurrently");
+    index.upgrade = "CREATE INDEX CONCURRENTLY ix_t01_name ON t01 (name);\n".to_owned();
+    index.downgrade = Some("DROP INDEX CONCURRENTLY ix_t01_name;\n".to_owned());
+    let project = Project::new(db, vec![Rev::table("r01", &[], "t01"), index]);
+    project.json(&["upgrade", "r01"]).ok();
+    let mut old = db.connect();
+    old.begin().unwrap();
+    old.run("SELECT COUNT(*) FROM t01").unwrap();
+    let child = project
+        .command(&[
+            "upgrade",
+            "--statement-lock-timeout",
+            "0.2",
+            "--lock-retries",
+            "1",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Several lock timeouts long.
+    thread::sleep(Duration::from_millis(1500));
+    old.commit().unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("retry"), "{stderr}");
+    let valid: Vec<Vec<String>> = db.rows(
+        "SELECT c.relname::text, CASE WHEN i.indisvalid THEN 'valid' ELSE 'INVALID' END \
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'ix_t01_name'",
+    );
+    assert_eq!(valid, [["ix_t01_name", "valid"]]);
+    assert_eq!(version_rows(db), ["r02"]);
 }

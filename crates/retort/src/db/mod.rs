@@ -118,6 +118,11 @@ pub trait Driver: Send {
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>, DbError>;
     /// Whether a table exists.
     fn table_exists(&mut self, schema: Option<&str>, table: &str) -> Result<bool, DbError>;
+    /// Does ahead what [`Driver::lock`] needs, so that it can overlap with
+    /// other work (PostgreSQL opens the lock's own connection); a failure
+    /// is left for `lock` to report.
+    fn prepare_lock(&mut self) {}
+
     /// How long a statement may wait for a lock held by another session
     /// before failing with [`DbErrorKind::LockTimeout`]. Databases without
     /// such a setting ignore it.

@@ -38,9 +38,9 @@ fn error(e: &mysql::Error) -> DbError {
             1050 | 1061 | 1060 | 1007 | 1304 => DbErrorKind::AlreadyExists,
             // ER_LOCK_WAIT_TIMEOUT (rows and metadata locks alike)
             1205 => DbErrorKind::LockTimeout,
-            // ER_TABLEACCESS_DENIED_ERROR, ER_DBACCESS_DENIED_ERROR,
-            // ER_OPTION_PREVENTS_STATEMENT (read_only)
-            1142 | 1044 | 1290 => DbErrorKind::ReadOnly,
+            // Privilege errors (1142, 1044) and a read-only server (1290)
+            // stay statement errors: the migration's file and line are
+            // what the user needs then.
             // ER_ACCESS_DENIED_ERROR, ER_BAD_DB_ERROR
             1045 | 1049 => DbErrorKind::Connect,
             _ => DbErrorKind::Statement,
@@ -217,6 +217,10 @@ impl Driver for Mysql {
             return Ok(());
         }
         let mut lock = connect(&self.opts)?;
+        // The lock connection idles for the whole run; the server must not
+        // close it (and so release the lock) after `wait_timeout`.
+        lock.query_drop("SET SESSION wait_timeout = 31536000")
+            .map_err(|e| error(&e))?;
         let name = self.lock_name.clone();
         let describe = self.describe.clone();
         poll_lock(
@@ -238,8 +242,18 @@ impl Driver for Mysql {
 
     fn unlock(&mut self) -> Result<(), DbError> {
         if let Some(mut lock) = self.lock.take() {
-            lock.exec_drop("SELECT RELEASE_LOCK(?)", (self.lock_name.as_str(),))
+            let released: Option<Option<i64>> = lock
+                .exec_first("SELECT RELEASE_LOCK(?)", (self.lock_name.as_str(),))
                 .map_err(|e| error(&e))?;
+            if released.flatten() != Some(1) {
+                return Err(DbError::new(
+                    DbErrorKind::Statement,
+                    format!(
+                        "retort's lock on {} was no longer held at the end of the run (the lock connection was closed by the server?)",
+                        self.describe
+                    ),
+                ));
+            }
         }
         Ok(())
     }

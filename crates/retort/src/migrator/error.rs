@@ -302,23 +302,23 @@ impl MigrateError {
                 } else {
                     left_at.join(", ")
                 };
-                if error.kind == DbErrorKind::LockTimeout {
+                // What to do about the statement, then how to go on: a
+                // migration that committed parts must be resumed.
+                let cause = match error.kind {
+                    DbErrorKind::LockTimeout => "another transaction holds a lock it needs (see `pg_stat_activity` on PostgreSQL, `SHOW PROCESSLIST` on MySQL/MariaDB): wait for it to end, or allow more with `--statement-lock-timeout SECONDS` / `--lock-retries N`".to_owned(),
+                    DbErrorKind::AlreadyExists if !*partial => format!(
+                        "the object already exists: if the database already has this revision's changes, mark it applied with `retort stamp {revision}`"
+                    ),
+                    DbErrorKind::AlreadyExists => "the object already exists: if an earlier run had completed this statement, `retort resume --skip-running` goes on after it; otherwise drop the object".to_owned(),
+                    _ => format!("fix the statement in {}:{line}", path.display()),
+                };
+                if *partial {
                     format!(
-                        "another transaction holds a lock `{revision}` needs (see `pg_stat_activity` on PostgreSQL, `SHOW PROCESSLIST` on MySQL/MariaDB); the statement did not run; run the command again once it ends, or allow more with `--statement-lock-timeout SECONDS` / `--lock-retries N`; the database is at {at}"
-                    )
-                } else if error.kind == DbErrorKind::AlreadyExists {
-                    format!(
-                        "the object already exists: if the database already has this revision's changes, mark it applied with `retort stamp {revision}`; the database is at {at}"
-                    )
-                } else if *partial {
-                    format!(
-                        "{note}the statements before line {line} stayed applied (the journal records them); fix the statement in {}:{line}, then `retort resume` continues from it; or undo them by hand and run `retort repair {revision} --rolled-back`; the database is at {at}",
-                        path.display()
+                        "{note}{cause}; the statements before line {line} stayed applied (the journal records them): `retort resume` continues from this one, or undo them by hand and run `retort repair {revision} --rolled-back`; the database is at {at}"
                     )
                 } else {
                     format!(
-                        "{note}nothing of `{revision}` was kept; fix the statement in {}:{line} and run the command again; the database is at {at}",
-                        path.display()
+                        "{note}{cause}; nothing of `{revision}` was kept, so run the command again; the database is at {at}"
                     )
                 }
             }

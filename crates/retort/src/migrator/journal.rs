@@ -8,6 +8,9 @@
 //! together with the version change, so rows left behind mean a run
 //! stopped half way: the next run refuses to go on until `retort resume`
 //! finishes the migration or `retort repair` records what was done by hand.
+//!
+//! Projects sharing a database through different version tables share the
+//! table; each row names its version table, and each project sees its own.
 
 use super::store::{Mode, Tables};
 use crate::db::{DbError, Driver, Value};
@@ -45,7 +48,7 @@ impl Tables {
 
     pub(crate) fn create_journal(&self) -> String {
         format!(
-            "CREATE TABLE IF NOT EXISTS {} (revision VARCHAR(255) NOT NULL, direction VARCHAR(16) NOT NULL, statement BIGINT NOT NULL, line BIGINT NOT NULL, hash VARCHAR(100) NOT NULL, state VARCHAR(16) NOT NULL, recorded_at VARCHAR(40) NOT NULL, PRIMARY KEY (revision, statement))",
+            "CREATE TABLE IF NOT EXISTS {} (version_table VARCHAR(255) NOT NULL, revision VARCHAR(255) NOT NULL, direction VARCHAR(16) NOT NULL, statement BIGINT NOT NULL, line BIGINT NOT NULL, hash VARCHAR(100) NOT NULL, state VARCHAR(16) NOT NULL, recorded_at VARCHAR(40) NOT NULL, PRIMARY KEY (version_table, revision, statement))",
             self.journal_name()
         )
     }
@@ -78,6 +81,7 @@ impl Tables {
         let (sql, params) = self.journal_forget_statement(&row.revision, row.statement);
         driver.execute(&sql, &params)?;
         let params = vec![
+            Value::Text(self.version.clone()),
             Value::Text(row.revision.clone()),
             Value::Text(row.direction.clone()),
             Value::Int(i64::try_from(row.statement).unwrap_or(i64::MAX)),
@@ -90,7 +94,7 @@ impl Tables {
             .map(|n| self.arg(Mode::Bind, n, &params[n - 1]))
             .collect();
         let sql = format!(
-            "INSERT INTO {} (revision, direction, statement, line, hash, state, recorded_at) VALUES ({})",
+            "INSERT INTO {} (version_table, revision, direction, statement, line, hash, state, recorded_at) VALUES ({})",
             self.journal_name(),
             args.join(", ")
         );
@@ -100,14 +104,16 @@ impl Tables {
 
     fn journal_forget_statement(&self, revision: &str, statement: usize) -> (String, Vec<Value>) {
         let params = vec![
+            Value::Text(self.version.clone()),
             Value::Text(revision.to_owned()),
             Value::Int(i64::try_from(statement).unwrap_or(i64::MAX)),
         ];
         let sql = format!(
-            "DELETE FROM {} WHERE revision = {} AND statement = {}",
+            "DELETE FROM {} WHERE version_table = {} AND revision = {} AND statement = {}",
             self.journal_name(),
             self.arg(Mode::Bind, 1, &params[0]),
-            self.arg(Mode::Bind, 2, &params[1])
+            self.arg(Mode::Bind, 2, &params[1]),
+            self.arg(Mode::Bind, 3, &params[2])
         );
         (sql, params)
     }
@@ -130,11 +136,15 @@ impl Tables {
         driver: &mut dyn Driver,
         revision: &str,
     ) -> Result<(), DbError> {
-        let params = vec![Value::Text(revision.to_owned())];
+        let params = vec![
+            Value::Text(self.version.clone()),
+            Value::Text(revision.to_owned()),
+        ];
         let sql = format!(
-            "DELETE FROM {} WHERE revision = {}",
+            "DELETE FROM {} WHERE version_table = {} AND revision = {}",
             self.journal_name(),
-            self.arg(Mode::Bind, 1, &params[0])
+            self.arg(Mode::Bind, 1, &params[0]),
+            self.arg(Mode::Bind, 2, &params[1])
         );
         driver.execute(&sql, &params).map(drop)
     }
@@ -145,12 +155,14 @@ impl Tables {
         if !driver.table_exists(self.schema.as_deref(), &self.journal)? {
             return Ok(Vec::new());
         }
+        let params = [Value::Text(self.version.clone())];
         let rows = driver.query(
             &format!(
-                "SELECT revision, direction, statement, line, hash, state FROM {} ORDER BY revision, statement",
-                self.journal_name()
+                "SELECT revision, direction, statement, line, hash, state FROM {} WHERE version_table = {} ORDER BY revision, statement",
+                self.journal_name(),
+                self.arg(Mode::Bind, 1, &params[0])
             ),
-            &[],
+            &params,
         )?;
         Ok(rows
             .into_iter()

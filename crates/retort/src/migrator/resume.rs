@@ -81,9 +81,8 @@ impl<'p> Migrator<'p> {
                 .map(|s| sql::excerpt(s.text, 80))
                 .unwrap_or_default(),
         };
-        let done: Vec<&&JournalRow> = halfway.rows.iter().filter(|r| r.state == DONE).collect();
+        let completed = leading_done(&halfway.rows);
         let running = halfway.rows.iter().find(|r| r.state == RUNNING);
-        let completed = done.len();
         let next = match (&statements, script, halfway.step) {
             (Some(statements), Some(script), Some(step)) if completed < statements.len() => {
                 let statement = &statements[completed];
@@ -122,7 +121,10 @@ impl<'p> Migrator<'p> {
             path: script.map(|s| s.path.clone()),
             total: statements.as_ref().map(Vec::len),
             completed,
-            last_done: done.last().map(|r| at(r)),
+            last_done: completed
+                .checked_sub(1)
+                .and_then(|i| halfway.rows.get(i))
+                .map(|r| at(r)),
             running: running.map(|r| at(r)),
             next,
             note,
@@ -163,11 +165,24 @@ impl<'p> Migrator<'p> {
                 });
             }
         }
-        let from = halfway
+        let mut from = leading_done(&halfway.rows);
+        let running = halfway
             .rows
             .iter()
-            .filter(|r| r.state == DONE || (skip_running && r.state == RUNNING))
-            .count();
+            .find(|r| r.state == RUNNING && r.statement == from);
+        if let (true, Some(running), false) = (skip_running, running, options.dry_run) {
+            // Recorded as done first, so a later stop resumes after it.
+            let done = JournalRow {
+                state: DONE.to_owned(),
+                ..(*running).clone()
+            };
+            self.tables
+                .journal_write(driver, &done, &crate::time::UtcTime::now().rfc3339())
+                .map_err(db("writing the journal"))?;
+        }
+        if skip_running && running.is_some() {
+            from += 1;
+        }
         events(Event::Plan {
             steps: vec![(script.revision.clone(), step.direction)],
         });
@@ -202,6 +217,7 @@ impl<'p> Migrator<'p> {
             before: &rows,
             after: &after,
             started,
+            was_running: running.filter(|_| !skip_running).map(|r| r.statement),
         };
         self.run_segmented(driver, &run, from, options, events)?;
         let done = self.step_done(step.revision, step.direction.name(), started.elapsed());
@@ -302,4 +318,13 @@ impl<'p> Migrator<'p> {
         }
         Ok(step)
     }
+}
+
+/// How many statements completed: the unbroken run of `done` rows from the
+/// first statement on (rows come ordered by statement).
+fn leading_done(rows: &[&JournalRow]) -> usize {
+    rows.iter()
+        .enumerate()
+        .take_while(|(i, r)| r.statement == *i && r.state == DONE)
+        .count()
 }

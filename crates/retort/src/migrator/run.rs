@@ -292,6 +292,7 @@ impl<'p> Migrator<'p> {
                     before: rows,
                     after: &after,
                     started,
+                    was_running: None,
                 };
                 self.run_segmented(driver, &run, 0, options, events)?;
             } else {
@@ -323,9 +324,10 @@ impl<'p> Migrator<'p> {
             match body(driver) {
                 Ok(()) => driver.commit().map_err(db("committing the migration")),
                 Err(e) => {
-                    driver
-                        .rollback()
-                        .map_err(db("rolling back the failed migration"))?;
+                    // The first failure is the one to report; a rollback
+                    // that fails too (the server already ended the
+                    // transaction) adds nothing the user can act on.
+                    let _ = driver.rollback();
                     Err(e)
                 }
             }

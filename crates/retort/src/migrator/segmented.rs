@@ -24,6 +24,8 @@ pub(super) struct Segmented<'a, 'p> {
     pub(super) before: &'a [usize],
     pub(super) after: &'a [usize],
     pub(super) started: Instant,
+    /// A statement a stopped run left `running`, run again now.
+    pub(super) was_running: Option<usize>,
 }
 
 impl Segmented<'_, '_> {
@@ -107,16 +109,20 @@ impl Migrator<'_> {
             // runs, so a run that dies meanwhile leaves that on record.
             let index = range.start;
             journal(driver, &run.journal_row(index, RUNNING))?;
-            let ran = self.retrying(driver, run.script, options, events, &mut |driver| {
-                self.run_statements(driver, run.script, run.step.direction, statements, index)
-            });
-            if let Err(mut error) = ran {
-                // It failed, so it did not complete.
-                self.tables
-                    .journal_forget(driver, &run.script.revision, index)
-                    .map_err(db("writing the journal"))?;
+            let before_invalid = self.concurrent_leftovers(driver, &run.statements[index]);
+            if let Err(mut error) = self.run_alone(driver, run, index, options, events) {
+                // It failed, so it did not complete — unless it was cut
+                // off in an earlier run and what it creates exists now:
+                // that run may have completed it, which stays `running`
+                // for the user to judge (`resume --skip-running`).
+                let exists = matches!(&error, MigrateError::Statement(f) if f.error.kind == crate::db::DbErrorKind::AlreadyExists);
+                if !(exists && run.was_running == Some(index)) {
+                    self.tables
+                        .journal_forget(driver, &run.script.revision, index)
+                        .map_err(db("writing the journal"))?;
+                }
                 if let MigrateError::Statement(failure) = &mut error {
-                    failure.note = self.leftovers(driver, failure);
+                    failure.note = self.leftovers(driver, failure, &before_invalid);
                 }
                 return Err(error);
             }
@@ -137,13 +143,66 @@ impl Migrator<'_> {
         Ok(())
     }
 
+    /// Runs one statement outside a transaction. On MySQL a DDL statement
+    /// that timed out waiting for a metadata lock did nothing, so it is
+    /// retried like a transaction. PostgreSQL's concurrent builds commit
+    /// catalog entries before they wait, so they are never retried, and
+    /// run without `lock_timeout`: they wait for older transactions by
+    /// design, without blocking reads or writes meanwhile.
+    fn run_alone(
+        &self,
+        driver: &mut dyn Driver,
+        run: &Segmented<'_, '_>,
+        index: usize,
+        options: &Options,
+        events: &mut dyn FnMut(Event),
+    ) -> Result<(), MigrateError> {
+        let statements = &run.statements[index..=index];
+        let direction = run.step.direction;
+        if self.tables.dialect != Dialect::Postgres {
+            return self.retrying(driver, run.script, options, events, &mut |driver| {
+                self.run_statements(driver, run.script, direction, statements, index)
+            });
+        }
+        let limited = options.statement_lock_timeout.is_some();
+        if limited {
+            driver
+                .set_lock_wait(std::time::Duration::ZERO)
+                .map_err(db("lifting the lock timeout"))?;
+        }
+        let ran = self.run_statements(driver, run.script, direction, statements, index);
+        if let (true, Some(timeout)) = (limited, options.statement_lock_timeout) {
+            driver
+                .set_lock_wait(timeout)
+                .map_err(db("setting the lock timeout"))?;
+        }
+        ran
+    }
+
+    /// The INVALID indexes before a PostgreSQL concurrent statement runs,
+    /// so that a failure reports only those it left; empty otherwise.
+    fn concurrent_leftovers(
+        &self,
+        driver: &mut dyn Driver,
+        statement: &Statement<'_>,
+    ) -> Vec<String> {
+        let concurrently = statement.text.to_ascii_uppercase().contains("CONCURRENTLY");
+        if self.tables.dialect == Dialect::Postgres && concurrently {
+            invalid_indexes(driver)
+        } else {
+            Vec::new()
+        }
+    }
+
     /// What a failed statement outside a transaction left behind that the
     /// user must clean up: PostgreSQL keeps the index of a failed
-    /// `CREATE INDEX CONCURRENTLY`, marked INVALID.
+    /// `CREATE INDEX CONCURRENTLY`, marked INVALID. `before` are the
+    /// INVALID indexes from before the statement, not its doing.
     pub(super) fn leftovers(
         &self,
         driver: &mut dyn Driver,
         failure: &StatementFailure,
+        before: &[String],
     ) -> Option<String> {
         let concurrently = failure
             .excerpt
@@ -152,7 +211,8 @@ impl Migrator<'_> {
         if self.tables.dialect != Dialect::Postgres || !concurrently {
             return None;
         }
-        let invalid = invalid_indexes(driver);
+        let mut invalid = invalid_indexes(driver);
+        invalid.retain(|i| !before.contains(i));
         if invalid.is_empty() {
             return None;
         }
