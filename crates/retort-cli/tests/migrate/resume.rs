@@ -188,6 +188,16 @@ fn repair_records_what_was_done_by_hand(db: &TestDb) {
     project.json(&["verify"]).ok();
 }
 
+/// Writes the journal row a run killed while [`BAD`] ran would leave.
+fn bad_was_running(db: &TestDb, project: &Project) {
+    let line = line_of(project, "r02", BAD);
+    let hash = retort::script::checksum::checksum(BAD.trim_end_matches(';'));
+    db.exec(&format!(
+        "INSERT INTO retort_journal (version_table, revision, direction, statement, line, hash, state, recorded_at) \
+         VALUES ('retort_version', 'r02', 'upgrade', 2, {line}, '{hash}', 'running', '2026-01-01T00:00:00Z')"
+    ));
+}
+
 /// A statement outside a transaction is written `running` before it runs:
 /// a run that dies meanwhile leaves that row, and the next run cannot know
 /// whether the statement completed. The row is written here as such a run
@@ -195,12 +205,7 @@ fn repair_records_what_was_done_by_hand(db: &TestDb) {
 fn statement_cut_off_while_running_can_be_skipped(db: &TestDb) {
     let project = transaction_off(db);
     project.json(&["upgrade"]).code(1);
-    let line = line_of(&project, "r02", BAD);
-    let hash = retort::script::checksum::checksum(BAD.trim_end_matches(';'));
-    db.exec(&format!(
-        "INSERT INTO retort_journal (version_table, revision, direction, statement, line, hash, state, recorded_at) \
-         VALUES ('retort_version', 'r02', 'upgrade', 2, {line}, '{hash}', 'running', '2026-01-01T00:00:00Z')"
-    ));
+    bad_was_running(db, &project);
     let run = project.json(&["upgrade"]).code(1);
     assert_eq!(run.kind(), "interrupted");
     assert!(
@@ -239,12 +244,7 @@ fn skipped_statement_stays_done_when_a_later_one_fails(db: &TestDb) {
         ),
     );
     project.json(&["upgrade"]).code(1);
-    let line = line_of(&project, "r02", BAD);
-    let hash = retort::script::checksum::checksum(BAD.trim_end_matches(';'));
-    db.exec(&format!(
-        "INSERT INTO retort_journal (version_table, revision, direction, statement, line, hash, state, recorded_at) \
-         VALUES ('retort_version', 'r02', 'upgrade', 2, {line}, '{hash}', 'running', '2026-01-01T00:00:00Z')"
-    ));
+    bad_was_running(db, &project);
     let run = project.json(&["resume", "--skip-running"]).code(1);
     assert_eq!(run.kind(), "statement_failed");
     assert!(run.message().contains("missing_too"), "{}", run.message());
