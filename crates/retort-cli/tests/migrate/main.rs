@@ -16,6 +16,7 @@ mod failure; // a statement failing mid-plan, with and without --atomic
 mod inspect; // current/status JSON on branched states; text snapshots
 mod kill; // SIGKILL at arbitrary moments of a 100-migration run, and inside one long migration
 mod locks; // a migration blocked by a long transaction: lock timeout, retries, clean failure
+mod mysql_tls; // ssl-mode and ssl-ca against a private MariaDB server with TLS
 mod offline; // --sql scripts run by the database's shell match online runs
 mod resume; // migrations committing in parts: the journal, resume, repair, CONCURRENTLY
 mod stamp; // stamp, stamp of several revisions, base, --purge, --dry-run

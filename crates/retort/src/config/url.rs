@@ -16,6 +16,21 @@ const SUPPORTED: &str = "`sqlite`, `postgres`, `postgresql`, `mysql` and `mariad
 /// What replaces a password in a redacted URL.
 const MASK: &str = "***";
 
+/// MySQL's `--ssl-mode` values, the only ones a MySQL URL may give as
+/// `ssl-mode` (also spelled `ssl_mode` or `sslmode`; any case, `-` or `_`).
+pub(crate) const MYSQL_SSL_MODES: [&str; 5] = [
+    "disabled",
+    "preferred",
+    "required",
+    "verify_ca",
+    "verify_identity",
+];
+
+/// A MySQL `ssl-mode` value as [`MYSQL_SSL_MODES`] spells it.
+pub(crate) fn mysql_ssl_mode(value: &str) -> String {
+    value.to_ascii_lowercase().replace('-', "_")
+}
+
 /// libpq's `sslmode` values, the only ones a PostgreSQL URL may give.
 pub(crate) const POSTGRES_SSLMODES: [&str; 6] = [
     "disable",
@@ -334,10 +349,30 @@ impl DatabaseUrl {
             self.params = self.decode_query(query)?;
             self.query = Some((format!("?{query}"), format!("?{redacted}")));
         }
-        if self.dialect == Dialect::Postgres {
-            self.check_sslmode()?;
+        match self.dialect {
+            Dialect::Postgres => self.check_sslmode()?,
+            Dialect::Mysql => self.check_mysql_ssl_mode()?,
+            Dialect::Sqlite => {}
         }
         Ok(())
+    }
+
+    /// An unknown MySQL `ssl-mode`, like an unknown `sslmode`, is a typo.
+    fn check_mysql_ssl_mode(&self) -> Result<(), UrlError> {
+        let unknown = self.params.iter().find(|(key, value)| {
+            matches!(key.as_str(), "ssl-mode" | "ssl_mode" | "sslmode")
+                && !MYSQL_SSL_MODES.contains(&mysql_ssl_mode(value).as_str())
+        });
+        match unknown {
+            Some((key, value)) => Err(UrlError::InvalidParam {
+                url: self.redacted.clone(),
+                message: format!(
+                    "unknown `{key}={value}`; expected one of {}",
+                    MYSQL_SSL_MODES.map(|mode| format!("`{mode}`")).join(", ")
+                ),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// An unknown `sslmode` is a typo in the URL, not a connection failure.
@@ -1002,9 +1037,10 @@ mod tests {
                 Some(mode)
             );
         }
-        // libpq's values mean nothing to the other drivers.
-        parse("mysql://h/db?sslmode=on");
+        // libpq's values mean nothing to SQLite; MySQL has its own.
         parse("sqlite:///app.db?sslmode=on");
+        parse("mysql://h/db?ssl-mode=VERIFY-IDENTITY");
+        assert_eq!(err("mysql://h/db?sslmode=on").kind(), "url_invalid_param");
     }
 
     #[test]

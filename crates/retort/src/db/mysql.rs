@@ -9,13 +9,14 @@
 use std::time::Duration;
 
 use mysql::prelude::Queryable;
-use mysql::{Conn, Opts, OptsBuilder};
+use mysql::{Conn, Opts, OptsBuilder, SslOpts};
 use sha2::{Digest, Sha256};
 
 use super::shared::{Nesting, poll_lock};
 use super::{DbError, DbErrorKind, Driver, Value};
 use crate::Dialect;
 use crate::config::DatabaseUrl;
+use crate::config::mysql_ssl_mode;
 
 /// Connection timeout when the URL sets none.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -61,6 +62,8 @@ impl Mysql {
         let port = url.port().unwrap_or(3306);
         let database = url.database().map(str::to_owned);
         let mut timeout = CONNECT_TIMEOUT;
+        let mut mode = "preferred".to_owned();
+        let mut ca: Option<std::path::PathBuf> = None;
         for (key, value) in url.params() {
             match key.as_str() {
                 "connect_timeout" => {
@@ -68,23 +71,12 @@ impl Mysql {
                         timeout = Duration::from_secs(secs);
                     }
                 }
-                "ssl-mode" | "sslmode" | "ssl_mode"
-                    if !value.eq_ignore_ascii_case("disabled")
-                        && !value.eq_ignore_ascii_case("disable")
-                        && !value.eq_ignore_ascii_case("preferred")
-                        && !value.eq_ignore_ascii_case("prefer") =>
-                {
-                    return Err(DbError::new(
-                        DbErrorKind::Connect,
-                        format!(
-                            "`{key}={value}`: this build of retort connects to MySQL/MariaDB without TLS; use `ssl-mode=disabled` or a TLS tunnel"
-                        ),
-                    ));
-                }
+                "ssl-mode" | "ssl_mode" | "sslmode" => mode = mysql_ssl_mode(value),
+                "ssl-ca" | "ssl_ca" | "sslca" => ca = Some(value.into()),
                 _ => {}
             }
         }
-        let opts: Opts = OptsBuilder::new()
+        let base = OptsBuilder::new()
             .ip_or_hostname(Some(host.clone()))
             .tcp_port(port)
             .user(Some(url.user().unwrap_or("root")))
@@ -94,9 +86,18 @@ impl Mysql {
             // An UPDATE reports the rows it matched, not only those it
             // changed, as the version-table checks expect.
             .additional_capabilities(mysql::consts::CapabilityFlags::CLIENT_FOUND_ROWS)
-            .prefer_socket(false)
-            .into();
-        let mut conn = connect(&opts)?;
+            .prefer_socket(false);
+        let tls = tls_options(&mode, ca)?;
+        let with_tls: Opts = base.clone().ssl_opts(tls.clone()).into();
+        let (mut conn, opts) = match connect(&with_tls, &mode) {
+            // `preferred` falls back to a plain connection when the server
+            // has no TLS, as the mysql client does.
+            Err(e) if mode == "preferred" && e.message.contains(NO_TLS) => {
+                let plain: Opts = base.into();
+                (connect(&plain, &mode)?, plain)
+            }
+            result => (result?, with_tls),
+        };
         let version: String = conn
             .query_first("SELECT VERSION()")
             .map_err(|e| error(&e))?
@@ -159,16 +160,73 @@ impl Mysql {
 /// A `PROCESSLIST` row: id, user, host, seconds in its current state.
 type ProcessRow = (Option<u64>, Option<String>, Option<String>, Option<i64>);
 
-fn connect(opts: &Opts) -> Result<Conn, DbError> {
+/// What the driver says when the server does not offer TLS.
+const NO_TLS: &str = "does not support TLS";
+
+/// The TLS settings of an `ssl-mode` (see MySQL's `--ssl-mode`):
+/// `required` encrypts without checking the certificate, `verify_ca`
+/// checks it against `ssl-ca` (or the public roots built in), and
+/// `verify_identity` also checks the host name.
+fn tls_options(mode: &str, ca: Option<std::path::PathBuf>) -> Result<Option<SslOpts>, DbError> {
+    if let Some(path) = &ca
+        && !path.is_file()
+    {
+        return Err(DbError::new(
+            DbErrorKind::Connect,
+            format!("cannot read `ssl-ca` file `{}`", path.display()),
+        ));
+    }
+    let verified = || match &ca {
+        Some(path) => SslOpts::default().with_root_cert_path(Some(path.clone())),
+        None => SslOpts::default(),
+    };
+    Ok(match mode {
+        "disabled" => None,
+        "verify_identity" => Some(verified()),
+        "verify_ca" => Some(verified().with_danger_skip_domain_validation(true)),
+        // `preferred` and `required` encrypt without verifying, as the
+        // mysql client does.
+        _ => Some(
+            SslOpts::default()
+                .with_danger_accept_invalid_certs(true)
+                .with_danger_skip_domain_validation(true),
+        ),
+    })
+}
+
+fn connect(opts: &Opts, mode: &str) -> Result<Conn, DbError> {
     Conn::new(opts.clone()).map_err(|e| {
         let reason = match &e {
             mysql::Error::MySqlError(server) => server.message.clone(),
             mysql::Error::IoError(io) => io.to_string(),
+            mysql::Error::DriverError(mysql::DriverError::TlsNotSupported) => format!(
+                "the server {NO_TLS} (`ssl-mode={mode}`); use `ssl-mode=preferred` or `disabled`, or enable TLS on the server"
+            ),
             mysql::Error::DriverError(driver) => driver.to_string(),
             other => other.to_string(),
         };
-        DbError::new(DbErrorKind::Connect, reason)
+        DbError::new(DbErrorKind::Connect, tls_reason(&reason).unwrap_or(reason))
     })
+}
+
+/// rustls's certificate errors, in the words of the URL's settings.
+fn tls_reason(reason: &str) -> Option<String> {
+    // The driver wraps rustls's words: keep those.
+    let reason = match reason.find("invalid peer certificate") {
+        Some(at) => reason[at..].split(['`', '\'']).next().unwrap_or(reason),
+        None => reason,
+    };
+    if reason.contains("UnknownIssuer") || reason.contains("BadSignature") {
+        Some(format!(
+            "the server's TLS certificate is not trusted ({reason}); give its CA with `ssl-ca=PATH`"
+        ))
+    } else if reason.contains("NotValidForName") || reason.contains("not valid for name") {
+        Some(format!(
+            "the server's TLS certificate does not name this host ({reason}); connect by a name it lists, or use `ssl-mode=verify_ca`"
+        ))
+    } else {
+        None
+    }
 }
 
 fn param(value: &Value) -> mysql::Value {
@@ -216,7 +274,7 @@ impl Driver for Mysql {
         if self.lock.is_some() {
             return Ok(());
         }
-        let mut lock = connect(&self.opts)?;
+        let mut lock = connect(&self.opts, "")?;
         // The lock connection idles for the whole run; the server must not
         // close it (and so release the lock) after `wait_timeout`.
         lock.query_drop("SET SESSION wait_timeout = 31536000")

@@ -110,6 +110,10 @@ fn connect_hint(message: &str) -> String {
         format!(
             "nothing accepts connections at that host and port: is the server running, and is the port in the URL {url} right?"
         )
+    } else if lower.contains("tls") || lower.contains("certificate") {
+        format!(
+            "check the TLS settings in the URL {url}: `ssl-mode` and `ssl-ca` for MySQL/MariaDB, `sslmode` and `sslrootcert` for PostgreSQL"
+        )
     } else if lower.contains("lookup address") || lower.contains("name or service not known") {
         format!("the host name does not resolve: check the host in the URL {url}")
     } else if lower.contains("unknown database")
