@@ -259,7 +259,7 @@ impl MigrateError {
             MigrateError::Interrupted(_) => "interrupted",
             MigrateError::JournalMismatch { .. } => "journal_mismatch",
             MigrateError::NotInterrupted { .. } => "not_interrupted",
-            MigrateError::JournalDisagrees { .. } => "journal_mismatch",
+            MigrateError::JournalDisagrees { .. } => "journal_conflict",
             MigrateError::Tampered { .. } => "version_table_changed",
             MigrateError::Plan(e) => e.kind(),
         }
