@@ -28,26 +28,27 @@
 //! benchmarks (`retort_benches::upgrade`); this file says how to make, run
 //! and query PostgreSQL databases.
 
-// This binary's output is its result: it prints the table to stdout and
-// what it could not clean up to stderr, which the workspace lints warn about
-// for library code.
-#![allow(clippy::print_stdout, clippy::print_stderr)]
-
 use std::env;
 use std::fs::{self, File};
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-use std::time::Duration;
 
-use retort_benches::upgrade::{self, Bench, Checks, Database, Settings, Spec, find_on_path, timed};
+use retort::Dialect;
+use retort_benches::upgrade::{
+    self, Checks, Hosted, Scratch, Server, Settings, Spec, find_on_path, redact, timed,
+    with_database,
+};
 
 const SPEC: Spec = Spec {
     name: "postgres_upgrade",
     shell: "psql",
-    noop_target: Duration::from_millis(30),
+    floor_case: "one commit per migration",
+    noop_target: upgrade::POSTGRES_NOOP_TARGET,
+    targets_of: None,
 };
 
+const URL_VAR: &str = "RETORT_BENCH_POSTGRES_URL";
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 /// How long `psql` may try to reach the server before the benchmark says
@@ -58,8 +59,9 @@ fn main() -> ExitCode {
     retort_benches::exit(SPEC.name, run())
 }
 
-/// A PostgreSQL server reached with `psql`, and the databases made on it.
-struct Server {
+/// A PostgreSQL server reached with `psql`.
+#[derive(Debug)]
+struct Postgres {
     psql: PathBuf,
     /// The URL given, for creating and dropping databases.
     admin: String,
@@ -69,13 +71,9 @@ struct Server {
     script: PathBuf,
     /// Where the checks' SQL is written for `psql -f`.
     checks: PathBuf,
-    /// The `<n>` of the next database's name.
-    next: usize,
-    /// Databases created and not dropped yet.
-    live: Vec<String>,
 }
 
-impl Server {
+impl Postgres {
     /// `psql` without a startup file, quiet, stopping at the first error.
     fn psql(&self, url: &str) -> Command {
         let mut command = Command::new(&self.psql);
@@ -84,34 +82,20 @@ impl Server {
             .arg(url);
         command
     }
+}
 
+impl Server for Postgres {
     /// Runs `sql` on the database of the URL given.
     fn admin(&self, sql: &str) -> Result<(), String> {
         timed(self.psql(&self.admin).arg("-c").arg(sql)).map(|_| ())
     }
-}
 
-impl Database for Server {
-    fn create(&mut self, _label: &str) -> Result<String, String> {
-        let name = format!("retort_bench_{}_{}", std::process::id(), self.next);
-        self.next += 1;
-        self.admin(&format!("CREATE DATABASE {name}"))
-            .map_err(|e| format!("cannot create database {name}: {e}"))?;
-        self.live.push(name.clone());
-        Ok(name)
-    }
-
+    /// The admin URL naming `key`, with `sslmode=disable` unless it names
+    /// an `sslmode`: both sides then connect the same way, where by default
+    /// each would decide alone whether to negotiate TLS (a handshake per
+    /// connection, encryption of every statement).
     fn url(&self, key: &str) -> String {
-        with_database(&self.admin, key)
-    }
-
-    fn remove(&mut self, key: &str) {
-        // Every client of the database has exited by now, so a plain DROP
-        // does not wait on anyone.
-        match self.admin(&format!("DROP DATABASE IF EXISTS {key}")) {
-            Ok(()) => self.live.retain(|name| name != key),
-            Err(e) => eprintln!("{}: warning: database {key} is left over: {e}", SPEC.name),
-        }
+        with_database(&self.admin, key, &["sslmode"], "sslmode=disable")
     }
 
     /// A checkpoint writes out what the run before left in shared buffers,
@@ -155,15 +139,6 @@ impl Database for Server {
     }
 }
 
-/// Drops the databases still there, on the way out of an error too.
-impl Drop for Server {
-    fn drop(&mut self) {
-        for name in std::mem::take(&mut self.live) {
-            self.remove(&name);
-        }
-    }
-}
-
 /// `psql` from `PATH`; where that is a script, such as Debian's
 /// `pg_wrapper` (Perl that picks a version's binary: 30-40 ms before the
 /// client starts), the newest binary under `/usr/lib/postgresql`, so that the
@@ -196,16 +171,11 @@ fn find_psql() -> Option<PathBuf> {
 /// what `psql` said when it could not use the server.
 fn probe(psql: &Path, url: &str) -> Result<(String, bool), String> {
     let ask = |sql: &str| {
-        let output = Command::new(psql)
-            .args(["-X", "-q", "-At", "-d", url, "-c", sql])
-            .env("PGCONNECT_TIMEOUT", PROBE_TIMEOUT_SECS)
-            .output()
-            .map_err(|e| format!("cannot run `{}`: {e}", psql.display()))?;
-        if output.status.success() {
-            Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
-        } else {
-            Err(String::from_utf8_lossy(&output.stderr).trim().to_owned())
-        }
+        upgrade::answer(
+            Command::new(psql)
+                .args(["-X", "-q", "-At", "-d", url, "-c", sql])
+                .env("PGCONNECT_TIMEOUT", PROBE_TIMEOUT_SECS),
+        )
     };
     let settings = ask("SELECT 'PostgreSQL ' || current_setting('server_version') \
          || '; synchronous_commit=' || current_setting('synchronous_commit') \
@@ -222,43 +192,30 @@ fn probe(psql: &Path, url: &str) -> Result<(String, bool), String> {
 fn run() -> Result<(), String> {
     let settings = Settings::from_env()?;
     let Some(psql) = find_psql() else {
-        println!(
-            "{}: SKIPPED: no `psql` on PATH (install the PostgreSQL client to measure)",
-            SPEC.name
+        return upgrade::skipped(
+            &SPEC,
+            "no `psql` on PATH (install the PostgreSQL client to measure)",
         );
-        return Ok(());
     };
-    let admin = env::var("RETORT_BENCH_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned());
+    let admin = env::var(URL_VAR).unwrap_or_else(|_| DEFAULT_URL.to_owned());
     let (server_settings, checkpoint) = match probe(&psql, &admin) {
         Ok(found) => found,
         Err(e) => {
-            println!(
-                "{}: SKIPPED: cannot use the PostgreSQL server at {} ({}); \
-                 set RETORT_BENCH_POSTGRES_URL to measure one",
-                SPEC.name,
-                redact(&admin),
-                e.split_whitespace().collect::<Vec<_>>().join(" "),
-            );
-            return Ok(());
+            return upgrade::skipped_server(&SPEC, "PostgreSQL", &admin, URL_VAR, &e);
         }
     };
 
-    let dir =
-        tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
-    let project = dir.path().join("project");
-    fs::create_dir(&project).map_err(|e| format!("cannot create `{}`: {e}", project.display()))?;
-    let bench = Bench::new(SPEC, settings, &project)?;
-    let script = dir.path().join("floor.sql");
-    bench.write_floor_script(&script, "")?;
-    let mut server = Server {
-        psql,
-        admin,
-        checkpoint,
-        script,
-        checks: dir.path().join("check.sql"),
-        next: 0,
-        live: Vec::new(),
-    };
+    let Scratch { dir, bench, script } = Scratch::new(SPEC, settings, "BEGIN", Dialect::Postgres)?;
+    let mut hosted = Hosted::new(
+        &SPEC,
+        Postgres {
+            psql,
+            admin,
+            checkpoint,
+            script,
+            checks: dir.path().join("check.sql"),
+        },
+    );
 
     let n = bench.revisions();
     let checks = Checks {
@@ -298,27 +255,25 @@ fn run() -> Result<(), String> {
                  WHERE s.nspname = current_schema() \
                  AND c.conrelid::regclass::text NOT LIKE 'retort%' ORDER BY t, c.conname;\n"
             .to_owned(),
-        bookkeeping: "SELECT count(*) FROM retort_applied WHERE operation = 'upgrade';\n\
-                      SELECT string_agg(version_num, ',' ORDER BY version_num) \
-                      FROM retort_version;\n"
+        versions: "SELECT string_agg(version_num, ',' ORDER BY version_num) FROM retort_version;"
             .to_owned(),
     };
-    // Once, untimed: both ways give the same schema and data, and retort's
-    // bookkeeping says head. This also warms the page cache.
-    let at_head = upgrade::check(&bench, &mut server, &checks)?;
-    let figures = upgrade::measure(&bench, &mut server, &at_head)?;
+    // Both ways give the same schema and data, and retort's bookkeeping
+    // says head, before anything is timed.
+    let figures = upgrade::check_and_measure(&bench, &mut hosted, &checks)?;
+    let server = &hosted.server;
 
     let floor = format!(
         "floor: {} -X -q -v ON_ERROR_STOP=1 -d <new database> -f script ({} KiB: \
          BEGIN; <upgrade SQL>; COMMIT; per migration)",
         server.psql.display(),
-        fs::metadata(&server.script).map_or(0, |m| m.len()) / 1024,
+        upgrade::kib(&server.script),
     );
     let databases = format!(
         "server: {server_settings} at {} (the server's settings, the same for both sides); \
          both sides connect to {}, a new database each run; {}",
         redact(&server.admin),
-        redact(&server.url("retort_bench_<pid>_<n>")),
+        hosted.url_pattern(),
         if server.checkpoint {
             "CHECKPOINT before every timed fresh run"
         } else {
@@ -327,36 +282,4 @@ fn run() -> Result<(), String> {
     );
     upgrade::report(&bench, &[floor, databases], &figures);
     Ok(())
-}
-
-/// `url` naming database `name` instead of its own, its parameters kept,
-/// and `sslmode=disable` when it names no `sslmode`: both sides then connect
-/// the same way, where by default each would decide alone whether to
-/// negotiate TLS (a handshake per connection, encryption of every statement).
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').unwrap_or((url, ""));
-    let authority = base.find("://").map_or(0, |i| i + 3);
-    let path = base[authority..]
-        .find('/')
-        .map_or(base.len(), |i| authority + i);
-    let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
-    if !params.iter().any(|p| p.starts_with("sslmode=")) {
-        params.push("sslmode=disable");
-    }
-    format!("{}/{name}?{}", &base[..path], params.join("&"))
-}
-
-/// `url` with its password, if any, shown as `***`.
-fn redact(url: &str) -> String {
-    let authority = url.find("://").map_or(0, |i| i + 3);
-    let end = url[authority..]
-        .find(['/', '?'])
-        .map_or(url.len(), |i| authority + i);
-    let Some(at) = url[authority..end].rfind('@').map(|i| authority + i) else {
-        return url.to_owned();
-    };
-    match url[authority..at].find(':') {
-        Some(colon) => format!("{}:***{}", &url[..authority + colon], &url[at..]),
-        None => url.to_owned(),
-    }
 }

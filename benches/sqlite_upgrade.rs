@@ -35,12 +35,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Duration;
 
+use retort::Dialect;
 use retort_benches::upgrade::{self, Bench, Checks, Database, Settings, Spec, find_on_path, timed};
 
 const SPEC: Spec = Spec {
     name: "sqlite_upgrade",
     shell: "sqlite3",
+    floor_case: "one commit per migration",
     noop_target: Duration::from_millis(15),
+    targets_of: None,
 };
 
 fn main() -> ExitCode {
@@ -133,7 +136,12 @@ fn run() -> Result<(), String> {
     // bundled SQLite does (`SQLITE_DEFAULT_FOREIGN_KEYS=1`), so the script
     // turns them on to do the same work. Journal mode and `synchronous` stay
     // at SQLite's defaults on both sides (retort sets no PRAGMA).
-    bench.write_floor_script(&script, "PRAGMA foreign_keys = ON;\n")?;
+    bench.write_floor_script(
+        &script,
+        "PRAGMA foreign_keys = ON;\n",
+        "BEGIN",
+        Dialect::Sqlite,
+    )?;
     let mut files = Files {
         dir: dbs,
         sqlite3: find_on_path("sqlite3"),
@@ -162,14 +170,11 @@ fn run() -> Result<(), String> {
         schema: "SELECT type, name, tbl_name, sql FROM sqlite_master \
                  WHERE tbl_name NOT LIKE 'retort%' ORDER BY name;"
             .to_owned(),
-        bookkeeping: "SELECT count(*) FROM retort_applied WHERE operation = 'upgrade'; \
-                      SELECT group_concat(version_num) FROM retort_version;"
-            .to_owned(),
+        versions: "SELECT group_concat(version_num) FROM retort_version;".to_owned(),
     };
-    // Once, untimed: both ways give the same schema and data, and retort's
-    // bookkeeping says head. This also warms the page cache.
-    let at_head = upgrade::check(&bench, &mut files, &checks)?;
-    let figures = upgrade::measure(&bench, &mut files, &at_head)?;
+    // Both ways give the same schema and data, and retort's bookkeeping
+    // says head, before anything is timed.
+    let figures = upgrade::check_and_measure(&bench, &mut files, &checks)?;
 
     if parent.is_some() {
         let kept = dir.keep();
@@ -184,7 +189,7 @@ fn run() -> Result<(), String> {
             "floor: {} -bail <new.db> < script ({} KiB: PRAGMA foreign_keys = ON, then \
              BEGIN; <upgrade SQL>; COMMIT; per migration)",
             path.display(),
-            fs::metadata(&files.script).map_or(0, |m| m.len()) / 1024,
+            upgrade::kib(&files.script),
         ),
         None => "floor: SKIPPED: no `sqlite3` on PATH (install the sqlite3 command-line shell \
                  to measure it)"

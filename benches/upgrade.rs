@@ -1,12 +1,15 @@
 //! What the upgrade benchmarks share. Each times whole processes, as a
 //! deploy or a container start runs them: the release `retort` binary
 //! applying a generated project to a new database, against the floor — the
-//! database's own shell running the same SQL with one commit per migration —
-//! and `retort upgrade` on a database already at head, next to context cases
-//! (`retort heads`, `retort --version`, the shell reading the version row).
+//! database's own shell running the same SQL with one transaction per
+//! migration (and, where DDL commits implicitly, the commits retort makes)
+//! — and `retort upgrade` on a database already at head, next to context
+//! cases (`retort heads`, `retort --version`, the shell reading the version
+//! row).
 //!
 //! A benchmark supplies a [`Database`] (how to make, drop and query its
-//! databases, and its shell's commands), the catalog queries of its
+//! databases, and its shell's commands; a [`Server`] in [`Hosted`] for a
+//! database server), the catalog queries of its
 //! [`Checks`] and the report lines that are its own; the project, the
 //! rounds, the checks of retort's output and the table are here, so every
 //! database is measured and reported the same way.
@@ -21,12 +24,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
+use retort::Dialect;
+use retort::sql::split;
+
 use crate::{Body, Generated, Revision, Shape, Stats, generate_with, load_average_line, millis};
 
 /// The migration count the targets are set for.
 pub const TARGET_REVISIONS: usize = 1_000;
 /// A fresh upgrade may take at most this many times the floor (medians).
 pub const TARGET_RATIO: f64 = 1.3;
+/// PostgreSQL's no-op target (median, 1,000 revisions); also the reference
+/// for databases that have none of their own.
+pub const POSTGRES_NOOP_TARGET: Duration = Duration::from_millis(30);
 /// Rows each migration inserts.
 pub const ROWS: usize = 10;
 /// Timed rounds of the fresh upgrade and the floor (each on new databases).
@@ -77,8 +86,15 @@ pub struct Spec {
     pub name: &'static str,
     /// The database's shell, which runs the floor.
     pub shell: &'static str,
+    /// What the floor commits, for its row of the table ("one commit per
+    /// migration").
+    pub floor_case: &'static str,
     /// A no-op upgrade at head must stay under this (median).
     pub noop_target: Duration,
+    /// `None` when the targets are this database's own; otherwise the
+    /// database whose targets are applied for comparison, so the report
+    /// does not present them as a requirement this one was given.
+    pub targets_of: Option<&'static str>,
 }
 
 /// The binary, the project and its head.
@@ -138,13 +154,45 @@ impl Bench {
     }
 
     /// Writes the floor's script to `path`: `prelude`, then every upgrade
-    /// section in its own `BEGIN; ... COMMIT;`, in order.
-    pub fn write_floor_script(&self, path: &Path, prelude: &str) -> Result<(), String> {
+    /// section in its own `<begin>; ... COMMIT;`, in order; `begin` is how
+    /// that database's shell opens a transaction (`BEGIN`, `START
+    /// TRANSACTION`). A statement `dialect` cannot run in a transaction
+    /// (MySQL's DDL, which commits implicitly) runs on its own, and the
+    /// statements between such ones share a transaction, the commits retort
+    /// makes: were the section wrapped whole, the DDL would end the
+    /// transaction and every later `INSERT` would commit alone.
+    pub fn write_floor_script(
+        &self,
+        path: &Path,
+        prelude: &str,
+        begin: &str,
+        dialect: Dialect,
+    ) -> Result<(), String> {
         let mut script = prelude.to_owned();
         for revision in &self.generated.revisions {
-            script.push_str("BEGIN;\n");
-            script.push_str(&body(revision).upgrade);
-            script.push_str("COMMIT;\n");
+            let upgrade = body(revision).upgrade;
+            let statements = split(&upgrade, dialect)
+                .map_err(|e| format!("cannot split revision {}: {e}", revision.id))?;
+            if !statements.iter().any(|s| s.no_transaction) {
+                let _ = writeln!(script, "{begin};");
+                script.push_str(&upgrade);
+                script.push_str("COMMIT;\n");
+                continue;
+            }
+            let mut open = false;
+            for statement in &statements {
+                if statement.no_transaction && open {
+                    script.push_str("COMMIT;\n");
+                    open = false;
+                } else if !statement.no_transaction && !open {
+                    let _ = writeln!(script, "{begin};");
+                    open = true;
+                }
+                let _ = writeln!(script, "{};", statement.text);
+            }
+            if open {
+                script.push_str("COMMIT;\n");
+            }
         }
         fs::write(path, script).map_err(|e| format!("cannot write `{}`: {e}", path.display()))
     }
@@ -158,8 +206,10 @@ pub fn table(index: usize) -> String {
 /// One migration: a six-column table with a foreign key to the previous
 /// table's (the first has none), an index on that column, and [`ROWS`] rows
 /// inserted one statement each, as hand-written seed data is; the downgrade
-/// drops them. The same text is valid SQLite and PostgreSQL, so both
-/// benchmarks run the same files.
+/// drops them. The upgrade is valid SQLite, PostgreSQL and MariaDB (which
+/// enforces a column's `REFERENCES` since 10.5), so every benchmark runs
+/// the same files; the downgrade, never run here, is not MariaDB's (its
+/// `DROP INDEX` needs `ON <table>`).
 pub fn body(revision: &Revision) -> Body {
     let i = revision.index;
     let table = table(i);
@@ -229,6 +279,108 @@ pub trait Database {
     fn query(&self, key: &str, sql: &str) -> Result<String, String>;
 }
 
+/// A database server reached with its shell. [`Hosted`] makes it a
+/// [`Database`]: it names, creates and drops the databases; the rest is as
+/// [`Database`]'s methods of the same names, a database named by its name.
+pub trait Server {
+    /// Runs `sql` (`CREATE DATABASE`, `DROP DATABASE`) with the shell on the
+    /// server's own database.
+    fn admin(&self, sql: &str) -> Result<(), String>;
+    /// See [`Database::url`].
+    fn url(&self, name: &str) -> String;
+    /// See [`Database::settle`].
+    fn settle(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+    /// See [`Database::floor`].
+    fn floor(&self, name: &str) -> Result<Option<Command>, String>;
+    /// See [`Database::read_version`].
+    fn read_version(&self, name: &str) -> Option<Command>;
+    /// See [`Database::query`].
+    fn query(&self, name: &str, sql: &str) -> Result<String, String>;
+}
+
+/// The databases a benchmark makes on a [`Server`]: each new, named
+/// `retort_bench_<pid>_<n>` so that concurrent runs never meet, and dropped
+/// when done with or, on the way out of an error, when this is dropped.
+#[derive(Debug)]
+pub struct Hosted<S: Server> {
+    /// The server.
+    pub server: S,
+    /// The benchmark's name, for warnings.
+    bench: &'static str,
+    /// The `<n>` of the next name.
+    next: usize,
+    /// Databases created and not dropped yet.
+    live: Vec<String>,
+}
+
+impl<S: Server> Hosted<S> {
+    /// No databases yet.
+    pub fn new(spec: &Spec, server: S) -> Hosted<S> {
+        Hosted {
+            server,
+            bench: spec.name,
+            next: 0,
+            live: Vec::new(),
+        }
+    }
+
+    /// What the report shows for the databases' URL.
+    pub fn url_pattern(&self) -> String {
+        redact(&self.server.url("retort_bench_<pid>_<n>"))
+    }
+}
+
+impl<S: Server> Database for Hosted<S> {
+    fn create(&mut self, _label: &str) -> Result<String, String> {
+        let name = format!("retort_bench_{}_{}", std::process::id(), self.next);
+        self.next += 1;
+        self.server
+            .admin(&format!("CREATE DATABASE {name}"))
+            .map_err(|e| format!("cannot create database {name}: {e}"))?;
+        self.live.push(name.clone());
+        Ok(name)
+    }
+
+    fn url(&self, key: &str) -> String {
+        self.server.url(key)
+    }
+
+    fn remove(&mut self, key: &str) {
+        // Every client of the database has exited by now, so a plain DROP
+        // does not wait on anyone.
+        match self.server.admin(&format!("DROP DATABASE IF EXISTS {key}")) {
+            Ok(()) => self.live.retain(|name| name != key),
+            Err(e) => eprintln!("{}: warning: database {key} is left over: {e}", self.bench),
+        }
+    }
+
+    fn settle(&mut self) -> Result<(), String> {
+        self.server.settle()
+    }
+
+    fn floor(&self, key: &str) -> Result<Option<Command>, String> {
+        self.server.floor(key)
+    }
+
+    fn read_version(&self, key: &str) -> Option<Command> {
+        self.server.read_version(key)
+    }
+
+    fn query(&self, key: &str, sql: &str) -> Result<String, String> {
+        self.server.query(key, sql)
+    }
+}
+
+impl<S: Server> Drop for Hosted<S> {
+    fn drop(&mut self) {
+        for name in std::mem::take(&mut self.live) {
+            self.remove(&name);
+        }
+    }
+}
+
 /// The catalog queries that check a database, in its own SQL.
 #[derive(Debug, Clone)]
 pub struct Checks {
@@ -240,9 +392,21 @@ pub struct Checks {
     /// The definitions of the migrations' objects, in a fixed order, to
     /// compare retort's database with the floor's.
     pub schema: String,
-    /// Two lines: the count of `retort_applied` rows of operation
-    /// `upgrade`, and the `retort_version` rows joined by commas.
-    pub bookkeeping: String,
+    /// One line: the `retort_version` rows joined by commas.
+    pub versions: String,
+}
+
+/// Runs both sides once, untimed, and checks that they made the same
+/// schema and rows and that retort's bookkeeping says head (this also warms
+/// the page cache); then times the fresh upgrade against the floor and the
+/// no-op cases.
+pub fn check_and_measure(
+    bench: &Bench,
+    db: &mut dyn Database,
+    checks: &Checks,
+) -> Result<Figures, String> {
+    let at_head = check(bench, db, checks)?;
+    measure(bench, db, &at_head)
 }
 
 /// Applies the project to a new database with retort, checks what retort
@@ -250,7 +414,7 @@ pub struct Checks {
 /// that both hold the same schema and rows and that retort's bookkeeping
 /// says head. Returns the key of retort's database, at head, for the no-op
 /// cases.
-pub fn check(bench: &Bench, db: &mut dyn Database, checks: &Checks) -> Result<String, String> {
+fn check(bench: &Bench, db: &mut dyn Database, checks: &Checks) -> Result<String, String> {
     let n = bench.revisions();
     let head = &bench.head;
     let at_head = db.create("at-head")?;
@@ -322,17 +486,27 @@ pub fn check(bench: &Bench, db: &mut dyn Database, checks: &Checks) -> Result<St
     if ours.lines().count() != floors.lines().count() {
         return Err("check: retort and the floor created different schemas".to_owned());
     }
-    let bookkeeping = db.query(&at_head, &checks.bookkeeping)?;
-    if bookkeeping != format!("{n}\n{head}\n") {
+    // The journal is empty after a complete run, whether or not the
+    // migrations committed in parts.
+    let bookkeeping = db.query(
+        &at_head,
+        &format!(
+            "SELECT count(*) FROM retort_applied WHERE operation = 'upgrade';\n{}\n\
+             SELECT count(*) FROM retort_journal;\n",
+            checks.versions
+        ),
+    )?;
+    if bookkeeping != format!("{n}\n{head}\n0\n") {
         return Err(format!(
-            "check: retort_applied rows and version rows are {bookkeeping:?}, \
-             expected {n} and {head}"
+            "check: retort_applied rows, version rows and journal rows are \
+             {bookkeeping:?}, expected {n}, {head} and 0"
         ));
     }
     db.remove(&floor_db);
     println!(
         "check: retort and the floor both created {n} tables, {n} indexes and {} rows \
-         with identical schemas; retort recorded {n} applied rows and head {head}",
+         with identical schemas; retort recorded {n} applied rows and head {head}, \
+         and its journal is empty",
         n * ROWS
     );
     Ok(at_head)
@@ -385,7 +559,7 @@ pub struct Figures {
 
 /// Times the fresh upgrade against the floor, each round on new databases,
 /// then the no-op upgrade of `at_head` with the context cases.
-pub fn measure(bench: &Bench, db: &mut dyn Database, at_head: &str) -> Result<Figures, String> {
+fn measure(bench: &Bench, db: &mut dyn Database, at_head: &str) -> Result<Figures, String> {
     let settings = bench.settings;
     let mut floor_times = Vec::new();
     let mut fresh_times = Vec::new();
@@ -487,7 +661,7 @@ pub fn report(bench: &Bench, lines: &[String], figures: &Figures) {
     let mut rows: Vec<(String, Stats, String)> = Vec::new();
     if let Some(floor) = figures.floor {
         rows.push((
-            format!("floor: {shell}, one commit per migration"),
+            format!("floor: {shell}, {}", spec.floor_case),
             floor,
             "1.00x".to_owned(),
         ));
@@ -554,27 +728,33 @@ pub fn report(bench: &Bench, lines: &[String], figures: &Figures) {
     println!();
 
     let at_target = n == TARGET_REVISIONS;
+    // Verdicts against another database's targets say so on every line: a
+    // reader skimming for PASS/FAIL must not take them for this one's own.
+    let target = match spec.targets_of {
+        None => "target".to_owned(),
+        Some(other) => format!("reference ({other} target, applied for comparison)"),
+    };
     match figures.floor {
         Some(floor) if at_target => {
             let r = ratio(figures.fresh.median, floor.median);
             println!(
-                "target: fresh upgrade <= {TARGET_RATIO}x the floor (medians, \
+                "{target}: fresh upgrade <= {TARGET_RATIO}x the floor (medians, \
                  {TARGET_REVISIONS} migrations): {} ({r:.2}x)",
                 verdict(r <= TARGET_RATIO)
             );
         }
         Some(_) => println!(
-            "target: fresh upgrade <= {TARGET_RATIO}x the floor applies to \
+            "{target}: fresh upgrade <= {TARGET_RATIO}x the floor applies to \
              {TARGET_REVISIONS} migrations; not checked"
         ),
         None => {
-            println!("target: fresh upgrade <= {TARGET_RATIO}x the floor: not checked (no floor)")
+            println!("{target}: fresh upgrade <= {TARGET_RATIO}x the floor: not checked (no floor)")
         }
     }
     let noop_target = spec.noop_target.as_millis();
     if at_target {
         println!(
-            "target: no-op upgrade < {noop_target} ms (median, {TARGET_REVISIONS} revisions): \
+            "{target}: no-op upgrade < {noop_target} ms (median, {TARGET_REVISIONS} revisions): \
              {} ({:.2} ms)",
             verdict(figures.noop.median < spec.noop_target),
             millis(figures.noop.median),
@@ -588,7 +768,7 @@ pub fn report(bench: &Bench, lines: &[String], figures: &Figures) {
         }
     } else {
         println!(
-            "target: no-op upgrade < {noop_target} ms applies to {TARGET_REVISIONS} revisions; \
+            "{target}: no-op upgrade < {noop_target} ms applies to {TARGET_REVISIONS} revisions; \
              not checked"
         );
     }
@@ -647,6 +827,85 @@ fn newer_source(binary: &Path) -> Option<PathBuf> {
     newest.map(|(_, path)| path)
 }
 
+/// The project and the floor's script of a benchmark whose databases live
+/// on a server, in a new temporary directory that goes when this does.
+#[derive(Debug)]
+pub struct Scratch {
+    /// The directory; the benchmark may put its own files there.
+    pub dir: tempfile::TempDir,
+    /// The binary and the project, in `<dir>/project`.
+    pub bench: Bench,
+    /// The floor's script, `<dir>/floor.sql` (see
+    /// [`Bench::write_floor_script`], no prelude).
+    pub script: PathBuf,
+}
+
+impl Scratch {
+    /// Writes the project and the floor's script.
+    pub fn new(
+        spec: Spec,
+        settings: Settings,
+        begin: &str,
+        dialect: Dialect,
+    ) -> Result<Scratch, String> {
+        let dir =
+            tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+        let project = dir.path().join("project");
+        fs::create_dir(&project)
+            .map_err(|e| format!("cannot create `{}`: {e}", project.display()))?;
+        let bench = Bench::new(spec, settings, &project)?;
+        let script = dir.path().join("floor.sql");
+        bench.write_floor_script(&script, "", begin, dialect)?;
+        Ok(Scratch { dir, bench, script })
+    }
+}
+
+/// Says that the benchmark did not run, and why; the result is success, as
+/// a machine without the database is no failure of retort's.
+pub fn skipped(spec: &Spec, reason: &str) -> Result<(), String> {
+    println!("{}: SKIPPED: {reason}", spec.name);
+    Ok(())
+}
+
+/// [`skipped`] because the `server` (its product name) at `url`, from the
+/// environment variable `var` or its default, answered `error`.
+pub fn skipped_server(
+    spec: &Spec,
+    server: &str,
+    url: &str,
+    var: &str,
+    error: &str,
+) -> Result<(), String> {
+    skipped(
+        spec,
+        &format!(
+            "cannot use the {server} server at {} ({}); set {var} to measure one",
+            redact(url),
+            error.split_whitespace().collect::<Vec<_>>().join(" "),
+        ),
+    )
+}
+
+/// What a shell printed for a probe of its server: stdout when it
+/// succeeded, or what it said on stderr when it did not (the reason a
+/// benchmark gives for skipping); both trimmed.
+pub fn answer(command: &mut Command) -> Result<String, String> {
+    let output = command
+        .output()
+        .map_err(|e| format!("cannot run {:?}: {e}", command.get_program()))?;
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).trim().to_owned();
+    if output.status.success() {
+        Ok(text(&output.stdout))
+    } else {
+        Err(text(&output.stderr))
+    }
+}
+
+/// The size of the file at `path` in KiB, for the report; 0 when unknown.
+pub fn kib(path: &Path) -> u64 {
+    fs::metadata(path).map_or(0, |m| m.len()) / 1024
+}
+
 /// The file `name` in a directory of `PATH`, if any.
 pub fn find_on_path(name: &str) -> Option<PathBuf> {
     env::split_paths(&env::var_os("PATH")?)
@@ -688,4 +947,37 @@ fn compact(output: &Output) -> String {
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect()
+}
+
+/// `url` (a `scheme://user@host/database?params` URL) naming database
+/// `name` instead of its own, its parameters kept, and `default` (a
+/// `key=value` parameter) added when none of its parameters is named one of
+/// `keys`.
+pub fn with_database(url: &str, name: &str, keys: &[&str], default: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let authority = base.find("://").map_or(0, |i| i + 3);
+    let path = base[authority..]
+        .find('/')
+        .map_or(base.len(), |i| authority + i);
+    let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+    let named = |p: &&str| keys.contains(&p.split_once('=').map_or(*p, |(key, _)| key));
+    if !params.iter().any(named) {
+        params.push(default);
+    }
+    format!("{}/{name}?{}", &base[..path], params.join("&"))
+}
+
+/// `url` with its password, if any, shown as `***`.
+pub fn redact(url: &str) -> String {
+    let authority = url.find("://").map_or(0, |i| i + 3);
+    let end = url[authority..]
+        .find(['/', '?'])
+        .map_or(url.len(), |i| authority + i);
+    let Some(at) = url[authority..end].rfind('@').map(|i| authority + i) else {
+        return url.to_owned();
+    };
+    match url[authority..at].find(':') {
+        Some(colon) => format!("{}:***{}", &url[..authority + colon], &url[at..]),
+        None => url.to_owned(),
+    }
 }
