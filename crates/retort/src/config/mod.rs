@@ -34,6 +34,7 @@ use toml::Spanned;
 pub use env::{Env, InterpolateError, interpolate};
 #[cfg(feature = "postgres")]
 pub(crate) use url::POSTGRES_SSLMODES;
+#[cfg(feature = "mysql")]
 pub(crate) use url::mysql_ssl_mode;
 pub use url::{DatabaseUrl, SqliteLocation, UrlError};
 

@@ -8,6 +8,7 @@
 mod mysql;
 #[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 mod shared;
 #[cfg(feature = "sqlite")]
 mod sqlite;

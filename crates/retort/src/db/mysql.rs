@@ -25,6 +25,8 @@ pub(super) struct Mysql {
     conn: Conn,
     /// The dedicated connection holding `GET_LOCK`, while locked.
     lock: Option<Conn>,
+    /// The connection opened ahead for the lock (see `prepare_lock`).
+    spare: Option<Conn>,
     opts: Opts,
     describe: String,
     lock_name: String,
@@ -127,11 +129,21 @@ impl Mysql {
         Ok(Mysql {
             conn,
             lock: None,
+            spare: None,
             opts,
             describe,
             lock_name,
             nesting: Nesting::default(),
         })
+    }
+
+    /// A connection for the lock. It idles for the whole run; the server
+    /// must not close it (and so release the lock) after `wait_timeout`.
+    fn lock_connection(&self) -> Result<Conn, DbError> {
+        let mut lock = connect(&self.opts, "")?;
+        lock.query_drop("SET SESSION wait_timeout = 31536000")
+            .map_err(|e| error(&e))?;
+        Ok(lock)
     }
 
     /// Who holds the lock, from the server's process list.
@@ -274,11 +286,10 @@ impl Driver for Mysql {
         if self.lock.is_some() {
             return Ok(());
         }
-        let mut lock = connect(&self.opts, "")?;
-        // The lock connection idles for the whole run; the server must not
-        // close it (and so release the lock) after `wait_timeout`.
-        lock.query_drop("SET SESSION wait_timeout = 31536000")
-            .map_err(|e| error(&e))?;
+        let mut lock = match self.spare.take() {
+            Some(spare) => spare,
+            None => self.lock_connection()?,
+        };
         let name = self.lock_name.clone();
         let describe = self.describe.clone();
         poll_lock(
@@ -296,6 +307,13 @@ impl Driver for Mysql {
         )?;
         self.lock = Some(lock);
         Ok(())
+    }
+
+    fn prepare_lock(&mut self) {
+        // If this fails, `lock` tries again and reports why.
+        if self.lock.is_none() && self.spare.is_none() {
+            self.spare = self.lock_connection().ok();
+        }
     }
 
     fn unlock(&mut self) -> Result<(), DbError> {

@@ -53,17 +53,20 @@ impl Tables {
         )
     }
 
-    /// Writes `row`, replacing the statement's earlier row in one
+    /// Writes `rows`, each replacing its statement's earlier row, in one
     /// transaction (a savepoint inside one): a run killed in between must
-    /// not lose both.
+    /// neither lose a row nor keep half of them.
     pub(crate) fn journal_write(
         &self,
         driver: &mut dyn Driver,
-        row: &JournalRow,
+        rows: &[JournalRow],
         at: &str,
     ) -> Result<(), DbError> {
         driver.begin()?;
-        match self.replace_journal_row(driver, row, at) {
+        let written = rows
+            .iter()
+            .try_for_each(|row| self.replace_journal_row(driver, row, at));
+        match written {
             Ok(()) => driver.commit(),
             Err(e) => {
                 driver.rollback()?;

@@ -177,7 +177,7 @@ impl<'p> Migrator<'p> {
                 ..(*running).clone()
             };
             self.tables
-                .journal_write(driver, &done, &crate::time::UtcTime::now().rfc3339())
+                .journal_write(driver, &[done], &crate::time::UtcTime::now().rfc3339())
                 .map_err(db("writing the journal"))?;
         }
         if skip_running && running.is_some() {

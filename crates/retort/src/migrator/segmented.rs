@@ -64,10 +64,17 @@ impl Migrator<'_> {
     ) -> Result<(), MigrateError> {
         let parts = segments(run.statements, run.script.transactional, from);
         let now = || UtcTime::now().rfc3339();
-        let journal = |driver: &mut dyn Driver, row: &JournalRow| {
+        // Journal rows go out with the commit that ends a part: that
+        // part's `done` rows, and the next part's `running` row when it
+        // runs outside a transaction — one commit for both.
+        let journal = |driver: &mut dyn Driver, rows: &[JournalRow]| {
             self.tables
-                .journal_write(driver, row, &now())
+                .journal_write(driver, rows, &now())
                 .map_err(db("writing the journal"))
+        };
+        let announce = |position: usize| -> Option<JournalRow> {
+            let next = parts.get(position + 1)?;
+            (!next.transactional).then(|| run.journal_row(next.statements.start, RUNNING))
         };
         let finish = |driver: &mut dyn Driver| -> Result<(), MigrateError> {
             self.tables
@@ -82,6 +89,7 @@ impl Migrator<'_> {
                 run.started,
             )
         };
+        let mut announced = false;
         for (position, part) in parts.iter().enumerate() {
             let last = position + 1 == parts.len();
             let range = part.statements.clone();
@@ -98,17 +106,20 @@ impl Migrator<'_> {
                     if last {
                         return finish(driver);
                     }
-                    for index in range.clone() {
-                        journal(driver, &run.journal_row(index, DONE))?;
-                    }
-                    Ok(())
+                    let mut rows: Vec<JournalRow> =
+                        range.clone().map(|i| run.journal_row(i, DONE)).collect();
+                    rows.extend(announce(position));
+                    journal(driver, &rows)
                 })?;
+                announced = announce(position).is_some();
                 continue;
             }
             // Outside a transaction: say the statement started before it
             // runs, so a run that dies meanwhile leaves that on record.
             let index = range.start;
-            journal(driver, &run.journal_row(index, RUNNING))?;
+            if !announced {
+                journal(driver, &[run.journal_row(index, RUNNING)])?;
+            }
             let before_invalid = self.concurrent_leftovers(driver, &run.statements[index]);
             if let Err(mut error) = self.run_alone(driver, run, index, options, events) {
                 // It failed, so it did not complete — unless it was cut
@@ -126,11 +137,16 @@ impl Migrator<'_> {
                 }
                 return Err(error);
             }
-            journal(driver, &run.journal_row(index, DONE))?;
             if last {
+                // Its `done` row would be cleared by the same commit.
                 self.in_transaction(driver, run.script, options, events, &mut |driver| {
                     finish(driver)
                 })?;
+            } else {
+                let mut rows = vec![run.journal_row(index, DONE)];
+                rows.extend(announce(position));
+                journal(driver, &rows)?;
+                announced = rows.len() > 1;
             }
         }
         if parts.is_empty() {
