@@ -353,6 +353,7 @@ fn interruption_json(i: &retort::migrator::Interruption) -> Value {
         "running": at(&i.running),
         "next": at(&i.next),
         "note": i.note,
+        "still_running_in_session": i.still_running,
     })
 }
 

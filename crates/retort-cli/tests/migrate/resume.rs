@@ -19,6 +19,7 @@ dialect_tests! {
     skipped_statement_stays_done_when_a_later_one_fails,
     projects_sharing_a_database_have_their_own_journal,
     concurrent_index_waits_for_old_transactions_without_a_retry,
+    statement_left_running_on_the_server_is_waited_for,
     concurrent_indexes_run_between_transactions,
     atomic_refuses_a_concurrent_index,
     failed_concurrent_index_names_the_invalid_index,
@@ -305,12 +306,17 @@ CREATE TABLE t02c (id INTEGER PRIMARY KEY);
 
 /// `(index, valid)` of every index on the migration's tables.
 fn indexes(db: &TestDb) -> Vec<Vec<String>> {
-    db.rows(
+    indexes_of(db, "t02%")
+}
+
+/// `(index, valid)` of the indexes on tables named like `tables`.
+fn indexes_of(db: &TestDb, tables: &str) -> Vec<Vec<String>> {
+    db.rows(&format!(
         "SELECT c.relname::text, CASE WHEN i.indisvalid THEN 'valid' ELSE 'INVALID' END \
          FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
          JOIN pg_class t ON t.oid = i.indrelid \
-         WHERE t.relname LIKE 't02%' AND NOT i.indisprimary ORDER BY 1",
-    )
+         WHERE t.relname LIKE '{tables}' AND NOT i.indisprimary ORDER BY 1"
+    ))
 }
 
 fn valid(names: &[&str]) -> Vec<Vec<String>> {
@@ -451,6 +457,17 @@ CREATE TABLE t02c (id INTEGER PRIMARY KEY);
     )
 }
 
+/// A transaction holding a snapshot, which a concurrent build must wait
+/// for (a reader without one, in read committed, is not waited for).
+fn old_snapshot(db: &TestDb) -> Box<dyn retort::db::Driver> {
+    let mut old = db.connect();
+    old.begin().unwrap();
+    old.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        .unwrap();
+    old.run("SELECT COUNT(*) FROM t01").unwrap();
+    old
+}
+
 /// Waits until a `retort` backend waits for advisory lock `key`.
 fn wait_for_waiter(db: &TestDb, key: i64) {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -564,9 +581,7 @@ fn concurrent_index_waits_for_old_transactions_without_a_retry(db: &TestDb) {
     index.downgrade = Some("DROP INDEX CONCURRENTLY ix_t01_name;\n".to_owned());
     let project = Project::new(db, vec![Rev::table("r01", &[], "t01"), index]);
     project.json(&["upgrade", "r01"]).ok();
-    let mut old = db.connect();
-    old.begin().unwrap();
-    old.run("SELECT COUNT(*) FROM t01").unwrap();
+    let mut old = old_snapshot(db);
     let child = project
         .command(&[
             "upgrade",
@@ -586,10 +601,91 @@ fn concurrent_index_waits_for_old_transactions_without_a_retry(db: &TestDb) {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(!stderr.contains("retry"), "{stderr}");
-    let valid: Vec<Vec<String>> = db.rows(
-        "SELECT c.relname::text, CASE WHEN i.indisvalid THEN 'valid' ELSE 'INVALID' END \
-         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'ix_t01_name'",
-    );
+    // It waited for the old transaction: the step took about as long.
+    assert!(stderr.contains("index t01 concurrently ("), "{stderr}");
+    let took: u64 = stderr
+        .split("index t01 concurrently (")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|ms| ms.parse().ok())
+        .unwrap_or(0);
+    assert!(took >= 1000, "the build did not wait: {stderr}");
+    let valid = indexes_of(db, "t01");
     assert_eq!(valid, [["ix_t01_name", "valid"]]);
     assert_eq!(version_rows(db), ["r02"]);
+}
+
+/// A run killed while the server runs a long statement for it (here a
+/// concurrent build waiting for an old transaction) leaves that statement
+/// running in its server session. Until it ends, `resume` and `repair`
+/// refuse and `status` names the session; afterwards the build is found
+/// complete and `resume --skip-running` finishes the migration.
+fn statement_left_running_on_the_server_is_waited_for(db: &TestDb) {
+    if db.kind() != Kind::Postgres {
+        return skip(
+            db,
+            "no statement here outlives its client long enough to observe",
+        );
+    }
+    let mut index = Rev::merge("r02", &["r01"], "index t01 concurrently");
+    index.upgrade = "CREATE INDEX CONCURRENTLY ix_t01_name ON t01 (name);\n".to_owned();
+    index.downgrade = Some("DROP INDEX CONCURRENTLY ix_t01_name;\n".to_owned());
+    let project = Project::new(db, vec![Rev::table("r01", &[], "t01"), index]);
+    project.json(&["upgrade", "r01"]).ok();
+    let mut old = old_snapshot(db);
+    let mut child = project
+        .command(&["upgrade"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() \
+                   AND query LIKE 'CREATE INDEX CONCURRENTLY%' AND wait_event_type = 'Lock'";
+    while db.rows(waiting)[0][0] == "0" {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("retort ended before the build waited: {status}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the build never waited: {:?}",
+            db.rows("SELECT state, COALESCE(wait_event_type, ''), COALESCE(wait_event, ''), query FROM pg_stat_activity WHERE datname = current_database()")
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    child.wait().unwrap();
+
+    for args in [&["resume"][..], &["repair", "r02", "--done"]] {
+        let run = project.json(args).code(1);
+        assert_eq!(run.kind(), "interrupted", "{args:?}");
+        assert!(
+            run.message()
+                .contains("is still running on the server (session"),
+            "{}",
+            run.message()
+        );
+        assert!(run.hint().contains("pg_cancel_backend("), "{}", run.hint());
+    }
+    let status = project.json(&["status"]).ok();
+    assert!(status.doc()["interrupted"]["still_running_in_session"].is_string());
+
+    // The old transaction ends; the orphaned build completes, then its
+    // session notices the client is gone.
+    old.commit().unwrap();
+    drop(old);
+    db.wait_for_other_sessions();
+    let run = project.json(&["upgrade"]).code(1);
+    assert!(
+        run.message().contains("may or may not have completed"),
+        "{}",
+        run.message()
+    );
+    assert_eq!(
+        project.json(&["resume", "--skip-running"]).ok().steps(),
+        ["r02"]
+    );
+    assert_eq!(version_rows(db), ["r02"]);
+    let valid = indexes_of(db, "t01");
+    assert_eq!(valid, [["ix_t01_name", "valid"]]);
 }

@@ -124,6 +124,19 @@ pub trait Driver: Send {
     /// is left for `lock` to report.
     fn prepare_lock(&mut self) {}
 
+    /// The id the server knows this connection by (PostgreSQL's backend
+    /// pid, MySQL's connection id); `None` without a server.
+    fn session(&mut self) -> Option<String> {
+        None
+    }
+
+    /// Whether the server still runs a statement in `session` — one a
+    /// killed client left behind.
+    fn session_busy(&mut self, session: &str) -> bool {
+        let _ = session;
+        false
+    }
+
     /// How long a statement may wait for a lock held by another session
     /// before failing with [`DbErrorKind::LockTimeout`]. Databases without
     /// such a setting ignore it.

@@ -309,6 +309,22 @@ impl Driver for Mysql {
         Ok(())
     }
 
+    fn session(&mut self) -> Option<String> {
+        Some(self.conn.connection_id().to_string())
+    }
+
+    fn session_busy(&mut self, session: &str) -> bool {
+        let Ok(id) = session.parse::<u64>() else {
+            return false;
+        };
+        self.conn
+            .exec_first::<i64, _, _>(
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = ? AND COMMAND <> 'Sleep'",
+                (id,),
+            )
+            .is_ok_and(|n| n.unwrap_or(0) > 0)
+    }
+
     fn prepare_lock(&mut self) {
         // If this fails, `lock` tries again and reports why.
         if self.lock.is_none() && self.spare.is_none() {

@@ -29,6 +29,8 @@ pub(super) struct Postgres {
     lock: Option<Client>,
     /// The connection opened ahead for the lock (see `prepare_lock`).
     spare: Option<Client>,
+    /// The work connection's backend pid, once asked for.
+    pid: Option<i32>,
     config: postgres::Config,
     tls: Tls,
     describe: String,
@@ -116,6 +118,7 @@ impl Postgres {
             client,
             lock: None,
             spare: None,
+            pid: None,
             config,
             tls,
             describe,
@@ -215,6 +218,26 @@ impl Driver for Postgres {
         )?;
         self.lock = Some(lock);
         Ok(())
+    }
+
+    fn session(&mut self) -> Option<String> {
+        if self.pid.is_none() {
+            let row = self.client.query_one("SELECT pg_backend_pid()", &[]).ok()?;
+            self.pid = Some(row.get(0));
+        }
+        self.pid.map(|pid| pid.to_string())
+    }
+
+    fn session_busy(&mut self, session: &str) -> bool {
+        let Ok(pid) = session.parse::<i32>() else {
+            return false;
+        };
+        self.client
+            .query_opt(
+                "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state <> 'idle'",
+                &[&pid],
+            )
+            .is_ok_and(|row| row.is_some())
     }
 
     fn prepare_lock(&mut self) {

@@ -66,6 +66,9 @@ pub struct Interruption {
     pub next: Option<JournalPosition>,
     /// What needs a hand first (an INVALID index).
     pub note: Option<String>,
+    /// The server session still running the statement a killed run left
+    /// `running`.
+    pub still_running: Option<String>,
 }
 
 fn position(at: &JournalPosition, path: Option<&PathBuf>) -> String {
@@ -90,7 +93,12 @@ fn interrupted_message(i: &Interruption) -> String {
     if let Some(last) = &i.last_done {
         out.push_str(&format!(", the last being {}", position(last, path)));
     }
-    if let Some(running) = &i.running {
+    if let (Some(running), Some(session)) = (&i.running, &i.still_running) {
+        out.push_str(&format!(
+            "; {} is still running on the server (session {session}), left by a run that stopped",
+            position(running, path)
+        ));
+    } else if let Some(running) = &i.running {
         out.push_str(&format!(
             "; {} was running outside a transaction and may or may not have completed",
             position(running, path)
@@ -341,6 +349,11 @@ impl MigrateError {
                     "if you finished or undid it by hand instead, record that with `retort repair {revision} --done` or `retort repair {revision} --rolled-back`"
                 );
                 match (&i.running, &i.next) {
+                    (Some(running), _) if i.still_running.is_some() => format!(
+                        "{note}wait for statement {} to end (`retort status` shows when), or cancel it (`SELECT pg_cancel_backend({session})` on PostgreSQL, `KILL QUERY {session}` on MySQL/MariaDB); then `retort resume --skip-running` if it completed, `retort resume` if not",
+                        running.statement,
+                        session = i.still_running.as_deref().unwrap_or_default()
+                    ),
                     (Some(running), _) => format!(
                         "{note}check whether statement {} completed: if it did, `retort resume --skip-running` continues after it; if not, `retort resume` runs it again; {undo}",
                         running.statement

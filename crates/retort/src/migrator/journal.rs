@@ -33,6 +33,10 @@ pub struct JournalRow {
     pub hash: String,
     /// `running` or `done`.
     pub state: String,
+    /// The server session that ran a `running` statement (PostgreSQL's
+    /// backend pid, MySQL's connection id): after the client dies, the
+    /// server may still be running the statement in it.
+    pub session: Option<String>,
 }
 
 /// A statement completed.
@@ -48,7 +52,7 @@ impl Tables {
 
     pub(crate) fn create_journal(&self) -> String {
         format!(
-            "CREATE TABLE IF NOT EXISTS {} (version_table VARCHAR(255) NOT NULL, revision VARCHAR(255) NOT NULL, direction VARCHAR(16) NOT NULL, statement BIGINT NOT NULL, line BIGINT NOT NULL, hash VARCHAR(100) NOT NULL, state VARCHAR(16) NOT NULL, recorded_at VARCHAR(40) NOT NULL, PRIMARY KEY (version_table, revision, statement))",
+            "CREATE TABLE IF NOT EXISTS {} (version_table VARCHAR(255) NOT NULL, revision VARCHAR(255) NOT NULL, direction VARCHAR(16) NOT NULL, statement BIGINT NOT NULL, line BIGINT NOT NULL, hash VARCHAR(100) NOT NULL, state VARCHAR(16) NOT NULL, session VARCHAR(40), recorded_at VARCHAR(40) NOT NULL, PRIMARY KEY (version_table, revision, statement))",
             self.journal_name()
         )
     }
@@ -91,13 +95,14 @@ impl Tables {
             Value::Int(i64::try_from(row.line).unwrap_or(i64::MAX)),
             Value::Text(row.hash.clone()),
             Value::Text(row.state.clone()),
+            row.session.clone().map_or(Value::Null, Value::Text),
             Value::Text(at.to_owned()),
         ];
         let args: Vec<String> = (1..=params.len())
             .map(|n| self.arg(Mode::Bind, n, &params[n - 1]))
             .collect();
         let sql = format!(
-            "INSERT INTO {} (version_table, revision, direction, statement, line, hash, state, recorded_at) VALUES ({})",
+            "INSERT INTO {} (version_table, revision, direction, statement, line, hash, state, session, recorded_at) VALUES ({})",
             self.journal_name(),
             args.join(", ")
         );
@@ -161,7 +166,7 @@ impl Tables {
         let params = [Value::Text(self.version.clone())];
         let rows = driver.query(
             &format!(
-                "SELECT revision, direction, statement, line, hash, state FROM {} WHERE version_table = {} ORDER BY revision, statement",
+                "SELECT revision, direction, statement, line, hash, state, session FROM {} WHERE version_table = {} ORDER BY revision, statement",
                 self.journal_name(),
                 self.arg(Mode::Bind, 1, &params[0])
             ),
@@ -184,6 +189,7 @@ impl Tables {
                     line: number(3),
                     hash: text(4),
                     state: text(5),
+                    session: r.get(6).and_then(Value::as_text).map(str::to_owned),
                 }
             })
             .collect())

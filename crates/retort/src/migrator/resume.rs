@@ -115,7 +115,12 @@ impl<'p> Migrator<'p> {
         } else {
             None
         };
+        let still_running = running
+            .and_then(|r| r.session.as_deref())
+            .filter(|session| driver.session_busy(session))
+            .map(str::to_owned);
         Interruption {
+            still_running,
             revision: first.revision.clone(),
             direction: first.direction.clone(),
             path: script.map(|s| s.path.clone()),

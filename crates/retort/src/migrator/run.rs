@@ -61,6 +61,14 @@ impl<'p> Migrator<'p> {
             .tables
             .read_journal(driver)
             .map_err(db("reading the journal"))?;
+        if matches!(request, Request::Resume { .. } | Request::Repair { .. }) && !journal.is_empty()
+        {
+            // Settling a statement the server is still running would race it.
+            let interruption = self.interrupted(driver, &journal);
+            if matches!(&interruption, MigrateError::Interrupted(i) if i.still_running.is_some()) {
+                return Err(interruption);
+            }
+        }
         match request {
             Request::Resume { skip_running } => {
                 return self.resume(driver, &journal, *skip_running, options, events);

@@ -38,6 +38,7 @@ impl Segmented<'_, '_> {
             line: section(self.script, self.step.direction).line + statement.line - 1,
             hash: checksum::checksum(statement.text),
             state: state.to_owned(),
+            session: None,
         }
     }
 }
@@ -72,9 +73,14 @@ impl Migrator<'_> {
                 .journal_write(driver, rows, &now())
                 .map_err(db("writing the journal"))
         };
+        let session = driver.session();
+        let running = |index: usize| JournalRow {
+            session: session.clone(),
+            ..run.journal_row(index, RUNNING)
+        };
         let announce = |position: usize| -> Option<JournalRow> {
             let next = parts.get(position + 1)?;
-            (!next.transactional).then(|| run.journal_row(next.statements.start, RUNNING))
+            (!next.transactional).then(|| running(next.statements.start))
         };
         let finish = |driver: &mut dyn Driver| -> Result<(), MigrateError> {
             self.tables
@@ -118,7 +124,7 @@ impl Migrator<'_> {
             // runs, so a run that dies meanwhile leaves that on record.
             let index = range.start;
             if !announced {
-                journal(driver, &[run.journal_row(index, RUNNING)])?;
+                journal(driver, &[running(index)])?;
             }
             let before_invalid = self.concurrent_leftovers(driver, &run.statements[index]);
             if let Err(mut error) = self.run_alone(driver, run, index, options, events) {
