@@ -94,7 +94,12 @@ pub struct Revision {
 impl Revision {
     /// The file name, `{index:05}_{id}_{slug}.sql`.
     pub fn file_name(&self) -> String {
-        format!("{:05}_{}_{}.sql", self.index, self.id, slug(&self.message))
+        format!(
+            "{:05}_{}_{}.sql",
+            self.index,
+            self.id,
+            retort::script::naming::slug(&self.message)
+        )
     }
 }
 
@@ -336,18 +341,6 @@ fn render(out: &mut String, revision: &Revision, body: &Body) {
         out.push_str("-- retort:downgrade\n");
         out.push_str(downgrade);
     }
-}
-
-/// Lowercase words of `message` joined by `_`.
-fn slug(message: &str) -> String {
-    let words: Vec<String> = message
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_ascii_lowercase)
-        .collect();
-    let mut slug = words.join("_");
-    slug.truncate(40);
-    slug
 }
 
 /// RFC 3339 time of revision `index`: 2024-01-01T09:00:00Z plus 6 h per index.

@@ -21,44 +21,15 @@ const KILLS: usize = 20;
 
 fn killed_runs_leave_a_consistent_database(db: &TestDb) {
     let revs = linear(MIGRATIONS);
-    // How long a whole run takes here, so the kills land inside one however
-    // fast the disk is (the faster of two runs: the first warms caches).
-    let span = (0..2)
-        .map(|_| {
-            let scratch = db.sibling();
-            let started = std::time::Instant::now();
-            Project::new(&scratch, revs.clone()).json(&["upgrade"]).ok();
-            u64::try_from(started.elapsed().as_millis()).unwrap_or(400)
-        })
-        .min()
-        .unwrap_or(400)
-        .max(20);
-    let reference = db.sibling();
-    Project::new(&reference, revs.clone())
-        .json(&["upgrade"])
-        .ok();
-    // A fixed pseudo-random sequence: reproducible moments across the run.
-    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let (reference, span) = uninterrupted(db, &revs);
+    let mut moments = Moments(0x9e37_79b9_7f4a_7c15);
     let mut killed_mid_run = 0;
     let mut half_applied = 0;
     for round in 0..KILLS {
         let fresh = db.sibling();
         let project = Project::new(&fresh, revs.clone());
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let delay = Duration::from_millis(span / 20 + seed % (span * 7 / 10));
-        let mut child = project
-            .command(&["upgrade"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        thread::sleep(delay);
-        // SIGKILL: no destructor, no rollback by retort itself.
-        let _ = child.kill();
-        let status = child.wait().unwrap();
-        fresh.wait_for_other_sessions();
+        let delay = Duration::from_millis(span / 20 + moments.next() % (span * 7 / 10));
+        let status = killed_upgrade(&fresh, &project, delay);
         let when = format!("after the kill of round {round} at {delay:?}");
 
         if !status.success() {
@@ -99,6 +70,49 @@ fn killed_runs_leave_a_consistent_database(db: &TestDb) {
             "only {half_applied} kills left a migration half applied"
         );
     }
+}
+
+/// A database that `revs` were applied to without interruption, and how
+/// long a whole run takes here (the faster of two: the first warms
+/// caches), so the kills land inside one however fast the disk is.
+fn uninterrupted(db: &TestDb, revs: &[crate::util::Rev]) -> (TestDb, u64) {
+    let timed = |target: &TestDb| {
+        let started = std::time::Instant::now();
+        Project::new(target, revs.to_vec()).json(&["upgrade"]).ok();
+        u64::try_from(started.elapsed().as_millis()).unwrap_or(400)
+    };
+    let reference = db.sibling();
+    let span = timed(&reference).min(timed(&db.sibling())).max(20);
+    (reference, span)
+}
+
+/// A fixed pseudo-random sequence (xorshift): reproducible kill moments.
+struct Moments(u64);
+
+impl Moments {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// Starts `retort upgrade`, SIGKILLs it after `delay` (no destructor, no
+/// rollback by retort itself), and waits until the server has finished
+/// whatever the dead client had sent.
+fn killed_upgrade(db: &TestDb, project: &Project, delay: Duration) -> std::process::ExitStatus {
+    let mut child = project
+        .command(&["upgrade"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    thread::sleep(delay);
+    let _ = child.kill();
+    let status = child.wait().unwrap();
+    db.wait_for_other_sessions();
+    status
 }
 
 /// A migration the kill left half applied: the next run names it and the
@@ -189,15 +203,8 @@ fn killed_mid_migration_resumes_to_the_same_schema(db: &TestDb) {
         );
     }
     let revs = long_migration();
-    let reference = db.sibling();
-    let started = std::time::Instant::now();
-    Project::new(&reference, revs.clone())
-        .json(&["upgrade"])
-        .ok();
-    let span = u64::try_from(started.elapsed().as_millis())
-        .unwrap_or(400)
-        .max(20);
-    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let (reference, span) = uninterrupted(db, &revs);
+    let mut moments = Moments(0x2545_f491_4f6c_dd1d);
     let mut half_applied = 0;
     // Until KILLS kills have landed inside the migration (a kill can come
     // before its first statement completed, or after its end).
@@ -210,21 +217,9 @@ fn killed_mid_migration_resumes_to_the_same_schema(db: &TestDb) {
         round += 1;
         let fresh = db.sibling();
         let project = Project::new(&fresh, revs.clone());
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
         // Past process start and the first statements, before the end.
-        let delay = Duration::from_millis(span / 4 + seed % (span * 13 / 20));
-        let mut child = project
-            .command(&["upgrade"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        thread::sleep(delay);
-        let _ = child.kill();
-        let status = child.wait().unwrap();
-        fresh.wait_for_other_sessions();
+        let delay = Duration::from_millis(span / 4 + moments.next() % (span * 13 / 20));
+        let status = killed_upgrade(&fresh, &project, delay);
         let when = format!("after the kill of round {round} at {delay:?} of {span} ms");
         if !journal(&fresh).is_empty() {
             half_applied += 1;

@@ -351,24 +351,22 @@ impl Driver for Mysql {
     }
 
     fn begin(&mut self) -> Result<(), DbError> {
-        let sql = self.nesting.begin("START TRANSACTION");
-        self.conn
-            .query_drop(&sql)
-            .map_err(|e| error(&e))
-            .inspect_err(|_| self.nesting.failed_begin())
+        let conn = &mut self.conn;
+        self.nesting.begin("START TRANSACTION", |sql| {
+            conn.query_drop(sql).map_err(|e| error(&e))
+        })
     }
 
     fn commit(&mut self) -> Result<(), DbError> {
-        let sql = self.nesting.commit();
-        self.conn.query_drop(&sql).map_err(|e| error(&e))
+        let conn = &mut self.conn;
+        self.nesting
+            .commit(|sql| conn.query_drop(sql).map_err(|e| error(&e)))
     }
 
     fn rollback(&mut self) -> Result<(), DbError> {
-        // Rolling back a savepoint is two statements; send them one by one.
-        for sql in self.nesting.rollback().split("; ") {
-            self.conn.query_drop(sql).map_err(|e| error(&e))?;
-        }
-        Ok(())
+        let conn = &mut self.conn;
+        self.nesting
+            .rollback(|sql| conn.query_drop(sql).map_err(|e| error(&e)))
     }
 
     fn run(&mut self, sql: &str) -> Result<(), DbError> {

@@ -256,21 +256,22 @@ impl Driver for Postgres {
     }
 
     fn begin(&mut self) -> Result<(), DbError> {
-        let sql = self.nesting.begin("BEGIN");
-        self.client
-            .batch_execute(&sql)
-            .map_err(|e| error(&e))
-            .inspect_err(|_| self.nesting.failed_begin())
+        let client = &mut self.client;
+        self.nesting.begin("BEGIN", |sql| {
+            client.batch_execute(sql).map_err(|e| error(&e))
+        })
     }
 
     fn commit(&mut self) -> Result<(), DbError> {
-        let sql = self.nesting.commit();
-        self.client.batch_execute(&sql).map_err(|e| error(&e))
+        let client = &mut self.client;
+        self.nesting
+            .commit(|sql| client.batch_execute(sql).map_err(|e| error(&e)))
     }
 
     fn rollback(&mut self) -> Result<(), DbError> {
-        let sql = self.nesting.rollback();
-        self.client.batch_execute(&sql).map_err(|e| error(&e))
+        let client = &mut self.client;
+        self.nesting
+            .rollback(|sql| client.batch_execute(sql).map_err(|e| error(&e)))
     }
 
     fn run(&mut self, sql: &str) -> Result<(), DbError> {

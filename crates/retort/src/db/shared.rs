@@ -39,46 +39,51 @@ pub(super) fn poll_lock(
 
 /// Nested `begin`s: the outermost is a transaction, inner ones savepoints
 /// (`SAVEPOINT`, `RELEASE SAVEPOINT`, `ROLLBACK TO SAVEPOINT` are spelled
-/// alike in SQLite and PostgreSQL).
+/// alike in SQLite, PostgreSQL and MySQL). Each method sends its statements
+/// one at a time through the driver's `run`.
 #[derive(Debug, Default)]
 pub(super) struct Nesting {
     depth: usize,
 }
 
 impl Nesting {
-    /// The statement that opens the next level; `outermost` opens a
-    /// transaction. Call [`Nesting::failed_begin`] if it fails.
-    pub(super) fn begin(&mut self, outermost: &str) -> String {
+    /// Opens the next level; `outermost` opens a transaction.
+    pub(super) fn begin(
+        &mut self,
+        outermost: &str,
+        run: impl FnOnce(&str) -> Result<(), DbError>,
+    ) -> Result<(), DbError> {
         self.depth += 1;
-        if self.depth == 1 {
+        let sql = if self.depth == 1 {
             outermost.to_owned()
         } else {
             format!("SAVEPOINT retort_{}", self.depth)
+        };
+        run(&sql).inspect_err(|_| self.depth -= 1)
+    }
+
+    /// Commits the innermost level.
+    pub(super) fn commit(
+        &mut self,
+        run: impl FnOnce(&str) -> Result<(), DbError>,
+    ) -> Result<(), DbError> {
+        match self.close() {
+            0 | 1 => run("COMMIT"),
+            depth => run(&format!("RELEASE SAVEPOINT retort_{depth}")),
         }
     }
 
-    /// Undoes the count of a `begin` whose statement failed.
-    pub(super) fn failed_begin(&mut self) {
-        self.depth = self.depth.saturating_sub(1);
-    }
-
-    /// The statement that commits the innermost level.
-    pub(super) fn commit(&mut self) -> String {
-        let depth = self.close();
-        if depth <= 1 {
-            "COMMIT".to_owned()
-        } else {
-            format!("RELEASE SAVEPOINT retort_{depth}")
-        }
-    }
-
-    /// The statement that rolls the innermost level back.
-    pub(super) fn rollback(&mut self) -> String {
-        let depth = self.close();
-        if depth <= 1 {
-            "ROLLBACK".to_owned()
-        } else {
-            format!("ROLLBACK TO SAVEPOINT retort_{depth}; RELEASE SAVEPOINT retort_{depth}")
+    /// Rolls the innermost level back.
+    pub(super) fn rollback(
+        &mut self,
+        mut run: impl FnMut(&str) -> Result<(), DbError>,
+    ) -> Result<(), DbError> {
+        match self.close() {
+            0 | 1 => run("ROLLBACK"),
+            depth => {
+                run(&format!("ROLLBACK TO SAVEPOINT retort_{depth}"))?;
+                run(&format!("RELEASE SAVEPOINT retort_{depth}"))
+            }
         }
     }
 

@@ -84,10 +84,10 @@ impl Sqlite {
             locked: false,
         })
     }
+}
 
-    fn batch(&mut self, sql: &str) -> Result<(), DbError> {
-        self.conn.execute_batch(sql).map_err(|e| error(&e))
-    }
+fn batch(conn: &Connection, sql: &str) -> Result<(), DbError> {
+    conn.execute_batch(sql).map_err(|e| error(&e))
 }
 
 /// A file that cannot be opened in a directory that exists is most often a
@@ -175,27 +175,29 @@ impl Driver for Sqlite {
     fn begin(&mut self) -> Result<(), DbError> {
         // IMMEDIATE takes SQLite's write lock up front, so a migration
         // never fails half way on a lock upgrade.
-        let sql = self.nesting.begin("BEGIN IMMEDIATE");
-        self.batch(&sql)
-            .inspect_err(|_| self.nesting.failed_begin())
+        let conn = &self.conn;
+        self.nesting
+            .begin("BEGIN IMMEDIATE", |sql| batch(conn, sql))
     }
 
     fn commit(&mut self) -> Result<(), DbError> {
-        let sql = self.nesting.commit();
-        self.batch(&sql)
+        let conn = &self.conn;
+        self.nesting.commit(|sql| batch(conn, sql))
     }
 
     fn rollback(&mut self) -> Result<(), DbError> {
-        let sql = self.nesting.rollback();
-        if self.conn.is_autocommit() {
-            // SQLite already rolled the transaction back (e.g. on SQLITE_FULL).
-            return Ok(());
-        }
-        self.batch(&sql)
+        let conn = &self.conn;
+        self.nesting.rollback(|sql| {
+            if conn.is_autocommit() {
+                // SQLite already rolled the transaction back (e.g. on SQLITE_FULL).
+                return Ok(());
+            }
+            batch(conn, sql)
+        })
     }
 
     fn run(&mut self, sql: &str) -> Result<(), DbError> {
-        self.batch(sql)
+        batch(&self.conn, sql)
     }
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {

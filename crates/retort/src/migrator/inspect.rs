@@ -199,11 +199,9 @@ impl Migrator<'_> {
     }
 
     fn rehash_locked(&self, driver: &mut dyn Driver) -> Result<RehashReport, MigrateError> {
-        for ddl in self.tables.create() {
-            driver
-                .run(&ddl)
-                .map_err(db("creating the version tables"))?;
-        }
+        self.tables
+            .ensure(driver)
+            .map_err(db("creating the version tables"))?;
         let graph = self.project.graph();
         let rows = self.rows(driver)?;
         let applied_set = plan::applied_set(graph, &rows);

@@ -160,7 +160,7 @@ impl Tables {
     /// Every journal row, by revision and statement; an absent table has
     /// none.
     pub(crate) fn read_journal(&self, driver: &mut dyn Driver) -> Result<Vec<JournalRow>, DbError> {
-        if !driver.table_exists(self.schema.as_deref(), &self.journal)? {
+        if !self.present(driver, &self.journal)? {
             return Ok(Vec::new());
         }
         let params = [Value::Text(self.version.clone())];

@@ -51,23 +51,26 @@ impl<'p> Migrator<'p> {
         events: &mut dyn FnMut(Event),
     ) -> Result<Outcome, MigrateError> {
         if !options.dry_run {
-            for ddl in self.tables.create() {
-                driver
-                    .run(&ddl)
-                    .map_err(db("creating the version tables"))?;
-            }
+            self.tables
+                .ensure(driver)
+                .map_err(db("creating the version tables"))?;
         }
         let journal = self
             .tables
             .read_journal(driver)
             .map_err(db("reading the journal"))?;
-        if matches!(request, Request::Resume { .. } | Request::Repair { .. }) && !journal.is_empty()
+        // Settling a statement the server is still running would race it.
+        let settling = matches!(request, Request::Resume { .. } | Request::Repair { .. });
+        if settling
+            && journal.iter().any(|row| {
+                row.state == super::journal::RUNNING
+                    && row
+                        .session
+                        .as_deref()
+                        .is_some_and(|s| driver.session_busy(s))
+            })
         {
-            // Settling a statement the server is still running would race it.
-            let interruption = self.interrupted(driver, &journal);
-            if matches!(&interruption, MigrateError::Interrupted(i) if i.still_running.is_some()) {
-                return Err(interruption);
-            }
+            return Err(self.interrupted(driver, &journal));
         }
         match request {
             Request::Resume { skip_running } => {

@@ -5,17 +5,22 @@
 //! The same statements serve online runs (with bind parameters) and offline
 //! scripts (with literals), so both write the tables identically.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::Dialect;
 use crate::db::{DbError, Driver, Value, placeholder, quote_ident, quote_literal};
 
 /// Names and dialect of the state tables.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Tables {
     pub(crate) dialect: Dialect,
     pub(crate) schema: Option<String>,
     pub(crate) version: String,
     pub(crate) applied: String,
     pub(crate) journal: String,
+    /// Set once [`Tables::ensure`] created them: reads then need not ask
+    /// the catalog first.
+    pub(crate) ensured: AtomicBool,
 }
 
 /// One row of the applied table.
@@ -183,9 +188,27 @@ impl Tables {
         (sql, params)
     }
 
+    /// Creates the state tables where they are missing.
+    pub(crate) fn ensure(&self, driver: &mut dyn Driver) -> Result<(), DbError> {
+        for ddl in self.create() {
+            driver.run(&ddl)?;
+        }
+        self.ensured.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Whether state table `table` exists (read-only commands do not
+    /// create them).
+    pub(super) fn present(&self, driver: &mut dyn Driver, table: &str) -> Result<bool, DbError> {
+        if self.ensured.load(Ordering::Relaxed) {
+            return Ok(true);
+        }
+        driver.table_exists(self.schema.as_deref(), table)
+    }
+
     /// The version rows; an absent table means none.
     pub(crate) fn read_versions(&self, driver: &mut dyn Driver) -> Result<Vec<String>, DbError> {
-        if !driver.table_exists(self.schema.as_deref(), &self.version)? {
+        if !self.present(driver, &self.version)? {
             return Ok(Vec::new());
         }
         let rows = driver.query(
@@ -234,7 +257,7 @@ impl Tables {
         driver: &mut dyn Driver,
         columns: &str,
     ) -> Result<Vec<Vec<Value>>, DbError> {
-        if !driver.table_exists(self.schema.as_deref(), &self.applied)? {
+        if !self.present(driver, &self.applied)? {
             return Ok(Vec::new());
         }
         driver.query(
