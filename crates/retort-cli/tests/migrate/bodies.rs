@@ -1,5 +1,8 @@
 //! Function and trigger bodies with semicolons inside, as each server
-//! accepts them: the splitter must send each one whole. Also what an
+//! accepts them: the splitter must send each one whole. PostgreSQL: `$$`,
+//! `$tag$`, `E''`, `BEGIN ATOMIC`, nested block comments and a quoted
+//! identifier with `;`; SQLite: a trigger with `CASE … END`; MariaDB:
+//! `DELIMITER` blocks, `#` comments, backticks and `\'`. Also what an
 //! offline script sets first on each dialect.
 
 use crate::db::{Kind, TestDb, dialect_tests};
@@ -37,8 +40,16 @@ fn body_revision(kind: Kind) -> Rev {
              BEGIN ATOMIC\n\
                SELECT n * 2;\n\
              END;\n\
+             /* a comment /* nested; still a comment */ ; still one */\n\
+             CREATE TABLE \"odd;name\" (id integer);\n\
+             CREATE FUNCTION thrice(n integer) RETURNS integer LANGUAGE plpgsql AS $$\n\
+             BEGIN\n\
+               INSERT INTO \"odd;name\" VALUES (n);\n\
+               RETURN n * 3;\n\
+             END;\n\
+             $$;\n\
              INSERT INTO t01 (id, name) VALUES (42, E'it\\'s; fine');\n",
-            "DROP TRIGGER t01_audit ON t01;\nDROP FUNCTION note_insert();\nDROP FUNCTION twice(integer);\nDROP TABLE audit;\n",
+            "DROP TRIGGER t01_audit ON t01;\nDROP FUNCTION note_insert();\nDROP FUNCTION twice(integer);\nDROP FUNCTION thrice(integer);\nDROP TABLE \"odd;name\";\nDROP TABLE audit;\n",
         ),
         Kind::Mariadb => (
             "CREATE TABLE audit (id INTEGER AUTO_INCREMENT PRIMARY KEY, note TEXT);\n\
@@ -84,6 +95,8 @@ fn bodies_with_semicolons_run_whole(db: &TestDb) {
     }
     if db.kind() == Kind::Postgres {
         assert_eq!(db.rows("SELECT twice(21)::text"), [["42"]]);
+        assert_eq!(db.rows("SELECT thrice(5)::text"), [["15"]]);
+        assert_eq!(db.rows("SELECT id::text FROM \"odd;name\""), [["5"]]);
         assert_eq!(
             db.rows("SELECT name FROM t01 WHERE id = 42"),
             [["it's; fine"]]
