@@ -9,7 +9,7 @@ use retort::migrator::{Event, FindingKind, Migrator, Options, Outcome, Request};
 use retort::project::Project;
 use serde_json::{Value, json};
 
-use super::Context;
+use super::{Context, DbUse};
 use crate::args::{Format, RunArgs};
 use crate::output::{Failure, write_stdout};
 use crate::render::{self, Line};
@@ -56,8 +56,10 @@ pub(crate) fn upgrade(context: &Context, args: RunArgs, up: bool) -> Result<(), 
         statement_lock_timeout,
         lock_retries: args.lock_retries,
     };
-    let (project, driver) = context.load_project_and_database(true)?;
-    run(context, &project, driver, &request, &options)
+    let (project, driver) = context.load_project_and_database(DbUse::Migrate)?;
+    run(context, &project, driver, &request, &options)?;
+    super::leave_to_exit(project);
+    Ok(())
 }
 
 /// `stamp`, `resume` and `repair`: one request against the database.
@@ -68,8 +70,10 @@ pub(crate) fn request(
     options: &Options,
 ) -> Result<(), Failure> {
     context.no_dot(command)?;
-    let (project, driver) = context.load_project_and_database(true)?;
-    run(context, &project, driver, request, options)
+    let (project, driver) = context.load_project_and_database(DbUse::Migrate)?;
+    run(context, &project, driver, request, options)?;
+    super::leave_to_exit(project);
+    Ok(())
 }
 
 /// A timeout in seconds from the command line; 0 means none.
@@ -95,7 +99,7 @@ fn run(
         .map_err(retort::Error::from);
     reporter.finish();
     let outcome = outcome?;
-    Ok(context.printer.emit(
+    context.printer.emit(
         || match request {
             Request::Resume { .. } if outcome.steps.is_empty() => {
                 "nothing to resume: no migration was left half way\n".to_owned()
@@ -115,7 +119,9 @@ fn run(
             _ => summary(&outcome, options.dry_run),
         },
         || outcome_json(&outcome, options.dry_run),
-    )?)
+    )?;
+    super::leave_to_exit(driver);
+    Ok(())
 }
 
 fn heads_text(heads: &[String]) -> String {
@@ -256,7 +262,7 @@ fn direction_word(direction: &str) -> &'static str {
 
 pub(crate) fn current(context: &Context, verbose: bool) -> Result<(), Failure> {
     context.no_dot("current")?;
-    let (project, mut driver) = context.load_project_and_database(false)?;
+    let (project, mut driver) = context.load_project_and_database(DbUse::Read)?;
     let migrator = Migrator::new(&project, driver.as_ref());
     let current = migrator
         .current(driver.as_mut())
@@ -282,7 +288,7 @@ pub(crate) fn current(context: &Context, verbose: bool) -> Result<(), Failure> {
 
 pub(crate) fn status(context: &Context) -> Result<(), Failure> {
     context.no_dot("status")?;
-    let (project, mut driver) = context.load_project_and_database(false)?;
+    let (project, mut driver) = context.load_project_and_database(DbUse::Read)?;
     let migrator = Migrator::new(&project, driver.as_ref());
     let status = migrator
         .status(driver.as_mut())
@@ -359,7 +365,7 @@ fn interruption_json(i: &retort::migrator::Interruption) -> Value {
 
 pub(crate) fn verify(context: &Context) -> Result<(), Failure> {
     context.no_dot("verify")?;
-    let (project, mut driver) = context.load_project_and_database(false)?;
+    let (project, mut driver) = context.load_project_and_database(DbUse::Verify)?;
     let migrator = Migrator::new(&project, driver.as_ref());
     let findings = migrator
         .verify(driver.as_mut())
@@ -415,7 +421,7 @@ pub(crate) fn verify(context: &Context) -> Result<(), Failure> {
 
 pub(crate) fn rehash(context: &Context) -> Result<(), Failure> {
     context.no_dot("rehash")?;
-    let (project, mut driver) = context.load_project_and_database(true)?;
+    let (project, mut driver) = context.load_project_and_database(DbUse::Migrate)?;
     let migrator = Migrator::new(&project, driver.as_ref());
     let report = migrator
         .rehash(driver.as_mut())

@@ -161,7 +161,7 @@ impl Migrator<'_> {
                 continue;
             };
             let script = self.project.script(index);
-            let kind = match checksum::matches(&row.checksum, &script.source) {
+            let kind = match script.matches(&row.checksum) {
                 Some(true) => continue,
                 Some(false) => FindingKind::Changed,
                 None => FindingKind::UnknownAlgorithm,
@@ -217,13 +217,13 @@ impl Migrator<'_> {
                     continue;
                 };
                 let script = self.project.script(index);
-                match checksum::matches(&row.checksum, &script.source) {
+                match script.matches(&row.checksum) {
                     Some(true)
                         if checksum::algorithm_of(&row.checksum) == Some(checksum::CURRENT) => {}
                     Some(true) => {
                         let (sql, params) = self
                             .tables
-                            .update_checksum(&row.revision, &script.checksum());
+                            .update_checksum(&row.revision, script.checksum());
                         driver
                             .execute(&sql, &params)
                             .map_err(db("updating a checksum"))?;

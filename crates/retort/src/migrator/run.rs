@@ -5,10 +5,10 @@ use std::time::{Duration, Instant};
 use super::error::StatementFailure;
 use super::plan::{self, Direction, Step};
 use super::segmented::Segmented;
-use super::store::{AppliedRow, Mode};
+use super::store::{AppliedChecksum, AppliedRow, Mode};
 use super::{Event, MigrateError, Migrator, Options, Outcome, Request, StepDone, db, segments};
 use crate::db::Driver;
-use crate::script::{Script, Section, checksum};
+use crate::script::{Script, Section};
 use crate::sql;
 use crate::time::UtcTime;
 
@@ -246,17 +246,36 @@ impl<'p> Migrator<'p> {
             .read_checksums(driver)
             .map_err(db("reading the applied table"))?;
         let graph = self.project.graph();
-        // Hashing every applied file is most of a no-op run's own work.
-        let changed_in = |rows: &[(String, String)]| -> Vec<(String, std::path::PathBuf)> {
+        let changed_in = |rows: &[AppliedChecksum]| -> Vec<AppliedChecksum> {
             rows.iter()
-                .filter_map(|(revision, stored)| {
-                    let script = self.project.script(graph.index_of(revision)?);
-                    (checksum::matches(stored, &script.source) == Some(false))
-                        .then(|| (revision.clone(), script.path.clone()))
+                .filter(|row| {
+                    graph.index_of(&row.revision).is_some_and(|i| {
+                        self.project.script(i).matches(&row.checksum) == Some(false)
+                    })
                 })
+                .cloned()
                 .collect()
         };
-        Ok(crate::parallel::chunked(&applied, changed_in).concat())
+        // Hashing every applied file is most of a no-op run's own work: on
+        // every core, unless the project was loaded with its checksums.
+        let mut changed = if self.project.scripts().iter().all(Script::has_checksum) {
+            changed_in(&applied)
+        } else {
+            crate::parallel::chunked(&applied, changed_in).concat()
+        };
+        changed.sort_by(|a, b| (&a.applied_at, &a.revision).cmp(&(&b.applied_at, &b.revision)));
+        Ok(changed
+            .into_iter()
+            .map(|row| {
+                let script = graph
+                    .index_of(&row.revision)
+                    .map(|i| self.project.script(i));
+                (
+                    row.revision,
+                    script.map(|s| s.path.clone()).unwrap_or_default(),
+                )
+            })
+            .collect())
     }
 
     fn check_unchanged(&self, driver: &mut dyn Driver) -> Result<(), MigrateError> {

@@ -23,6 +23,14 @@ pub(crate) struct Tables {
     pub(crate) ensured: AtomicBool,
 }
 
+/// What checking applied files needs of an applied row.
+#[derive(Debug, Clone)]
+pub(crate) struct AppliedChecksum {
+    pub(crate) revision: String,
+    pub(crate) checksum: String,
+    pub(crate) applied_at: String,
+}
+
 /// One row of the applied table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppliedRow {
@@ -50,7 +58,7 @@ impl AppliedRow {
     ) -> AppliedRow {
         AppliedRow {
             revision: script.revision.clone(),
-            checksum: script.checksum(),
+            checksum: script.checksum().to_owned(),
             applied_at,
             duration_ms: i64::try_from(duration.as_millis()).unwrap_or(i64::MAX),
             retort_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -233,19 +241,30 @@ impl Tables {
     pub(crate) fn read_checksums(
         &self,
         driver: &mut dyn Driver,
-    ) -> Result<Vec<(String, String)>, DbError> {
-        let rows = self.select_applied(driver, "revision, checksum")?;
-        Ok(rows
+    ) -> Result<Vec<AppliedChecksum>, DbError> {
+        if !self.present(driver, &self.applied)? {
+            return Ok(Vec::new());
+        }
+        // Unordered: sorting every row would cost a no-op run more than
+        // sorting the few changed ones.
+        let sql = format!(
+            "SELECT revision, checksum, applied_at FROM {}",
+            self.applied_name()
+        );
+        Ok(driver
+            .query(&sql, &[])?
             .into_iter()
             .map(|r| {
                 let mut text = r.into_iter().map(|v| match v {
                     Value::Text(t) => t,
                     _ => String::new(),
                 });
-                (
-                    text.next().unwrap_or_default(),
-                    text.next().unwrap_or_default(),
-                )
+                let mut next = || text.next().unwrap_or_default();
+                AppliedChecksum {
+                    revision: next(),
+                    checksum: next(),
+                    applied_at: next(),
+                }
             })
             .collect())
     }

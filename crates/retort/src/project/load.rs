@@ -64,9 +64,40 @@ fn read_one(path: &Path, buffer: &mut Vec<u8>) -> Result<Script, Error> {
     Ok(script::parse(text, path)?)
 }
 
-fn read_all(paths: &[PathBuf]) -> Result<Vec<Script>, Error> {
+fn read_all(paths: &[PathBuf], checksums: bool) -> Result<Vec<Script>, Error> {
     let mut buffer = Vec::new();
-    paths.iter().map(|p| read_one(p, &mut buffer)).collect()
+    paths
+        .iter()
+        .map(|p| {
+            let script = read_one(p, &mut buffer)?;
+            if checksums {
+                script.checksum();
+            }
+            Ok(script)
+        })
+        .collect()
+}
+
+/// Reads and parses every revision file, and checksums each when asked,
+/// while `side` runs on this thread; the first bad file (in file order) is
+/// the error.
+pub(super) fn read_scripts_beside<S>(
+    dirs: &[PathBuf],
+    checksums: bool,
+    side: impl FnOnce() -> S,
+) -> (Result<Vec<Script>, Error>, S) {
+    let list = || list_files(dirs);
+    let (parts, side) =
+        crate::parallel::chunked_beside(list, |paths| read_all(paths, checksums), side);
+    let scripts = parts.and_then(|parts| {
+        let mut scripts =
+            Vec::with_capacity(parts.iter().map(|p| p.as_ref().map_or(0, Vec::len)).sum());
+        for part in parts {
+            scripts.extend(part?);
+        }
+        Ok(scripts)
+    });
+    (scripts, side)
 }
 
 /// Reads and parses every revision file; the first bad file (in file order)
@@ -74,7 +105,7 @@ fn read_all(paths: &[PathBuf]) -> Result<Vec<Script>, Error> {
 pub(super) fn read_scripts(dirs: &[PathBuf]) -> Result<Vec<Script>, Error> {
     let files = list_files(dirs)?;
     let mut scripts = Vec::with_capacity(files.len());
-    for part in crate::parallel::chunked(&files, read_all) {
+    for part in crate::parallel::chunked(&files, |paths| read_all(paths, false)) {
         scripts.extend(part?);
     }
     Ok(scripts)

@@ -32,6 +32,25 @@ impl Project {
     /// Reads and validates every revision file the configuration points to.
     pub fn load(config: Config) -> Result<Project, Error> {
         let scripts = load::read_scripts(&config.migrations.dirs)?;
+        Project::assemble(config, scripts)
+    }
+
+    /// Loads the project on the other cores while `side` runs on this
+    /// thread (opening the database, say), which reads files too once
+    /// `side` returns.
+    /// With `checksums`, every file is also checksummed as it is read, for
+    /// the commands that compare applied files with the database.
+    pub fn load_beside<S>(
+        config: Config,
+        checksums: bool,
+        side: impl FnOnce() -> S,
+    ) -> (Result<Project, Error>, S) {
+        let (scripts, side) = load::read_scripts_beside(&config.migrations.dirs, checksums, side);
+        let project = scripts.and_then(|scripts| Project::assemble(config, scripts));
+        (project, side)
+    }
+
+    fn assemble(config: Config, scripts: Vec<Script>) -> Result<Project, Error> {
         let graph = load::build_graph(&scripts)?;
         Ok(Project {
             config,

@@ -118,10 +118,19 @@ fn normalised(text: &str, mut out: impl FnMut(&[u8])) {
 /// drop what trails the last line.
 fn is_tidy(text: &str) -> bool {
     let bytes = text.as_bytes();
-    !bytes.contains(&b'\r')
-        && !bytes
-            .windows(2)
-            .any(|pair| pair[1] == b'\n' && matches!(pair[0], b' ' | b'\t'))
+    let Some(&first) = bytes.first() else {
+        return true;
+    };
+    // One pass over byte pairs without an early exit, which the compiler
+    // turns into vector code: a search per line, or a scan that stops at
+    // the first match, cost as much as the hashing.
+    let untidy = bytes
+        .iter()
+        .zip(&bytes[1..])
+        .fold(first == b'\r', |found, (&a, &b)| {
+            found | (b == b'\r') | ((b == b'\n') & ((a == b' ') | (a == b'\t')))
+        });
+    !untidy
 }
 
 #[cfg(test)]

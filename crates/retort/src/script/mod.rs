@@ -24,6 +24,7 @@ mod parse;
 pub mod template;
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 pub use error::{ScriptError, ScriptErrorKind};
 pub use parse::parse;
@@ -63,12 +64,30 @@ pub struct Script {
     pub path: PathBuf,
     /// The whole file as read, for checksums.
     pub source: String,
+    /// [`Script::checksum`], computed once.
+    checksum: OnceLock<String>,
 }
 
 impl Script {
     /// The tagged checksum of the file with the current algorithm.
-    pub fn checksum(&self) -> String {
-        checksum::checksum(&self.source)
+    pub fn checksum(&self) -> &str {
+        self.checksum
+            .get_or_init(|| checksum::checksum(&self.source))
+    }
+
+    /// Whether [`Script::checksum`] is already computed.
+    pub fn has_checksum(&self) -> bool {
+        self.checksum.get().is_some()
+    }
+
+    /// Whether the file matches a stored checksum under the stored one's
+    /// algorithm; `None` when the algorithm is unknown (a newer retort
+    /// wrote it).
+    pub fn matches(&self, stored: &str) -> Option<bool> {
+        match checksum::algorithm_of(stored) {
+            Some(checksum::CURRENT) => Some(self.checksum() == stored),
+            _ => checksum::matches(stored, &self.source),
+        }
     }
 }
 

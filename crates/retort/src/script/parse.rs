@@ -37,6 +37,50 @@ fn is_comment_or_blank(line: &str) -> bool {
     t.is_empty() || t.starts_with("--")
 }
 
+/// The lines of a text with their 1-based numbers and where they start.
+struct Lines<'a> {
+    text: &'a str,
+    at: usize,
+    /// Lines before `at`.
+    before: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Lines<'a> {
+        Lines {
+            text,
+            at: 0,
+            before: 0,
+        }
+    }
+
+    /// The next line with its ending: (number, start offset, line).
+    fn next(&mut self) -> Option<(usize, usize, &'a str)> {
+        let rest = &self.text[self.at..];
+        if rest.is_empty() {
+            return None;
+        }
+        let len = memchr::memchr(b'\n', rest.as_bytes()).map_or(rest.len(), |i| i + 1);
+        let start = self.at;
+        self.at += len;
+        self.before += 1;
+        Some((self.before, start, &rest[..len]))
+    }
+
+    /// Moves to the next line containing `retort:`, the only lines that can
+    /// be directives. Section bodies are most of every file, and looking at
+    /// each of their lines was most of the time spent parsing.
+    fn skip_to_possible_directive(&mut self) {
+        let rest = &self.text.as_bytes()[self.at..];
+        let skipped = match memchr::memmem::find(rest, b"retort:") {
+            Some(hit) => memchr::memrchr(b'\n', &rest[..hit]).map_or(0, |i| i + 1),
+            None => rest.len(),
+        };
+        self.before += memchr::memchr_iter(b'\n', &rest[..skipped]).count();
+        self.at += skipped;
+    }
+}
+
 /// Parses a revision file's text; `path` is used in errors and kept.
 pub fn parse(text: &str, path: &Path) -> Result<Script, ScriptError> {
     let err = |line: usize, kind: Kind| ScriptError::new(path, Some(line), kind);
@@ -57,13 +101,17 @@ pub fn parse(text: &str, path: &Path) -> Result<Script, ScriptError> {
     // Byte offset where the upgrade SQL ends (the downgrade directive line).
     let mut upgrade_end = text.len();
 
-    let mut offset = 0;
-    for (index, raw) in text.split_inclusive('\n').enumerate() {
-        let number = index + 1;
-        let line_start = offset;
-        offset += raw.len();
-        let line = raw.trim_end_matches(['\n', '\r']);
+    let mut lines = Lines::new(text);
+    loop {
         let in_body = upgrade.is_some();
+        if in_body {
+            lines.skip_to_possible_directive();
+        }
+        let Some((number, line_start, raw)) = lines.next() else {
+            break;
+        };
+        let offset = line_start + raw.len();
+        let line = raw.trim_end_matches(['\n', '\r']);
         let Some(d) = directive(line) else {
             if !in_body && !is_comment_or_blank(line) {
                 return Err(err(number, Kind::SqlInHeader));
@@ -204,6 +252,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Script, ScriptError> {
         downgrade,
         path: path.to_owned(),
         source: source.to_owned(),
+        checksum: std::sync::OnceLock::new(),
     })
 }
 
