@@ -495,8 +495,9 @@ mod load_tests {
         })
         .unwrap();
         let project = Project::load(Config::load(&generated.config).unwrap()).unwrap();
-        assert_eq!(project.script(2).upgrade.sql, "SELECT 2;\n");
-        assert!(project.script(2).downgrade.is_none());
+        let script = project.script(2);
+        assert_eq!(script.body().unwrap().upgrade.sql, "SELECT 2;\n");
+        assert!(!script.reversible);
     }
 }
 

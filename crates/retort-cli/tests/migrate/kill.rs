@@ -219,15 +219,19 @@ fn killed_mid_migration_resumes_to_the_same_schema(db: &TestDb) {
         let project = Project::new(&fresh, revs.clone());
         // Past process start and the first statements, before the end.
         let delay = Duration::from_millis(span / 4 + moments.next() % (span * 13 / 20));
-        let status = killed_upgrade(&fresh, &project, delay);
+        killed_upgrade(&fresh, &project, delay);
         let when = format!("after the kill of round {round} at {delay:?} of {span} ms");
         if !journal(&fresh).is_empty() {
             half_applied += 1;
             settle_long(&fresh, &project, &when);
         } else {
+            // Before the migration's first statement, or after its commit
+            // (the run may be killed on its way out, so its exit status
+            // tells nothing).
+            let versions = version_rows(&fresh);
             assert!(
-                status.success() || version_rows(&fresh).is_empty(),
-                "{when}"
+                versions.is_empty() || versions == ["r01"],
+                "{when}: the version table holds {versions:?}"
             );
             project.json(&["upgrade"]).ok();
         }

@@ -246,6 +246,10 @@ pub enum MigrateError {
     /// A target that does not fit the direction.
     #[error(transparent)]
     Plan(#[from] PlanError),
+    /// A revision file could not be read again, or changed, when its SQL
+    /// was needed.
+    #[error(transparent)]
+    Script(#[from] crate::script::ScriptError),
 }
 
 impl MigrateError {
@@ -270,6 +274,7 @@ impl MigrateError {
             MigrateError::JournalDisagrees { .. } => "journal_conflict",
             MigrateError::Tampered { .. } => "version_table_changed",
             MigrateError::Plan(e) => e.kind(),
+            MigrateError::Script(e) => e.kind_name(),
         }
     }
 
@@ -285,7 +290,7 @@ impl MigrateError {
                 | MigrateError::JournalMismatch { .. }
                 | MigrateError::NotInterrupted { .. }
                 | MigrateError::Plan(_)
-        )
+        ) || matches!(self, MigrateError::Script(e) if !matches!(e.kind, crate::script::ScriptErrorKind::Unreadable(_)))
     }
 
     /// What to type next.
@@ -379,6 +384,7 @@ impl MigrateError {
             },
             MigrateError::Tampered { .. } => "another tool changed the version table during the run; check it with `retort current`".into(),
             MigrateError::Plan(e) => return e.hint(),
+            MigrateError::Script(e) => return e.hint(),
             MigrateError::Split { .. } => return None,
         })
     }

@@ -161,7 +161,7 @@ impl Migrator<'_> {
                 continue;
             };
             let script = self.project.script(index);
-            let kind = match script.matches(&row.checksum) {
+            let kind = match script.matches(&row.checksum)? {
                 Some(true) => continue,
                 Some(false) => FindingKind::Changed,
                 None => FindingKind::UnknownAlgorithm,
@@ -217,7 +217,7 @@ impl Migrator<'_> {
                     continue;
                 };
                 let script = self.project.script(index);
-                match script.matches(&row.checksum) {
+                match script.matches(&row.checksum)? {
                     Some(true)
                         if checksum::algorithm_of(&row.checksum) == Some(checksum::CURRENT) => {}
                     Some(true) => {

@@ -118,9 +118,8 @@ impl Migrator<'_> {
                 script.revision,
                 script.message
             ));
-            let section = section(script, step.direction);
             let statements = self.statements(script, step.direction)?;
-            let body = script_body(&section.sql, dialect);
+            let body = script_body(&section(script.body()?, step.direction).sql, dialect);
             let body = body.trim();
             let mut bookkeeping = String::new();
             let change = plan::row_change(&rows, &after);
@@ -198,7 +197,7 @@ impl Migrator<'_> {
                         let first = &statements[part.statements.start];
                         out.push_str(&format!(
                             "-- line {}: runs outside a transaction{}\n",
-                            section.line + first.line - 1,
+                            first.line,
                             match (script.transactional, dialect) {
                                 (false, _) => " (`-- retort:transaction off`)",
                                 (true, Dialect::Mysql) => " (it commits implicitly)",

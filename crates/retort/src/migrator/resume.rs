@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 use super::error::{Interruption, JournalPosition};
 use super::journal::{DONE, JournalRow, RUNNING};
 use super::plan::{self, Direction, Step};
-use super::run::section;
 use super::segmented::{Segmented, direction_name, invalid_indexes};
 use super::{Event, MigrateError, Migrator, Options, Outcome, db};
 use crate::Dialect;
@@ -83,12 +82,12 @@ impl<'p> Migrator<'p> {
         };
         let completed = leading_done(&halfway.rows);
         let running = halfway.rows.iter().find(|r| r.state == RUNNING);
-        let next = match (&statements, script, halfway.step) {
-            (Some(statements), Some(script), Some(step)) if completed < statements.len() => {
+        let next = match &statements {
+            Some(statements) if completed < statements.len() => {
                 let statement = &statements[completed];
                 Some(JournalPosition {
                     statement: completed + 1,
-                    line: section(script, step.direction).line + statement.line - 1,
+                    line: statement.line,
                     excerpt: sql::excerpt(statement.text, 80),
                 })
             }

@@ -8,7 +8,7 @@ use super::segmented::Segmented;
 use super::store::{AppliedChecksum, AppliedRow, Mode};
 use super::{Event, MigrateError, Migrator, Options, Outcome, Request, StepDone, db, segments};
 use crate::db::Driver;
-use crate::script::{Script, Section};
+use crate::script::{Body, Script, Section};
 use crate::sql;
 use crate::time::UtcTime;
 
@@ -175,12 +175,7 @@ impl<'p> Migrator<'p> {
                 if options.atomic && segments::is_segmented(&statements, script.transactional) {
                     return Err(MigrateError::AtomicNotPossible {
                         revision: script.revision.clone(),
-                        reason: atomic_obstacle(
-                            script,
-                            step.direction,
-                            &statements,
-                            self.tables.dialect,
-                        ),
+                        reason: atomic_obstacle(script, &statements, self.tables.dialect),
                     });
                 }
                 Ok(Prepared {
@@ -191,26 +186,32 @@ impl<'p> Migrator<'p> {
             .collect()
     }
 
-    /// A section's statements, split once for the run.
+    /// A section's statements, split once for the run; their lines are
+    /// the file's.
     pub(super) fn statements(
         &self,
         script: &'p Script,
         direction: Direction,
     ) -> Result<Vec<sql::Statement<'p>>, MigrateError> {
-        let section = section(script, direction);
-        sql::split(&section.sql, self.tables.dialect).map_err(|e| MigrateError::Split {
-            revision: script.revision.clone(),
-            path: script.path.clone(),
-            line: section.line + e.line - 1,
-            message: e.message,
-        })
+        let section = section(script.body()?, direction);
+        let mut statements =
+            sql::split(&section.sql, self.tables.dialect).map_err(|e| MigrateError::Split {
+                revision: script.revision.clone(),
+                path: script.path.clone(),
+                line: section.line + e.line - 1,
+                message: e.message,
+            })?;
+        for statement in &mut statements {
+            statement.line += section.line - 1;
+        }
+        Ok(statements)
     }
 
     /// A downgrade through a revision without a downgrade section.
     pub(super) fn check_reversible(&self, steps: &[Step]) -> Result<(), MigrateError> {
         for step in steps {
             let script = self.project.script(step.revision);
-            if step.direction == Direction::Down && script.downgrade.is_none() {
+            if step.direction == Direction::Down && !script.reversible {
                 return Err(MigrateError::Irreversible {
                     revision: script.revision.clone(),
                     path: script.path.clone(),
@@ -246,22 +247,24 @@ impl<'p> Migrator<'p> {
             .read_checksums(driver)
             .map_err(db("reading the applied table"))?;
         let graph = self.project.graph();
-        let changed_in = |rows: &[AppliedChecksum]| -> Vec<AppliedChecksum> {
-            rows.iter()
-                .filter(|row| {
-                    graph.index_of(&row.revision).is_some_and(|i| {
-                        self.project.script(i).matches(&row.checksum) == Some(false)
-                    })
-                })
-                .cloned()
-                .collect()
+        let changed_in = |rows: &[AppliedChecksum]| -> Result<Vec<AppliedChecksum>, MigrateError> {
+            let mut changed = Vec::new();
+            for row in rows {
+                if let Some(i) = graph.index_of(&row.revision)
+                    && self.project.script(i).matches(&row.checksum)? == Some(false)
+                {
+                    changed.push(row.clone());
+                }
+            }
+            Ok(changed)
         };
         // Hashing every applied file is most of a no-op run's own work: on
         // every core, unless the project was loaded with its checksums.
         let mut changed = if self.project.scripts().iter().all(Script::has_checksum) {
-            changed_in(&applied)
+            changed_in(&applied)?
         } else {
-            crate::parallel::chunked(&applied, changed_in).concat()
+            let parts = crate::parallel::chunked(&applied, changed_in);
+            parts.into_iter().collect::<Result<Vec<_>, _>>()?.concat()
         };
         changed.sort_by(|a, b| (&a.applied_at, &a.revision).cmp(&(&b.applied_at, &b.revision)));
         Ok(changed
@@ -408,7 +411,6 @@ impl<'p> Migrator<'p> {
         statements: &[sql::Statement<'_>],
         first: usize,
     ) -> Result<(), MigrateError> {
-        let section = section(script, direction);
         let driver_name = driver.describe();
         for (offset, statement) in statements.iter().enumerate() {
             driver.run(statement.text).map_err(|error| {
@@ -425,7 +427,7 @@ impl<'p> Migrator<'p> {
                         Direction::Down => "downgrade",
                     },
                     path: script.path.clone(),
-                    line: section.line + statement.line - 1,
+                    line: statement.line,
                     excerpt: sql::excerpt(statement.text, 100),
                     error,
                     left_at: Vec::new(),
@@ -628,11 +630,11 @@ struct Prepared<'p> {
     statements: Vec<sql::Statement<'p>>,
 }
 
-pub(super) fn section(script: &Script, direction: Direction) -> &Section {
+pub(super) fn section(body: &Body, direction: Direction) -> &Section {
     match direction {
-        Direction::Up => &script.upgrade,
+        Direction::Up => &body.upgrade,
         // Callers check reversibility first; an absent section runs nothing.
-        Direction::Down => script.downgrade.as_ref().unwrap_or(&EMPTY),
+        Direction::Down => body.downgrade.as_ref().unwrap_or(&EMPTY),
     }
 }
 
@@ -667,21 +669,19 @@ fn with_attempts(error: MigrateError, attempts: u32) -> MigrateError {
 /// Why a migration cannot run inside `--atomic`.
 fn atomic_obstacle(
     script: &Script,
-    direction: Direction,
     statements: &[sql::Statement<'_>],
     dialect: crate::Dialect,
 ) -> String {
     if !script.transactional {
         return "it is marked `-- retort:transaction off`".to_owned();
     }
-    let section = section(script, direction);
     statements
         .iter()
         .find(|s| s.no_transaction)
         .map(|s| {
             format!(
                 "its statement at line {} ({}) {}",
-                section.line + s.line - 1,
+                s.line,
                 sql::excerpt(s.text, 60),
                 if dialect == crate::Dialect::Mysql {
                     "commits implicitly"

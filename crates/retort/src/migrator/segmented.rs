@@ -6,7 +6,6 @@ use std::time::Instant;
 use super::error::StatementFailure;
 use super::journal::{DONE, JournalRow, RUNNING};
 use super::plan::Step;
-use super::run::section;
 use super::segments::segments;
 use super::{Event, MigrateError, Migrator, Options, db};
 use crate::Dialect;
@@ -35,7 +34,7 @@ impl Segmented<'_, '_> {
             revision: self.script.revision.clone(),
             direction: direction_name(self.step).to_owned(),
             statement: index,
-            line: section(self.script, self.step.direction).line + statement.line - 1,
+            line: statement.line,
             hash: checksum::checksum(statement.text),
             state: state.to_owned(),
             session: None,

@@ -42,7 +42,9 @@ pub(super) fn list_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     Ok(files)
 }
 
-fn read_one(path: &Path, buffer: &mut Vec<u8>) -> Result<Script, Error> {
+/// One file parsed, keeping its text, or only its checksum (see
+/// [`Script::source`]).
+fn read_one(path: &Path, buffer: &mut Vec<u8>, checksummed: bool) -> Result<Script, Error> {
     // Plain reads into one reused, already zeroed buffer: `fs::read` and
     // `read_to_end` first ask for the file's size, a system call too many
     // when loading thousands of small files.
@@ -61,26 +63,24 @@ fn read_one(path: &Path, buffer: &mut Vec<u8>) -> Result<Script, Error> {
     }
     let text = std::str::from_utf8(&buffer[..len])
         .map_err(|_| script::ScriptError::new(path, None, script::ScriptErrorKind::NotUtf8))?;
-    Ok(script::parse(text, path)?)
+    if checksummed {
+        Ok(script::parse_checksummed(text, path)?)
+    } else {
+        Ok(script::parse(text, path)?)
+    }
 }
 
-fn read_all(paths: &[PathBuf], checksums: bool) -> Result<Vec<Script>, Error> {
+fn read_all(paths: &[PathBuf], checksummed: bool) -> Result<Vec<Script>, Error> {
     let mut buffer = Vec::new();
     paths
         .iter()
-        .map(|p| {
-            let script = read_one(p, &mut buffer)?;
-            if checksums {
-                script.checksum();
-            }
-            Ok(script)
-        })
+        .map(|p| read_one(p, &mut buffer, checksummed))
         .collect()
 }
 
-/// Reads and parses every revision file, and checksums each when asked,
-/// while `side` runs on this thread; the first bad file (in file order) is
-/// the error.
+/// Reads and parses every revision file, keeping each one's text or only
+/// its checksum, while `side` runs on this thread; the first bad file (in
+/// file order) is the error.
 pub(super) fn read_scripts_beside<S>(
     dirs: &[PathBuf],
     checksums: bool,

@@ -38,8 +38,11 @@ impl Project {
     /// Loads the project on the other cores while `side` runs on this
     /// thread (opening the database, say), which reads files too once
     /// `side` returns.
-    /// With `checksums`, every file is also checksummed as it is read, for
-    /// the commands that compare applied files with the database.
+    ///
+    /// With `checksums`, for the commands that compare applied files with
+    /// the database, each file is checksummed as it is read and only the
+    /// checksum is kept: [`Script::source`] reads the text again when its
+    /// SQL is needed.
     pub fn load_beside<S>(
         config: Config,
         checksums: bool,

@@ -79,6 +79,14 @@ pub enum ScriptErrorKind {
     /// The file is not UTF-8.
     #[error("the file is not valid UTF-8")]
     NotUtf8,
+    /// The file could not be read again when its SQL was needed.
+    #[error("cannot read the file again: {0}")]
+    Unreadable(String),
+    /// The file changed between loading the project and running its SQL.
+    #[error(
+        "the file changed while retort was running: it no longer matches the checksum taken when the project was loaded"
+    )]
+    ChangedSinceLoaded,
     /// A template placeholder retort does not know.
     #[error("unknown placeholder `{{{{{0}}}}}`")]
     UnknownPlaceholder(String),
@@ -123,6 +131,7 @@ impl ScriptError {
             ScriptErrorKind::HeaderInBody(_) => "move the line above `-- retort:upgrade`".into(),
             ScriptErrorKind::UnknownPlaceholder(_) => "placeholders: `{{header}}`, `{{revision}}`, `{{revises}}`, `{{message}}`, `{{created}}`, `{{branch_labels}}`, `{{depends_on}}`, `{{upgrade}}`, `{{downgrade}}`".into(),
             ScriptErrorKind::BadTemplate(_) => "the template must keep `{{header}}` and a `-- retort:upgrade` line".into(),
+            ScriptErrorKind::ChangedSinceLoaded => "run the command again once the file is no longer being edited".into(),
             _ => return None,
         })
     }

@@ -28,6 +28,7 @@ use std::sync::OnceLock;
 
 pub use error::{ScriptError, ScriptErrorKind};
 pub use parse::parse;
+pub(crate) use parse::parse_checksummed;
 
 /// The SQL of one direction, with where it starts in the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +37,15 @@ pub struct Section {
     pub sql: String,
     /// The 1-based file line of the first line of `sql`.
     pub line: usize,
+}
+
+/// The SQL of both directions of a revision file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Body {
+    /// The upgrade SQL.
+    pub upgrade: Section,
+    /// The downgrade SQL; `None` when the file has no downgrade section.
+    pub downgrade: Option<Section>,
 }
 
 /// A parsed revision file.
@@ -55,24 +65,59 @@ pub struct Script {
     pub depends_on: Vec<String>,
     /// `false` when the file says `-- retort:transaction off`.
     pub transactional: bool,
-    /// The upgrade SQL.
-    pub upgrade: Section,
-    /// The downgrade SQL; `None` when the file has no downgrade section
-    /// (the revision cannot be downgraded).
-    pub downgrade: Option<Section>,
+    /// Whether the file has a downgrade section; without one the revision
+    /// cannot be downgraded.
+    pub reversible: bool,
     /// The file it was read from.
     pub path: PathBuf,
-    /// The whole file as read, for checksums.
-    pub source: String,
+    /// [`Script::source`], unless only the checksum was kept.
+    text: OnceLock<String>,
+    /// [`Script::body`], unless only the checksum was kept.
+    body: OnceLock<Body>,
     /// [`Script::checksum`], computed once.
     checksum: OnceLock<String>,
 }
 
 impl Script {
+    /// The whole file as read.
+    ///
+    /// A project loaded to run against a database keeps each file's
+    /// checksum, not its text: most files are already applied, and holding
+    /// every text cost a no-op run more than reading the few it runs again.
+    /// The text is then read on first use, and must still be the one
+    /// checksummed.
+    pub fn source(&self) -> Result<&str, ScriptError> {
+        if let Some(text) = self.text.get() {
+            return Ok(text);
+        }
+        let fail = |kind| ScriptError::new(&self.path, None, kind);
+        let bytes = std::fs::read(&self.path)
+            .map_err(|e| fail(ScriptErrorKind::Unreadable(e.to_string())))?;
+        let text = String::from_utf8(bytes).map_err(|_| fail(ScriptErrorKind::NotUtf8))?;
+        if let Some(loaded) = self.checksum.get()
+            && checksum::checksum(&text) != *loaded
+        {
+            return Err(fail(ScriptErrorKind::ChangedSinceLoaded));
+        }
+        Ok(self.text.get_or_init(|| text))
+    }
+
+    /// The SQL of both directions; parsed again from [`Script::source`]
+    /// when only the checksum was kept.
+    pub fn body(&self) -> Result<&Body, ScriptError> {
+        if let Some(body) = self.body.get() {
+            return Ok(body);
+        }
+        let body = parse::body(self.source()?, &self.path)?;
+        Ok(self.body.get_or_init(|| body))
+    }
+
     /// The tagged checksum of the file with the current algorithm.
     pub fn checksum(&self) -> &str {
+        // A script without its text has its checksum (see
+        // `parse::parse_checksummed`).
         self.checksum
-            .get_or_init(|| checksum::checksum(&self.source))
+            .get_or_init(|| checksum::checksum(self.text.get().map_or("", String::as_str)))
     }
 
     /// Whether [`Script::checksum`] is already computed.
@@ -83,11 +128,11 @@ impl Script {
     /// Whether the file matches a stored checksum under the stored one's
     /// algorithm; `None` when the algorithm is unknown (a newer retort
     /// wrote it).
-    pub fn matches(&self, stored: &str) -> Option<bool> {
-        match checksum::algorithm_of(stored) {
+    pub fn matches(&self, stored: &str) -> Result<Option<bool>, ScriptError> {
+        Ok(match checksum::algorithm_of(stored) {
             Some(checksum::CURRENT) => Some(self.checksum() == stored),
-            _ => checksum::matches(stored, &self.source),
-        }
+            _ => checksum::matches(stored, self.source()?),
+        })
     }
 }
 

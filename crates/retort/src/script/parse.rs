@@ -1,7 +1,9 @@
+use std::ops::Range;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use super::{
-    Script, ScriptError, ScriptErrorKind as Kind, Section, is_valid_branch_label,
+    Body, Script, ScriptError, ScriptErrorKind as Kind, Section, checksum, is_valid_branch_label,
     is_valid_revision_id,
 };
 
@@ -83,9 +85,51 @@ impl<'a> Lines<'a> {
 
 /// Parses a revision file's text; `path` is used in errors and kept.
 pub fn parse(text: &str, path: &Path) -> Result<Script, ScriptError> {
+    let (script, spans) = parse_parts(text, path)?;
+    let _ = script.body.set(spans.body(text));
+    let _ = script.text.set(text.to_owned());
+    Ok(script)
+}
+
+/// Parses a revision file's text and keeps its checksum instead of its
+/// text and SQL, which [`Script::body`] reads again when they are needed.
+pub(crate) fn parse_checksummed(text: &str, path: &Path) -> Result<Script, ScriptError> {
+    let (script, _) = parse_parts(text, path)?;
+    let _ = script.checksum.set(checksum::checksum(text));
+    Ok(script)
+}
+
+/// The SQL of both directions of a file's text.
+pub(super) fn body(text: &str, path: &Path) -> Result<Body, ScriptError> {
+    Ok(parse_parts(text, path)?.1.body(text))
+}
+
+/// Where each section's SQL is: its first line and its bytes in the file.
+struct Spans {
+    upgrade: (usize, Range<usize>),
+    downgrade: Option<(usize, Range<usize>)>,
+}
+
+impl Spans {
+    fn body(&self, text: &str) -> Body {
+        let section = |(line, span): &(usize, Range<usize>)| Section {
+            sql: text[span.clone()].to_owned(),
+            line: *line,
+        };
+        Body {
+            upgrade: section(&self.upgrade),
+            downgrade: self.downgrade.as_ref().map(section),
+        }
+    }
+}
+
+/// The script without its text, body or checksum, and where its sections
+/// are.
+fn parse_parts(source: &str, path: &Path) -> Result<(Script, Spans), ScriptError> {
     let err = |line: usize, kind: Kind| ScriptError::new(path, Some(line), kind);
-    let source = text;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text = source.strip_prefix('\u{feff}').unwrap_or(source);
+    // Sections are spans of the whole file, a BOM included.
+    let bom = source.len() - text.len();
 
     let mut seen: Vec<(&str, usize)> = Vec::new();
     let mut revision: Option<String> = None;
@@ -233,11 +277,11 @@ pub fn parse(text: &str, path: &Path) -> Result<Script, ScriptError> {
         let line = seen.iter().find(|(n, _)| *n == "revises").map(|(_, l)| *l);
         return Err(ScriptError::new(path, line, Kind::RevisesItself(revision)));
     }
-    let downgrade = downgrade.map(|(line, start)| Section {
-        sql: text[start..].to_owned(),
-        line: line + 1,
-    });
-    Ok(Script {
+    let spans = Spans {
+        upgrade: (upgrade_line + 1, bom + upgrade_start..bom + upgrade_end),
+        downgrade: downgrade.map(|(line, start)| (line + 1, bom + start..source.len())),
+    };
+    let script = Script {
         revision,
         revises,
         message,
@@ -245,15 +289,13 @@ pub fn parse(text: &str, path: &Path) -> Result<Script, ScriptError> {
         branch_labels,
         depends_on,
         transactional,
-        upgrade: Section {
-            sql: text[upgrade_start..upgrade_end].to_owned(),
-            line: upgrade_line + 1,
-        },
-        downgrade,
+        reversible: spans.downgrade.is_some(),
         path: path.to_owned(),
-        source: source.to_owned(),
-        checksum: std::sync::OnceLock::new(),
-    })
+        text: OnceLock::new(),
+        body: OnceLock::new(),
+        checksum: OnceLock::new(),
+    };
+    Ok((script, spans))
 }
 
 #[cfg(test)]
@@ -290,12 +332,13 @@ DROP TABLE users;
         assert_eq!(s.branch_labels, ["auth"]);
         assert_eq!(s.depends_on, ["5d2c7e9f1a00"]);
         assert!(!s.transactional);
-        assert_eq!(s.upgrade.line, 10);
+        let body = s.body().unwrap();
+        assert_eq!(body.upgrade.line, 10);
         assert_eq!(
-            s.upgrade.sql,
+            body.upgrade.sql,
             "CREATE TABLE users (id integer PRIMARY KEY, email text NOT NULL UNIQUE);\n\n"
         );
-        let down = s.downgrade.unwrap();
+        let down = body.downgrade.as_ref().unwrap();
         assert_eq!(down.line, 13);
         assert_eq!(down.sql, "DROP TABLE users;\n");
     }
@@ -305,12 +348,13 @@ DROP TABLE users;
         let text = "\u{feff}-- a note\r\n--retort:revision m1\r\n-- retort:revises a1, b2\r\n-- retort:upgrade\r\nSELECT 1;\r\n";
         let s = parse_str(text).unwrap();
         assert_eq!(s.revises, ["a1", "b2"]);
-        assert_eq!(s.upgrade.sql, "SELECT 1;\r\n");
-        assert!(s.downgrade.is_none());
+        assert_eq!(s.body().unwrap().upgrade.sql, "SELECT 1;\r\n");
+        assert!(s.body().unwrap().downgrade.is_none());
+        assert!(!s.reversible);
         assert!(s.transactional);
         let base = parse_str("-- retort:revision b\n-- retort:upgrade\n").unwrap();
         assert!(base.revises.is_empty());
-        assert_eq!(base.upgrade.sql, "");
+        assert_eq!(base.body().unwrap().upgrade.sql, "");
     }
 
     #[test]
@@ -388,6 +432,38 @@ DROP TABLE users;
             "-- retort:revision a\n-- retort:upgrade\n-- plain comment\nSELECT '-- retort:x';\n",
         )
         .unwrap();
-        assert!(s.upgrade.sql.contains("SELECT"));
+        assert!(s.body().unwrap().upgrade.sql.contains("SELECT"));
+    }
+
+    #[test]
+    fn a_checksummed_script_reads_its_file_again_and_refuses_a_changed_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.sql");
+        let text = "\u{feff}-- retort:revision a\n-- retort:upgrade\nSELECT 1;\n-- retort:downgrade\nSELECT 2;\n";
+        std::fs::write(&path, text).unwrap();
+        let s = parse_checksummed(text, &path).unwrap();
+        assert!(s.reversible);
+        assert_eq!(s.checksum(), checksum::checksum(text));
+        assert_eq!(
+            s.body().unwrap(),
+            parse(text, &path).unwrap().body().unwrap()
+        );
+        assert_eq!(s.source().unwrap(), text);
+
+        let s = parse_checksummed(text, &path).unwrap();
+        std::fs::write(&path, text.replace("SELECT 1", "SELECT 3")).unwrap();
+        let error = s.body().unwrap_err();
+        assert_eq!(error.kind, Kind::ChangedSinceLoaded);
+        assert_eq!(error.path, path);
+        // Other line endings and trailing blanks are no change; the SQL is
+        // taken from the text as read now.
+        std::fs::write(&path, text.replace('\n', "  \r\n")).unwrap();
+        let body = s.body().unwrap();
+        assert_eq!(body.upgrade.sql, "SELECT 1;  \r\n");
+        assert_eq!(body.downgrade.as_ref().unwrap().sql, "SELECT 2;  \r\n");
+
+        let s = parse_checksummed(text, &path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert!(matches!(s.source().unwrap_err().kind, Kind::Unreadable(_)));
     }
 }

@@ -143,8 +143,9 @@ mod tests {
         let text = render(template, Path::new("t"), &header(), &bodies).unwrap();
         let script = parse(&text, Path::new("x.sql")).unwrap();
         assert!(!script.transactional);
-        assert_eq!(script.upgrade.sql, "CREATE TABLE t (id int);\n\n");
-        assert_eq!(script.downgrade.unwrap().sql, "DROP TABLE t;\n");
+        let body = script.body().unwrap();
+        assert_eq!(body.upgrade.sql, "CREATE TABLE t (id int);\n\n");
+        assert_eq!(body.downgrade.as_ref().unwrap().sql, "DROP TABLE t;\n");
         assert!(text.contains("-- by add users\n"));
     }
 
