@@ -5,7 +5,8 @@
 //! migration (and, where DDL commits implicitly, the commits retort makes)
 //! — and `retort upgrade` on a database already at head, next to context
 //! cases (`retort heads`, `retort --version`, the shell reading the version
-//! row).
+//! row) and, with `RETORT_BENCH_BASELINE=PATH`, the no-op upgrade of
+//! another `retort` binary (say, one built from an earlier commit).
 //!
 //! A benchmark supplies a [`Database`] (how to make, drop and query its
 //! databases, and its shell's commands; a [`Server`] in [`Hosted`] for a
@@ -106,6 +107,10 @@ pub struct Bench {
     pub settings: Settings,
     /// `target/release/retort`.
     pub retort: PathBuf,
+    /// `RETORT_BENCH_BASELINE`: another `retort` binary (typically built
+    /// from an earlier commit) whose no-op upgrade is timed next to this
+    /// one's; `None` when unset.
+    pub baseline: Option<PathBuf>,
     /// The project: one line of [`body`] migrations.
     pub generated: Generated,
     /// Its one head.
@@ -117,6 +122,7 @@ impl Bench {
     /// existing directory.
     pub fn new(spec: Spec, settings: Settings, project: &Path) -> Result<Bench, String> {
         let retort = retort_binary(spec.name)?;
+        let baseline = baseline_binary()?;
         let generated = generate_with(project, settings.revisions, Shape::Linear, body)
             .map_err(|e| format!("cannot write the project: {e}"))?;
         let head = generated
@@ -128,6 +134,7 @@ impl Bench {
             spec,
             settings,
             retort,
+            baseline,
             generated,
             head,
         })
@@ -140,7 +147,14 @@ impl Bench {
 
     /// `retort -C <project> --url <url> <args>`.
     pub fn retort(&self, url: &str, args: &[&str]) -> Command {
-        let mut command = Command::new(&self.retort);
+        self.command(&self.retort, url, args)
+    }
+
+    /// `<binary> -C <project> --url <url> <args>`: [`Bench::retort`] with
+    /// another binary, built the same way so that the baseline's figures
+    /// differ from this one's by the binary alone.
+    pub fn command(&self, binary: &Path, url: &str, args: &[&str]) -> Command {
+        let mut command = Command::new(binary);
         command
             .arg("-C")
             .arg(&self.generated.root)
@@ -549,6 +563,9 @@ pub struct Figures {
     pub fresh: Stats,
     /// `retort upgrade` at head.
     pub noop: Stats,
+    /// The baseline binary's `retort upgrade` at head; `None` without
+    /// `RETORT_BENCH_BASELINE`.
+    pub baseline: Option<Stats>,
     /// `retort heads`: process start and project load.
     pub heads: Stats,
     /// `retort --version`: process start.
@@ -588,12 +605,23 @@ fn measure(bench: &Bench, db: &mut dyn Database, at_head: &str) -> Result<Figure
     // machine affects all alike.
     let url = db.url(at_head);
     let mut noop_times = Vec::new();
+    let mut baseline_times = Vec::new();
     let mut heads_times = Vec::new();
     let mut start_times = Vec::new();
     let mut read_times = Vec::new();
     for round in 0..settings.noop_warm_up + settings.noop_rounds {
         let (noop, _) = timed(&mut bench.retort(&url, &["upgrade"]))
             .map_err(|e| format!("no-op retort upgrade: {e}"))?;
+        // Right after this binary's, on the same database, so both meet the
+        // machine in the same state.
+        let baseline = match &bench.baseline {
+            Some(binary) => Some(
+                timed(&mut bench.command(binary, &url, &["upgrade"]))
+                    .map_err(|e| format!("no-op upgrade of the baseline binary: {e}"))?
+                    .0,
+            ),
+            None => None,
+        };
         let (heads, _) =
             timed(&mut bench.retort(&url, &["heads"])).map_err(|e| format!("retort heads: {e}"))?;
         let (start, _) = timed(Command::new(&bench.retort).arg("--version"))
@@ -608,6 +636,7 @@ fn measure(bench: &Bench, db: &mut dyn Database, at_head: &str) -> Result<Figure
         };
         if round >= settings.noop_warm_up {
             noop_times.push(noop);
+            baseline_times.extend(baseline);
             heads_times.push(heads);
             start_times.push(start);
             read_times.extend(read);
@@ -617,6 +646,7 @@ fn measure(bench: &Bench, db: &mut dyn Database, at_head: &str) -> Result<Figure
         floor: (!floor_times.is_empty()).then(|| Stats::of(&mut floor_times)),
         fresh: Stats::of(&mut fresh_times),
         noop: Stats::of(&mut noop_times),
+        baseline: (!baseline_times.is_empty()).then(|| Stats::of(&mut baseline_times)),
         heads: Stats::of(&mut heads_times),
         start: Stats::of(&mut start_times),
         read: (!read_times.is_empty()).then(|| Stats::of(&mut read_times)),
@@ -645,6 +675,9 @@ pub fn report(bench: &Bench, lines: &[String], figures: &Figures) {
         if settings.quick { ", quick run" } else { "" },
     );
     println!("retort: {}", bench.retort.display());
+    if let Some(baseline) = &bench.baseline {
+        println!("baseline: {}", baseline.display());
+    }
     for line in lines {
         println!("{line}");
     }
@@ -677,6 +710,10 @@ pub fn report(bench: &Bench, lines: &[String], figures: &Figures) {
         (
             "retort upgrade, no-op at head".to_owned(),
             Some(figures.noop),
+        ),
+        (
+            "(context) baseline binary: no-op upgrade".to_owned(),
+            figures.baseline,
         ),
         (
             "(context) retort heads: load project".to_owned(),
@@ -725,6 +762,16 @@ pub fn report(bench: &Bench, lines: &[String], figures: &Figures) {
         millis(figures.heads.median.saturating_sub(figures.start.median)),
         millis(figures.noop.median.saturating_sub(figures.heads.median)),
     );
+    // A ratio in the table's "vs floor" column would widen it for every
+    // run; the comparison gets its own line instead.
+    if let Some(baseline) = figures.baseline {
+        println!(
+            "no-op vs baseline binary (medians): {:.2} ms against {:.2} ms, {:.2}x",
+            millis(figures.noop.median),
+            millis(baseline.median),
+            ratio(figures.noop.median, baseline.median),
+        );
+    }
     println!();
 
     let at_target = n == TARGET_REVISIONS;
@@ -799,6 +846,24 @@ fn retort_binary(bench: &str) -> Result<PathBuf, String> {
         );
     }
     Ok(binary)
+}
+
+/// `RETORT_BENCH_BASELINE`, made absolute (the commands run it by path,
+/// never from `PATH`), or `None` when it is unset or empty; an error when
+/// it names no file.
+fn baseline_binary() -> Result<Option<PathBuf>, String> {
+    let Some(value) = env::var_os("RETORT_BENCH_BASELINE").filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let binary = PathBuf::from(value);
+    if !binary.is_file() {
+        return Err(format!(
+            "RETORT_BENCH_BASELINE: `{}` not found: set it to another retort binary, \
+             e.g. one built from an earlier commit",
+            binary.display()
+        ));
+    }
+    Ok(Some(fs::canonicalize(&binary).unwrap_or(binary)))
 }
 
 /// A source file of the binary modified after it was built, if any.
