@@ -31,8 +31,9 @@ where
     })
 }
 
-/// Items per chunk when chunks are shared out as threads become free.
-const SHARED_CHUNK: usize = 32;
+/// Items per chunk when chunks are shared out as threads become free:
+/// small, so that the threads finish close together.
+const SHARED_CHUNK: usize = 8;
 
 /// Runs `side` on the calling thread while the other cores list the items
 /// and work through them in small chunks; the calling thread takes chunks
