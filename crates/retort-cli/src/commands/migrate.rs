@@ -120,7 +120,7 @@ fn run(
         },
         || outcome_json(&outcome, options.dry_run),
     )?;
-    super::leave_to_exit(driver);
+    super::close(driver);
     Ok(())
 }
 

@@ -1,13 +1,49 @@
 //! Connection failures on the servers: refused, unknown host, credentials
 //! the server rejects, a database that does not exist. Each is one line
 //! naming the URL with its password masked, a hint saying what to check,
-//! exit code 1 — and the password never appears.
+//! exit code 1 — and the password never appears. And connections that end
+//! as the server expects.
 
 use crate::db::{Kind, TestDb, dialect_tests, skip};
 use crate::util::{Project, Rev};
 
 dialect_tests! {
     connection_failures_are_one_line_without_the_password,
+    sessions_end_with_a_goodbye,
+}
+
+/// Every connection a command opens is closed properly, the run lock's
+/// too: a server logs a client that just disappears ("could not receive
+/// data from client: Connection reset by peer"), and a deploy should not
+/// leave a line in its log each time.
+fn sessions_end_with_a_goodbye(db: &TestDb) {
+    if db.kind() != Kind::Postgres {
+        return skip(
+            db,
+            "only PostgreSQL counts abandoned sessions per database (MariaDB's Aborted_clients is server-wide, and the tests running beside this one move it)",
+        );
+    }
+    let project = Project::new(db, vec![Rev::table("r01", &[], "t01")]);
+    for args in [
+        &["upgrade"][..],
+        &["upgrade"],
+        &["current"],
+        &["status"],
+        &["verify"],
+        &["downgrade", "base"],
+    ] {
+        project.json(args).ok();
+    }
+    db.wait_for_other_sessions();
+    let sessions = |column: &str| {
+        db.rows(&format!(
+            "SELECT {column} FROM pg_stat_database WHERE datname = current_database()"
+        ))[0][0]
+            .parse::<u64>()
+            .unwrap()
+    };
+    assert!(sessions("sessions") >= 6, "the commands were not counted");
+    assert_eq!(sessions("sessions_abandoned"), 0);
 }
 
 const PASSWORD: &str = "s3cret-Pw";
