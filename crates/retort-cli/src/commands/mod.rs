@@ -37,8 +37,9 @@ pub(crate) fn leave_to_exit<T>(value: T) {
 /// A SQLite connection is left to the exit like memory: closing it frees
 /// the whole parsed schema one allocation at a time (about 1 ms for 2,000
 /// tables and indexes), and outside a transaction it has nothing else to
-/// do. A server connection is closed properly: a server logs a client that
-/// disappears without saying goodbye.
+/// do that matters (in WAL mode, the next connection checkpoints what this
+/// one would have). A server connection is closed properly: a server logs
+/// a client that disappears without saying goodbye.
 pub(crate) fn close(driver: Box<dyn retort::db::Driver>) {
     if driver.dialect() == retort::Dialect::Sqlite {
         leave_to_exit(driver);
