@@ -70,12 +70,19 @@ fn read_one(path: &Path, buffer: &mut Vec<u8>, checksummed: bool) -> Result<Scri
     }
 }
 
+thread_local! {
+    /// Each loading thread's read buffer, kept across the small chunks it
+    /// takes: a new one per chunk would be zeroed again each time.
+    static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 fn read_all(paths: &[PathBuf], checksummed: bool) -> Result<Vec<Script>, Error> {
-    let mut buffer = Vec::new();
-    paths
-        .iter()
-        .map(|p| read_one(p, &mut buffer, checksummed))
-        .collect()
+    BUFFER.with_borrow_mut(|buffer| {
+        paths
+            .iter()
+            .map(|p| read_one(p, buffer, checksummed))
+            .collect()
+    })
 }
 
 /// Reads and parses every revision file, keeping each one's text or only
