@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use retort::migrator::{Event, FindingKind, Migrator, Options, Outcome, Request};
-use retort::project::Project;
 use serde_json::{Value, json};
 
 use super::{Context, DbUse};
@@ -56,10 +55,7 @@ pub(crate) fn upgrade(context: &Context, args: RunArgs, up: bool) -> Result<(), 
         statement_lock_timeout,
         lock_retries: args.lock_retries,
     };
-    let (project, driver) = context.load_project_and_database(DbUse::Migrate)?;
-    run(context, &project, driver, &request, &options)?;
-    super::leave_to_exit(project);
-    Ok(())
+    run(context, &request, &options)
 }
 
 /// `stamp`, `resume` and `repair`: one request against the database.
@@ -70,10 +66,7 @@ pub(crate) fn request(
     options: &Options,
 ) -> Result<(), Failure> {
     context.no_dot(command)?;
-    let (project, driver) = context.load_project_and_database(DbUse::Migrate)?;
-    run(context, &project, driver, request, options)?;
-    super::leave_to_exit(project);
-    Ok(())
+    run(context, request, options)
 }
 
 /// A timeout in seconds from the command line; 0 means none.
@@ -83,14 +76,11 @@ pub(crate) fn seconds(value: f64) -> Option<Duration> {
         .filter(|d| !d.is_zero())
 }
 
-fn run(
-    context: &Context,
-    project: &Project,
-    mut driver: Box<dyn retort::db::Driver>,
-    request: &Request,
-    options: &Options,
-) -> Result<(), Failure> {
-    let migrator = Migrator::new(project, driver.as_ref());
+/// Loads the project, opens the database, runs `request` and prints what it
+/// did.
+fn run(context: &Context, request: &Request, options: &Options) -> Result<(), Failure> {
+    let (project, mut driver) = context.load_project_and_database(DbUse::Migrate)?;
+    let migrator = Migrator::new(&project, driver.as_ref());
     let mut reporter = Reporter::new(context.format() == Format::Text, options.dry_run);
     let outcome = migrator
         .run(driver.as_mut(), request, options, &mut |event| {
@@ -121,6 +111,7 @@ fn run(
         || outcome_json(&outcome, options.dry_run),
     )?;
     super::close(driver);
+    super::leave_to_exit(project);
     Ok(())
 }
 

@@ -247,13 +247,22 @@ impl<'p> Migrator<'p> {
             .read_checksums(driver)
             .map_err(db("reading the applied table"))?;
         let graph = self.project.graph();
-        let changed_in = |rows: &[AppliedChecksum]| -> Result<Vec<AppliedChecksum>, MigrateError> {
+        // (applied_at, revision, path) of each changed file, to report them
+        // in the order they were applied.
+        type Changed = (String, String, std::path::PathBuf);
+        let changed_in = |rows: &[AppliedChecksum]| -> Result<Vec<Changed>, MigrateError> {
             let mut changed = Vec::new();
             for row in rows {
-                if let Some(i) = graph.index_of(&row.revision)
-                    && self.project.script(i).matches(&row.checksum)? == Some(false)
-                {
-                    changed.push(row.clone());
+                let Some(i) = graph.index_of(&row.revision) else {
+                    continue;
+                };
+                let script = self.project.script(i);
+                if script.matches(&row.checksum)? == Some(false) {
+                    changed.push((
+                        row.applied_at.clone(),
+                        row.revision.clone(),
+                        script.path.clone(),
+                    ));
                 }
             }
             Ok(changed)
@@ -266,18 +275,10 @@ impl<'p> Migrator<'p> {
             let parts = crate::parallel::chunked(&applied, changed_in);
             parts.into_iter().collect::<Result<Vec<_>, _>>()?.concat()
         };
-        changed.sort_by(|a, b| (&a.applied_at, &a.revision).cmp(&(&b.applied_at, &b.revision)));
+        changed.sort_unstable();
         Ok(changed
             .into_iter()
-            .map(|row| {
-                let script = graph
-                    .index_of(&row.revision)
-                    .map(|i| self.project.script(i));
-                (
-                    row.revision,
-                    script.map(|s| s.path.clone()).unwrap_or_default(),
-                )
-            })
+            .map(|(_, revision, path)| (revision, path))
             .collect())
     }
 

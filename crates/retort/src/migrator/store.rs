@@ -24,7 +24,7 @@ pub(crate) struct Tables {
 }
 
 /// What checking applied files needs of an applied row.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct AppliedChecksum {
     pub(crate) revision: String,
     pub(crate) checksum: String,
@@ -242,17 +242,10 @@ impl Tables {
         &self,
         driver: &mut dyn Driver,
     ) -> Result<Vec<AppliedChecksum>, DbError> {
-        if !self.present(driver, &self.applied)? {
-            return Ok(Vec::new());
-        }
         // Unordered: sorting every row would cost a no-op run more than
         // sorting the few changed ones.
-        let sql = format!(
-            "SELECT revision, checksum, applied_at FROM {}",
-            self.applied_name()
-        );
-        Ok(driver
-            .query(&sql, &[])?
+        Ok(self
+            .select_applied(driver, "revision, checksum, applied_at", "")?
             .into_iter()
             .map(|r| {
                 let mut text = r.into_iter().map(|v| match v {
@@ -269,21 +262,19 @@ impl Tables {
             .collect())
     }
 
-    /// `columns` of the applied table in the order revisions were applied;
-    /// an absent table has no rows.
+    /// `columns` of the applied table, followed by `order` (an `ORDER BY`
+    /// clause, or nothing); an absent table has no rows.
     fn select_applied(
         &self,
         driver: &mut dyn Driver,
         columns: &str,
+        order: &str,
     ) -> Result<Vec<Vec<Value>>, DbError> {
         if !self.present(driver, &self.applied)? {
             return Ok(Vec::new());
         }
         driver.query(
-            &format!(
-                "SELECT {columns} FROM {} ORDER BY applied_at, revision",
-                self.applied_name()
-            ),
+            &format!("SELECT {columns} FROM {} {order}", self.applied_name()),
             &[],
         )
     }
@@ -293,6 +284,7 @@ impl Tables {
         let rows = self.select_applied(
             driver,
             "revision, checksum, applied_at, duration_ms, retort_version, operation",
+            "ORDER BY applied_at, revision",
         )?;
         Ok(rows
             .into_iter()

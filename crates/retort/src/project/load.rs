@@ -96,23 +96,23 @@ pub(super) fn read_scripts_beside<S>(
     let list = || list_files(dirs);
     let (parts, side) =
         crate::parallel::chunked_beside(list, |paths| read_all(paths, checksums), side);
-    let scripts = parts.and_then(|parts| {
-        let mut scripts =
-            Vec::with_capacity(parts.iter().map(|p| p.as_ref().map_or(0, Vec::len)).sum());
-        for part in parts {
-            scripts.extend(part?);
-        }
-        Ok(scripts)
-    });
-    (scripts, side)
+    (parts.and_then(concat), side)
 }
 
 /// Reads and parses every revision file; the first bad file (in file order)
 /// is the error.
 pub(super) fn read_scripts(dirs: &[PathBuf]) -> Result<Vec<Script>, Error> {
     let files = list_files(dirs)?;
-    let mut scripts = Vec::with_capacity(files.len());
-    for part in crate::parallel::chunked(&files, |paths| read_all(paths, false)) {
+    concat(crate::parallel::chunked(&files, |paths| {
+        read_all(paths, false)
+    }))
+}
+
+/// The scripts of consecutive chunks, in order; the first error wins.
+fn concat(parts: Vec<Result<Vec<Script>, Error>>) -> Result<Vec<Script>, Error> {
+    let mut scripts =
+        Vec::with_capacity(parts.iter().map(|p| p.as_ref().map_or(0, Vec::len)).sum());
+    for part in parts {
         scripts.extend(part?);
     }
     Ok(scripts)
