@@ -3,7 +3,7 @@
 //! can read back.
 
 use crate::db::{TestDb, dialect_tests};
-use crate::util::{Project, applied, linear, user_tables};
+use crate::util::{Project, applied, linear};
 
 dialect_tests! {
     takes_over_an_alembic_database,
@@ -39,7 +39,7 @@ fn takes_over_an_alembic_database(db: &TestDb) {
     assert_eq!(run.steps(), ["r03"]);
     let rows = db.rows("SELECT version_num FROM alembic_version");
     assert_eq!(rows, [["r03"]]);
-    assert!(!user_tables(db).iter().any(|t| t == "retort_version"));
+    assert!(!db.tables().iter().any(|t| t == "retort_version"));
     assert_eq!(applied(db), ["r03"]);
 
     let rehash = project.json(&["rehash"]).ok();

@@ -18,6 +18,7 @@ mod kill; // SIGKILL at arbitrary moments of a 100-migration run, and inside one
 mod locks; // a migration blocked by a long transaction: lock timeout, retries, clean failure
 mod mysql_tls; // ssl-mode and ssl-ca against a private MariaDB server with TLS
 mod offline; // --sql scripts run by the database's shell match online runs
+mod quickstart; // the README's first command on a copy of examples/quickstart
 mod resume; // migrations committing in parts: the journal, resume, repair, CONCURRENTLY
 mod stamp; // stamp, stamp of several revisions, base, --purge, --dry-run
 mod tls; // sslmode and sslrootcert on PostgreSQL: pg_stat_ssl for both connections, certificate failures
