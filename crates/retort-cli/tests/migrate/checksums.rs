@@ -306,9 +306,9 @@ fn unknown_checksum_algorithm_is_reported(db: &TestDb) {
 }
 
 /// docs/running.md: "A checksum with an unknown tag (written by a newer
-/// retort) is reported, never failed." `verify` fails on it (exit 3,
-/// `ok: false`), and `rehash` lists it as "SQL changed since it was
-/// applied" (exit 3), which it cannot know.
+/// retort) is reported, never failed": `verify` passes (exit 0, `ok:
+/// true`), and `rehash` does not list the file as changed, which it
+/// cannot know.
 fn unknown_checksum_algorithm_is_never_failed(db: &TestDb) {
     let project = Project::new(db, linear(2));
     project.json(&["upgrade"]).ok();

@@ -401,6 +401,18 @@ pub(crate) fn skip(db: &TestDb, why: &str) {
     eprintln!("skipped on {}: {why}", db.kind().name());
 }
 
+/// Skips (part of) a test for want of a program the machine should have
+/// (a database's shell, `setpriv`); where servers are required, CI's
+/// machine must have it too, and its absence fails the test.
+pub(crate) fn skip_without_tool(db: &TestDb, why: &str) {
+    assert!(
+        !servers_required(),
+        "required here (RETORT_TEST_REQUIRE_SERVERS=1) on {}: {why}",
+        db.kind().name()
+    );
+    skip(db, why);
+}
+
 /// One `#[test]` per dialect for a test body; the only list of dialects
 /// that generates tests (keep it in step with [`dialects`]).
 macro_rules! each_dialect {

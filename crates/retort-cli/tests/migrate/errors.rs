@@ -6,7 +6,7 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::db::{TestDb, dialect_tests, skip};
+use crate::db::{TestDb, dialect_tests, skip, skip_without_tool};
 use crate::util::{
     Project, Run, applied, assert_state, assert_topological, graph, linear, retort_bin,
     user_tables, version_rows,
@@ -223,10 +223,9 @@ fn unwritable_database_fails(db: &TestDb) {
     }
 }
 
-/// The driver has a `read_only` kind with a hint about permissions;
-/// SQLite reports a read-only database file when a migration's first
-/// statement writes, and that is reported as a failing statement whose
-/// hint says to fix the statement.
+/// An existing file that cannot be written (or whose directory cannot
+/// take a journal) is a `read_only` error whose hint is about file
+/// permissions, not a failing statement to fix.
 fn unwritable_file_is_reported_as_read_only(db: &TestDb) {
     let Some(cases) = unwritable(db) else { return };
     for case in cases
@@ -249,9 +248,9 @@ fn unwritable_file_is_reported_as_read_only(db: &TestDb) {
     }
 }
 
-/// A new database file in a read-only directory is reported as a
-/// connection problem ("unable to open database file") with the hint to
-/// check the URL, rather than as a permissions problem.
+/// A new database file in a read-only directory is a `read_only` error
+/// about permissions too, not a connection problem with a hint to check
+/// the URL (SQLite itself only says "unable to open database file").
 fn read_only_directory_is_reported_as_read_only(db: &TestDb) {
     let Some(cases) = unwritable(db) else { return };
     let case = cases
@@ -305,7 +304,7 @@ fn unprivileged_wrapper(db: &TestDb) -> Option<Vec<&'static str>> {
     if works {
         return Some(wrapper);
     }
-    skip(
+    skip_without_tool(
         db,
         "file permissions do not apply to this user (root) and `setpriv` cannot run retort as nobody",
     );

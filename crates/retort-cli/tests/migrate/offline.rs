@@ -4,7 +4,7 @@
 use std::io::Write as _;
 use std::process::Stdio;
 
-use crate::db::{TestDb, dialect_tests, skip};
+use crate::db::{TestDb, dialect_tests, skip_without_tool};
 use crate::util::{Project, graph, linear, version_rows};
 
 /// Runs `script` with the database's shell; `false` if there is none.
@@ -12,7 +12,7 @@ fn run_script(db: &TestDb, script: &str) -> bool {
     let mut cmd = match db.script_runner() {
         Ok(cmd) => cmd,
         Err(why) => {
-            skip(db, &format!("offline scripts are not run: {why}"));
+            skip_without_tool(db, &format!("offline scripts are not run: {why}"));
             return false;
         }
     };
@@ -145,9 +145,9 @@ fn offline_downgrade_after_an_online_upgrade(db: &TestDb) {
 }
 
 /// A section whose last statement has no `;` and is followed by a
-/// comment runs online (the splitter ends the statement), but the
-/// offline script appends the `;` after the comment, so the statement
-/// runs into the version-table INSERT: a syntax error in the shell.
+/// comment runs online (the splitter ends the statement), and the offline
+/// script ends it before the comment too: appending the `;` after the
+/// comment would run it into the version-table INSERT.
 fn offline_unterminated_statement_before_a_comment(db: &TestDb) {
     let mut revs = linear(2);
     revs[0].upgrade = "CREATE TABLE t01 (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL);\n\

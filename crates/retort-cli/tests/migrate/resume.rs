@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::db::{Kind, TestDb, dialect_tests, skip};
+use crate::db::{Kind, TestDb, dialect_tests, skip, skip_without_tool};
 use crate::util::{Project, Rev, applied, journal, version_rows};
 
 dialect_tests! {
@@ -354,7 +354,7 @@ fn concurrent_indexes_run_between_transactions(db: &TestDb) {
     let offline = db.sibling();
     let mut psql = match offline.script_runner() {
         Ok(psql) => psql,
-        Err(why) => return skip(db, &why),
+        Err(why) => return skip_without_tool(db, &why),
     };
     let mut child = psql.stdin(Stdio::piped()).spawn().unwrap();
     std::io::Write::write_all(&mut child.stdin.take().unwrap(), script.as_bytes()).unwrap();

@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 
 use crate::db::{TestDb, dialect_tests};
 use crate::util::{
-    Project, assert_state, assert_topological, graph, sorted, user_tables, version_rows,
+    Project, assert_state, assert_topological, graph, linear, sorted, user_tables, version_rows,
 };
 
 /// One command and what it must do.
@@ -66,6 +66,7 @@ const ALL: [&str; 11] = [
 
 dialect_tests! {
     upgrade_head_with_two_heads_is_refused,
+    head_and_steps_of_several_on_one_line,
     upgrade_by_every_target_form,
     upgrade_label_at_head,
     downgrade_by_every_target_form,
@@ -97,6 +98,33 @@ fn upgrade_head_with_two_heads_is_refused(db: &TestDb) {
         project.json(&["upgrade", "head"]).code(2).kind(),
         "multiple_heads"
     );
+}
+
+/// With one head, `head` written out, `head-N` both ways, `rev+N` and
+/// `-N` for N above 1, on one line of five revisions: always one row.
+fn head_and_steps_of_several_on_one_line(db: &TestDb) {
+    let project = Project::new(db, linear(5));
+    let mut applied = BTreeSet::new();
+    walk(
+        db,
+        &project,
+        &mut applied,
+        &[
+            expect(&["upgrade", "head-3"], &["r01", "r02"], &["r02"]),
+            expect(&["upgrade", "head"], &["r03", "r04", "r05"], &["r05"]),
+            expect(&["upgrade", "head"], &[], &["r05"]),
+            expect(&["downgrade", "head-3"], &["r05", "r04", "r03"], &["r02"]),
+            expect(&["upgrade", "r02+3"], &["r03", "r04", "r05"], &["r05"]),
+            expect(
+                &["downgrade", "-4"],
+                &["r05", "r04", "r03", "r02"],
+                &["r01"],
+            ),
+            expect(&["upgrade", "+3"], &["r02", "r03", "r04"], &["r04"]),
+            expect(&["downgrade", "r04-2"], &["r04", "r03"], &["r02"]),
+        ],
+    );
+    assert_eq!(applied.len(), 2);
 }
 
 /// Upgrades by id, `+1`, `label@+1` (before and on the branch), unique
