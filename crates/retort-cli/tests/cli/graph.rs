@@ -148,7 +148,7 @@ fn show_walk_down_from_a_three_way_merge() {
     --- stdout
     --- stderr
     error: `m3-1` is ambiguous at `m3`: the walk could continue to `b1`, `c1`, `d1`
-    hint: name the branch (`<branch>@+1`) or the revision (e.g. `b1`)
+    hint: name the branch (`<branch>@-1`) or the revision (e.g. `b1`)
     ");
 }
 

@@ -184,7 +184,7 @@ fn show_head_minus_two_forks_at_the_merge() {
     --- stdout
     --- stderr
     error: `head-2` is ambiguous at `29a1d6a8bf14`: the walk could continue to `8d639793754d`, `ad297cbefc29`
-    hint: name the branch (`<branch>@+1`) or the revision (e.g. `8d639793754d`)
+    hint: name the branch (`<branch>@-1`) or the revision (e.g. `8d639793754d`)
     ");
 }
 

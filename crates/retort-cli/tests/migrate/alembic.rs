@@ -1,9 +1,17 @@
 //! `version_table = "alembic_version"`: retort takes over a database that
 //! Alembic migrated with the same revision ids, and keeps the table Alembic
 //! can read back.
+//!
+//! [`alembic_and_retort_take_turns`] runs the real Alembic: the executable
+//! named by `RETORT_TEST_ALEMBIC`, else `alembic` on `PATH` (`.ci/run`
+//! installs it); without one the test is skipped, except in CI.
 
-use crate::db::{TestDb, dialect_tests};
-use crate::util::{Project, applied, linear};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::db::{Kind, TestDb, dialect_tests, skip_without_tool};
+use crate::util::{Project, Rev, applied, linear, sorted, user_tables};
 
 dialect_tests! {
     takes_over_an_alembic_database,
@@ -45,4 +53,202 @@ fn takes_over_an_alembic_database(db: &TestDb) {
     let rehash = project.json(&["rehash"]).ok();
     assert_eq!(rehash.doc()["recorded"], serde_json::json!(["r01", "r02"]));
     assert_eq!(applied(db), ["r01", "r02", "r03"]);
+}
+
+/// The Alembic executable, or why there is none.
+fn alembic() -> Result<PathBuf, String> {
+    let program = std::env::var_os("RETORT_TEST_ALEMBIC").map_or("alembic".into(), PathBuf::from);
+    match Command::new(&program).arg("--version").output() {
+        Ok(out) if out.status.success() => Ok(program),
+        Ok(out) => Err(format!(
+            "`{} --version` failed: {}",
+            program.display(),
+            String::from_utf8_lossy(&out.stderr)
+        )),
+        Err(e) => Err(format!(
+            "Alembic is not installed (`{}`: {e}); set RETORT_TEST_ALEMBIC",
+            program.display()
+        )),
+    }
+}
+
+/// An Alembic project (`alembic init`) on `db` with one Python revision
+/// file per fixture revision, running the same SQL.
+struct AlembicProject {
+    program: PathBuf,
+    ini: PathBuf,
+}
+
+impl AlembicProject {
+    fn new(program: PathBuf, root: &Path, db: &TestDb, revs: &[Rev]) -> AlembicProject {
+        let scripts = root.join("alembic");
+        let init = Command::new(&program)
+            .current_dir(root)
+            .arg("init")
+            .arg(&scripts)
+            .output()
+            .unwrap();
+        assert!(
+            init.status.success(),
+            "{}",
+            String::from_utf8_lossy(&init.stderr)
+        );
+        let ini = root.join("alembic.ini");
+        let url = format!("sqlite:///{}", db.file().unwrap().display());
+        let text = fs::read_to_string(&ini).unwrap();
+        let text: String = text
+            .lines()
+            .map(|l| {
+                if l.starts_with("sqlalchemy.url") {
+                    format!("sqlalchemy.url = {url}\n")
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect();
+        fs::write(&ini, text).unwrap();
+        for rev in revs {
+            fs::write(scripts.join(format!("versions/{}.py", rev.id)), python(rev)).unwrap();
+        }
+        AlembicProject { program, ini }
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new(&self.program)
+            .arg("-c")
+            .arg(&self.ini)
+            .args(args)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            out.status.success(),
+            "alembic {}: {stdout}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    }
+
+    /// What `alembic current` says the database is at, sorted.
+    fn current(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .run(&["current"])
+            .lines()
+            .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+            .collect();
+        ids.sort();
+        ids
+    }
+}
+
+/// A revision as an Alembic script: the same statements through `op.execute`.
+fn python(rev: &Rev) -> String {
+    let statements = |sql: &str| -> String {
+        let body: String = sql
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| format!("    op.execute({s:?})\n"))
+            .collect();
+        if body.is_empty() {
+            "    pass\n".to_owned()
+        } else {
+            body
+        }
+    };
+    let down_revision = match rev.revises.as_slice() {
+        [] => "None".to_owned(),
+        [one] => format!("{one:?}"),
+        many => format!(
+            "({})",
+            many.iter().map(|r| format!("{r:?}, ")).collect::<String>()
+        ),
+    };
+    format!(
+        "from alembic import op\n\nrevision = {:?}\ndown_revision = {down_revision}\n\
+         branch_labels = None\ndepends_on = None\n\n\ndef upgrade():\n{}\n\ndef downgrade():\n{}",
+        rev.id,
+        statements(&rev.upgrade),
+        statements(rev.downgrade.as_deref().unwrap_or_default()),
+    )
+}
+
+/// Alembic and retort migrate one SQLite database in turns, through a
+/// branch, its merge and back: after every command each tool reads the
+/// version table as the other left it.
+///
+/// ```text
+/// r01 - a01 ---- m01 - r02
+///     \        /
+///      b01 ---+
+/// ```
+#[test]
+fn alembic_and_retort_take_turns() {
+    let db = TestDb::create(Kind::Sqlite).unwrap();
+    let program = match alembic() {
+        Ok(program) => program,
+        Err(why) => return skip_without_tool(&db, &why),
+    };
+    let revs = vec![
+        Rev::table("r01", &[], "t01"),
+        Rev::table("a01", &["r01"], "ta1"),
+        Rev::table("b01", &["r01"], "tb1"),
+        Rev::merge("m01", &["a01", "b01"], "merge"),
+        Rev::table("r02", &["m01"], "t02"),
+    ];
+    let project = Project::new(&db, revs.clone());
+    project.write(
+        "retort.toml",
+        "[migrations]\ndirs = [\"migrations\"]\nversion_table = \"alembic_version\"\n",
+    );
+    let alembic = AlembicProject::new(program, project.root(), &db, &revs);
+    let retort_current = || project.json(&["current"]).ok().heads();
+    let both_at = |ids: &[&str], when: &str| {
+        assert_eq!(version_rows_of(&db), sorted(ids), "version rows {when}");
+        assert_eq!(alembic.current(), sorted(ids), "alembic current {when}");
+        assert_eq!(retort_current(), sorted(ids), "retort current {when}");
+    };
+
+    alembic.run(&["upgrade", "a01"]);
+    both_at(&["a01"], "after alembic upgrade a01");
+
+    // The other side of the branch point: a second row, as Alembic adds.
+    assert_eq!(project.json(&["upgrade", "b01"]).ok().steps(), ["b01"]);
+    both_at(&["a01", "b01"], "after retort upgrade b01");
+
+    alembic.run(&["upgrade", "heads"]);
+    both_at(&["r02"], "after alembic upgrade heads (the merge)");
+    assert_eq!(
+        project.json(&["status"]).ok().doc()["pending"],
+        serde_json::json!([])
+    );
+
+    assert_eq!(project.json(&["downgrade", "-1"]).ok().steps(), ["r02"]);
+    both_at(&["m01"], "after retort downgrade -1");
+
+    // Alembic unmerges what retort left: both parents come back (Alembic
+    // calls `-1` from a merge point an ambiguous walk, and so does retort).
+    alembic.run(&["downgrade", "a01"]);
+    both_at(&["a01", "b01"], "after alembic downgrade a01 (the unmerge)");
+
+    let down = project.json(&["downgrade", "base"]).ok();
+    assert_eq!(
+        sorted(&down.steps().iter().map(String::as_str).collect::<Vec<_>>()),
+        ["a01", "b01", "r01"]
+    );
+    both_at(&[], "after retort downgrade base");
+    // Every migration's table is gone; the version table stays, empty.
+    assert_eq!(user_tables(&db), ["alembic_version"]);
+}
+
+/// The version table's rows: `alembic_version` here, not retort's own.
+fn version_rows_of(db: &TestDb) -> Vec<String> {
+    let mut rows: Vec<String> = db
+        .rows("SELECT version_num FROM alembic_version")
+        .into_iter()
+        .map(|mut r| r.remove(0))
+        .collect();
+    rows.sort();
+    rows
 }

@@ -109,6 +109,8 @@ pub enum GraphError {
         at: String,
         /// The ways it could go.
         choices: Vec<String>,
+        /// Whether the walk went towards the heads.
+        upward: bool,
     },
     /// A target relative to the current revision was resolved without one.
     #[error("`{target}` is relative to the database's current revision, which is not known here")]
@@ -212,9 +214,12 @@ impl GraphError {
                 format!("run `retort history -r {label}@base:{label}@head` to list the branch")
             }
             GraphError::Overwalk { .. } => "use a smaller step, or `head`/`base`".into(),
-            GraphError::AmbiguousWalk { choices, .. } => {
+            GraphError::AmbiguousWalk {
+                choices, upward, ..
+            } => {
                 let example = choices.first().map_or("<rev>", String::as_str);
-                format!("name the branch (`<branch>@+1`) or the revision (e.g. `{example}`)")
+                let step = if *upward { "+1" } else { "-1" };
+                format!("name the branch (`<branch>@{step}`) or the revision (e.g. `{example}`)")
             }
             GraphError::NeedsCurrent { .. } => {
                 "use an absolute target such as a revision id, `head` or `rev+1`".into()

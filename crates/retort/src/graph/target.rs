@@ -347,6 +347,7 @@ impl Graph {
                         target: target.to_owned(),
                         at: at.map_or_else(|| "base".to_owned(), |i| self.revisions[i].id.clone()),
                         choices: self.ids(&next).iter().map(|s| (*s).to_owned()).collect(),
+                        upward,
                     });
                 }
             }
