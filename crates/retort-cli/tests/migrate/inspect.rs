@@ -1,6 +1,7 @@
 //! `current` and `status` (JSON contents on a branched state with a
-//! dependency), and the human-readable output of a few commands
-//! (snapshots, durations normalised).
+//! dependency), the whole JSON documents of the database commands, and the
+//! human-readable output of a few commands (snapshots, durations
+//! normalised).
 
 use serde_json::json;
 
@@ -21,13 +22,176 @@ fn transcript(db: &TestDb, project: &Project, args: &[&str], code: i32) -> Strin
     normalise_durations(&db.redact(&project.redact(&text)))
 }
 
+/// `retort --format json ARGS` and its document, `duration_ms` set to 0.
+fn document(project: &Project, args: &[&str], code: i32) -> String {
+    fn zero_durations(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, v) in map.iter_mut() {
+                    if key == "duration_ms" {
+                        *v = json!(0);
+                    } else {
+                        zero_durations(v);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(zero_durations),
+            _ => {}
+        }
+    }
+    let run = project.json(args).code(code);
+    let mut doc = run.doc().clone();
+    zero_durations(&mut doc);
+    format!(
+        "$ retort --format json {} (exit {code})\n{}\n",
+        args.join(" "),
+        serde_json::to_string_pretty(&doc).unwrap()
+    )
+}
+
 dialect_tests! {
+    json_documents,
     current_and_status_with_a_dependency,
     current_on_two_branches,
     status_of_an_empty_database,
     status_text,
     upgrade_and_downgrade_text,
     error_text,
+}
+
+/// docs/cli.md's output contract, whole documents in the order a script
+/// sees them: a partial upgrade, `current`, `status`, `verify`, a dry run,
+/// a downgrade, a stamp, and a usage error.
+fn json_documents(db: &TestDb) {
+    let project = Project::new(db, linear(3));
+    let docs: String = [
+        (&["upgrade", "r02"][..], 0),
+        (&["current"], 0),
+        (&["status"], 0),
+        (&["verify"], 0),
+        (&["upgrade", "--dry-run"], 0),
+        (&["downgrade", "r01"], 0),
+        (&["stamp", "r03"], 0),
+        (&["upgrade", "r09"], 2),
+    ]
+    .iter()
+    .map(|(args, code)| document(&project, args, *code))
+    .collect();
+    insta::assert_snapshot!(docs, @r#"
+    $ retort --format json upgrade r02 (exit 0)
+    {
+      "steps": [
+        {
+          "revision": "r01",
+          "message": "create t01",
+          "direction": "up",
+          "duration_ms": 0
+        },
+        {
+          "revision": "r02",
+          "message": "create t02",
+          "direction": "up",
+          "duration_ms": 0
+        }
+      ],
+      "heads": [
+        "r02"
+      ],
+      "dry_run": false
+    }
+    $ retort --format json current (exit 0)
+    {
+      "heads": [
+        "r02"
+      ],
+      "current": [
+        "r02"
+      ]
+    }
+    $ retort --format json status (exit 0)
+    {
+      "heads_in_db": [
+        "r02"
+      ],
+      "current": [
+        "r02"
+      ],
+      "heads": [
+        "r03"
+      ],
+      "pending": [
+        {
+          "revision": "r03",
+          "message": "create t03"
+        }
+      ],
+      "interrupted": null
+    }
+    $ retort --format json verify (exit 0)
+    {
+      "ok": true,
+      "findings": []
+    }
+    $ retort --format json upgrade --dry-run (exit 0)
+    {
+      "steps": [
+        {
+          "revision": "r03",
+          "message": "create t03",
+          "direction": "up",
+          "duration_ms": 0
+        }
+      ],
+      "heads": [
+        "r03"
+      ],
+      "dry_run": true
+    }
+    $ retort --format json downgrade r01 (exit 0)
+    {
+      "steps": [
+        {
+          "revision": "r02",
+          "message": "create t02",
+          "direction": "down",
+          "duration_ms": 0
+        }
+      ],
+      "heads": [
+        "r01"
+      ],
+      "dry_run": false
+    }
+    $ retort --format json stamp r03 (exit 0)
+    {
+      "steps": [
+        {
+          "revision": "r02",
+          "message": "create t02",
+          "direction": "stamp",
+          "duration_ms": 0
+        },
+        {
+          "revision": "r03",
+          "message": "create t03",
+          "direction": "stamp",
+          "duration_ms": 0
+        }
+      ],
+      "heads": [
+        "r03"
+      ],
+      "dry_run": false
+    }
+    $ retort --format json upgrade r09 (exit 2)
+    {
+      "error": {
+        "kind": "unknown_revision",
+        "message": "no revision or branch label matches `r09`",
+        "hint": "run `retort history` to list revisions; a prefix of 4 or more characters is safest"
+      }
+    }
+    "#);
 }
 
 /// The database at y00011 (which absorbed d10005's row): the version
