@@ -62,6 +62,14 @@ impl Node {
     }
 }
 
+/// One revision's links as [`Graph::build_from`] reads them.
+pub(crate) struct NodeRef<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) parents: &'a [String],
+    pub(crate) depends_on: &'a [String],
+    pub(crate) branch_labels: &'a [String],
+}
+
 /// A revision inside a built graph, with its links resolved to indices.
 #[derive(Debug, Clone)]
 pub struct Revision {
@@ -129,52 +137,77 @@ impl Graph {
     /// Builds and validates the graph: duplicate ids or labels, missing
     /// parents or dependencies and cycles are errors.
     pub fn build(nodes: Vec<Node>) -> Result<Graph, GraphError> {
-        let mut by_id: HashMap<String, usize> = HashMap::with_capacity(nodes.len());
-        for (index, node) in nodes.iter().enumerate() {
-            if let Some(&first) = by_id.get(&node.id) {
+        Graph::build_from(
+            nodes.len(),
+            |i| NodeRef {
+                id: &nodes[i].id,
+                parents: &nodes[i].parents,
+                depends_on: &nodes[i].depends_on,
+                branch_labels: &nodes[i].branch_labels,
+            },
+            |i| nodes[i].origin.clone(),
+        )
+    }
+
+    /// [`Graph::build`] from revisions borrowed where they live (the
+    /// project's scripts): nothing is copied but what the graph keeps, and
+    /// `origin` is asked only for an error message.
+    pub(crate) fn build_from<'a>(
+        len: usize,
+        node: impl Fn(usize) -> NodeRef<'a>,
+        origin: impl Fn(usize) -> String,
+    ) -> Result<Graph, GraphError> {
+        let mut by_id: HashMap<String, usize> = HashMap::with_capacity(len);
+        for index in 0..len {
+            let id = node(index).id;
+            if let Some(&first) = by_id.get(id) {
                 return Err(GraphError::DuplicateRevision {
-                    id: node.id.clone(),
-                    first: nodes[first].origin.clone(),
-                    second: node.origin.clone(),
+                    id: id.to_owned(),
+                    first: origin(first),
+                    second: origin(index),
                 });
             }
-            by_id.insert(node.id.clone(), index);
+            by_id.insert(id.to_owned(), index);
         }
         let mut by_label: HashMap<String, usize> = HashMap::new();
-        for (index, node) in nodes.iter().enumerate() {
-            for label in &node.branch_labels {
+        for index in 0..len {
+            let n = node(index);
+            for label in n.branch_labels {
                 let other = by_label.get(label).or_else(|| by_id.get(label));
                 if let Some(&other) = other {
                     return Err(GraphError::DuplicateLabel {
                         label: label.clone(),
-                        id: node.id.clone(),
-                        other: nodes[other].id.clone(),
+                        id: n.id.to_owned(),
+                        other: node(other).id.to_owned(),
                     });
                 }
                 by_label.insert(label.clone(), index);
             }
         }
-        let mut revisions: Vec<Revision> = Vec::with_capacity(nodes.len());
-        for node in &nodes {
-            let mut parents = Vec::with_capacity(node.parents.len());
-            for parent in &node.parents {
-                let &p = by_id.get(parent).ok_or_else(|| GraphError::MissingParent {
-                    id: node.id.clone(),
-                    origin: node.origin.clone(),
-                    parent: parent.clone(),
-                })?;
+        let mut revisions: Vec<Revision> = Vec::with_capacity(len);
+        for index in 0..len {
+            let n = node(index);
+            let mut parents = Vec::with_capacity(n.parents.len());
+            for parent in n.parents {
+                let &p = by_id
+                    .get(parent.as_str())
+                    .ok_or_else(|| GraphError::MissingParent {
+                        id: n.id.to_owned(),
+                        origin: origin(index),
+                        parent: parent.clone(),
+                    })?;
                 if !parents.contains(&p) {
                     parents.push(p);
                 }
             }
-            let mut dependencies = Vec::with_capacity(node.depends_on.len());
-            for dep in &node.depends_on {
+            let mut dependencies = Vec::with_capacity(n.depends_on.len());
+            for dep in n.depends_on {
                 let &d = by_id
-                    .get(dep)
-                    .or_else(|| by_label.get(dep))
+                    .get(dep.as_str())
+                    .or_else(|| by_label.get(dep.as_str()))
                     .ok_or_else(|| GraphError::MissingDependency {
-                        id: node.id.clone(),
-                        origin: node.origin.clone(),
+                        id: n.id.to_owned(),
+                        origin: origin(index),
                         dependency: dep.clone(),
                     })?;
                 if !dependencies.contains(&d) {
@@ -182,24 +215,21 @@ impl Graph {
                 }
             }
             revisions.push(Revision {
-                id: String::new(),
-                branch_labels: Vec::new(),
+                id: n.id.to_owned(),
+                branch_labels: n.branch_labels.to_vec(),
                 parents,
                 children: Vec::new(),
                 dependencies,
                 dependents: Vec::new(),
             });
         }
-        // Validated: the ids and labels can move instead of being copied.
-        for (revision, node) in revisions.iter_mut().zip(nodes) {
-            revision.id = node.id;
-            revision.branch_labels = node.branch_labels;
-        }
         for index in 0..revisions.len() {
-            for p in revisions[index].parents.clone() {
+            for k in 0..revisions[index].parents.len() {
+                let p = revisions[index].parents[k];
                 revisions[p].children.push(index);
             }
-            for d in revisions[index].dependencies.clone() {
+            for k in 0..revisions[index].dependencies.len() {
+                let d = revisions[index].dependencies[k];
                 revisions[d].dependents.push(index);
             }
         }
@@ -365,17 +395,16 @@ fn newest_first(revisions: &[Revision]) -> Result<Vec<usize>, GraphError> {
     while let Some(i) = stack.pop() {
         order.push(i);
         let revision = &revisions[i];
+        // Pushed in reverse, so the first parent is walked first.
         for &n in revision
-            .parents
-            .iter()
-            .chain(&revision.dependencies)
-            .collect::<Vec<_>>()
+            .dependencies
             .iter()
             .rev()
+            .chain(revision.parents.iter().rev())
         {
-            waiting[*n] -= 1;
-            if waiting[*n] == 0 {
-                stack.push(*n);
+            waiting[n] -= 1;
+            if waiting[n] == 0 {
+                stack.push(n);
             }
         }
     }

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::RequestError;
 use crate::Error;
-use crate::graph::{Graph, Node};
+use crate::graph::{Graph, NodeRef};
 use crate::script::{self, Script};
 
 /// Every `*.sql` file of each directory, in directory order, then by file name.
@@ -120,26 +120,15 @@ fn concat(parts: Vec<Result<Vec<Script>, Error>>) -> Result<Vec<Script>, Error> 
 
 /// The graph of the scripts; node `i` is script `i`.
 pub(super) fn build_graph(scripts: &[Script]) -> Result<Graph, Error> {
-    // Origins only appear in errors: build without them, and again with
-    // them when there is an error to report.
-    Graph::build(nodes(scripts, false))
-        .or_else(|_| Graph::build(nodes(scripts, true)))
-        .map_err(Error::from)
-}
-
-fn nodes(scripts: &[Script], with_origin: bool) -> Vec<Node> {
-    scripts
-        .iter()
-        .map(|s| Node {
-            id: s.revision.clone(),
-            parents: s.revises.clone(),
-            depends_on: s.depends_on.clone(),
-            branch_labels: s.branch_labels.clone(),
-            origin: if with_origin {
-                format!("`{}`", s.path.display())
-            } else {
-                String::new()
-            },
-        })
-        .collect()
+    Graph::build_from(
+        scripts.len(),
+        |i| NodeRef {
+            id: &scripts[i].revision,
+            parents: &scripts[i].revises,
+            depends_on: &scripts[i].depends_on,
+            branch_labels: &scripts[i].branch_labels,
+        },
+        |i| format!("`{}`", scripts[i].path.display()),
+    )
+    .map_err(Error::from)
 }
