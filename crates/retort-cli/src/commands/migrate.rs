@@ -224,13 +224,17 @@ impl Reporter {
             }
             Event::StepFinished { done } => match &self.bar {
                 Some(bar) => bar.inc(1),
-                None => self.say(&format!(
-                    "  {:<9} {} {} ({} ms)",
-                    direction_word(done.direction),
-                    done.revision,
-                    done.message,
-                    done.duration_ms
-                )),
+                None => {
+                    // A revision without a message reads as its id alone.
+                    let separator = if done.message.is_empty() { "" } else { " " };
+                    self.say(&format!(
+                        "  {:<9} {}{separator}{} ({} ms)",
+                        direction_word(done.direction),
+                        done.revision,
+                        done.message,
+                        done.duration_ms
+                    ));
+                }
             },
             _ => {}
         }

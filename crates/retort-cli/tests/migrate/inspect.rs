@@ -51,12 +51,34 @@ fn document(project: &Project, args: &[&str], code: i32) -> String {
 
 dialect_tests! {
     json_documents,
+    step_line_without_a_message,
     current_and_status_with_a_dependency,
     current_on_two_branches,
     status_of_an_empty_database,
     status_text,
     upgrade_and_downgrade_text,
     error_text,
+}
+
+/// A revision without a message: its step line ends with the id, one
+/// space, then the duration.
+fn step_line_without_a_message(db: &TestDb) {
+    let mut revs = linear(2);
+    revs[1].message = String::new();
+    let project = Project::new(db, revs);
+    let run = project.text(&["upgrade"]).ok();
+    let lines: Vec<String> = normalise_durations(&run.stderr)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "running 2 migration(s)",
+            "  upgrade   r01 create t01 (X ms)",
+            "  upgrade   r02 (X ms)",
+        ]
+    );
 }
 
 /// docs/cli.md's output contract, whole documents in the order a script
