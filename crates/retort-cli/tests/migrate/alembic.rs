@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::db::{Kind, TestDb, dialect_tests, skip_without_tool};
-use crate::util::{Project, Rev, applied, linear, sorted, user_tables};
+use crate::util::{Project, Rev, applied, linear, sorted, user_tables, version_rows_in};
 
 dialect_tests! {
     takes_over_an_alembic_database,
@@ -205,7 +205,11 @@ fn alembic_and_retort_take_turns() {
     let alembic = AlembicProject::new(program, project.root(), &db, &revs);
     let retort_current = || project.json(&["current"]).ok().heads();
     let both_at = |ids: &[&str], when: &str| {
-        assert_eq!(version_rows_of(&db), sorted(ids), "version rows {when}");
+        assert_eq!(
+            version_rows_in(&db, "alembic_version"),
+            sorted(ids),
+            "version rows {when}"
+        );
         assert_eq!(alembic.current(), sorted(ids), "alembic current {when}");
         assert_eq!(retort_current(), sorted(ids), "retort current {when}");
     };
@@ -240,15 +244,4 @@ fn alembic_and_retort_take_turns() {
     both_at(&[], "after retort downgrade base");
     // Every migration's table is gone; the version table stays, empty.
     assert_eq!(user_tables(&db), ["alembic_version"]);
-}
-
-/// The version table's rows: `alembic_version` here, not retort's own.
-fn version_rows_of(db: &TestDb) -> Vec<String> {
-    let mut rows: Vec<String> = db
-        .rows("SELECT version_num FROM alembic_version")
-        .into_iter()
-        .map(|mut r| r.remove(0))
-        .collect();
-    rows.sort();
-    rows
 }

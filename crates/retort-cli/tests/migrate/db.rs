@@ -401,9 +401,10 @@ pub(crate) fn skip(db: &TestDb, why: &str) {
     eprintln!("skipped on {}: {why}", db.kind().name());
 }
 
-/// Skips (part of) a test for want of a program the machine should have
-/// (a database's shell, `setpriv`); where servers are required, CI's
-/// machine must have it too, and its absence fails the test.
+/// Skips (part of) a test for want of something the machine should have (a
+/// database's shell, `setpriv`, Alembic, a server with TLS); where servers
+/// are required, CI's machine must have it too, and its absence fails the
+/// test.
 pub(crate) fn skip_without_tool(db: &TestDb, why: &str) {
     assert!(
         !servers_required(),

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use retort::config::DatabaseUrl;
 
-use crate::db::{TestDb, servers_required, skip};
+use crate::db::{TestDb, skip, skip_without_tool};
 use crate::util::{Project, Rev, Run};
 
 /// One `#[test]` named `name::postgres` for each body: TLS is PostgreSQL's.
@@ -49,8 +49,7 @@ const BOTH_ENCRYPTED: [[&str; 2]; 2] = [["0", "1"], ["1", "1"]];
 /// tested here (failing instead where servers are required).
 fn server_certificate(db: &TestDb) -> Option<PathBuf> {
     let cannot = |why: &str| {
-        assert!(!servers_required(), "TLS cannot be tested: {why}");
-        skip(db, why);
+        skip_without_tool(db, &format!("TLS cannot be tested: {why}"));
         None
     };
     if db.rows("SHOW ssl") != [["on"]] {

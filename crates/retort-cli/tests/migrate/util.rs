@@ -471,13 +471,20 @@ pub(crate) fn normalise_durations(text: &str) -> String {
 
 /// The version table's rows, sorted (none when the table does not exist).
 pub(crate) fn version_rows(db: &TestDb) -> Vec<String> {
-    if !db.tables().iter().any(|t| t == "retort_version") {
+    version_rows_in(db, "retort_version")
+}
+
+/// The rows of version table `table` (`alembic_version`, say), sorted.
+pub(crate) fn version_rows_in(db: &TestDb, table: &str) -> Vec<String> {
+    if !db.tables().iter().any(|t| t == table) {
         return Vec::new();
     }
-    db.rows("SELECT version_num FROM retort_version ORDER BY version_num")
-        .into_iter()
-        .map(|mut r| r.remove(0))
-        .collect()
+    db.rows(&format!(
+        "SELECT version_num FROM {table} ORDER BY version_num"
+    ))
+    .into_iter()
+    .map(|mut r| r.remove(0))
+    .collect()
 }
 
 /// The revisions in the applied table, sorted.
