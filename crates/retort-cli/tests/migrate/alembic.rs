@@ -22,10 +22,7 @@ dialect_tests! {
 /// DDL: `version_num VARCHAR(32) NOT NULL`, primary key `alembic_version_pkc`).
 fn takes_over_an_alembic_database(db: &TestDb) {
     let project = Project::new(db, linear(3));
-    project.write(
-        "retort.toml",
-        "[migrations]\ndirs = [\"migrations\"]\nversion_table = \"alembic_version\"\n",
-    );
+    use_alembic_version(&project);
     db.exec("CREATE TABLE t01 (id INTEGER PRIMARY KEY, n INTEGER)");
     db.exec("CREATE TABLE t02 (id INTEGER PRIMARY KEY, n INTEGER)");
     db.exec(
@@ -55,8 +52,16 @@ fn takes_over_an_alembic_database(db: &TestDb) {
     assert_eq!(applied(db), ["r01", "r02", "r03"]);
 }
 
+/// Points the project's version table at `alembic_version`.
+pub(crate) fn use_alembic_version(project: &Project) {
+    project.write(
+        "retort.toml",
+        "[migrations]\ndirs = [\"migrations\"]\nversion_table = \"alembic_version\"\n",
+    );
+}
+
 /// The Alembic executable, or why there is none.
-fn alembic() -> Result<PathBuf, String> {
+pub(crate) fn alembic() -> Result<PathBuf, String> {
     let program = std::env::var_os("RETORT_TEST_ALEMBIC").map_or("alembic".into(), PathBuf::from);
     match Command::new(&program).arg("--version").output() {
         Ok(out) if out.status.success() => Ok(program),
@@ -74,13 +79,13 @@ fn alembic() -> Result<PathBuf, String> {
 
 /// An Alembic project (`alembic init`) on `db` with one Python revision
 /// file per fixture revision, running the same SQL.
-struct AlembicProject {
+pub(crate) struct AlembicProject {
     program: PathBuf,
     ini: PathBuf,
 }
 
 impl AlembicProject {
-    fn new(program: PathBuf, root: &Path, db: &TestDb, revs: &[Rev]) -> AlembicProject {
+    pub(crate) fn new(program: PathBuf, root: &Path, db: &TestDb, revs: &[Rev]) -> AlembicProject {
         let scripts = root.join("alembic");
         let init = Command::new(&program)
             .current_dir(root)
@@ -111,6 +116,22 @@ impl AlembicProject {
             fs::write(scripts.join(format!("versions/{}.py", rev.id)), python(rev)).unwrap();
         }
         AlembicProject { program, ini }
+    }
+
+    /// Its `alembic.ini`.
+    pub(crate) fn ini(&self) -> &Path {
+        &self.ini
+    }
+
+    /// The Python that runs this Alembic: the one beside it (a virtual
+    /// environment's), else `python3`.
+    pub(crate) fn python(&self) -> PathBuf {
+        let beside = self.program.with_file_name("python");
+        if beside.exists() {
+            beside
+        } else {
+            PathBuf::from("python3")
+        }
     }
 
     fn run(&self, args: &[&str]) -> String {
@@ -157,7 +178,7 @@ fn python(rev: &Rev) -> String {
             body
         }
     };
-    let down_revision = match rev.revises.as_slice() {
+    let tuple = |ids: &[String]| match ids {
         [] => "None".to_owned(),
         [one] => format!("{one:?}"),
         many => format!(
@@ -166,9 +187,12 @@ fn python(rev: &Rev) -> String {
         ),
     };
     format!(
-        "from alembic import op\n\nrevision = {:?}\ndown_revision = {down_revision}\n\
-         branch_labels = None\ndepends_on = None\n\n\ndef upgrade():\n{}\n\ndef downgrade():\n{}",
+        "from alembic import op\n\nrevision = {:?}\ndown_revision = {}\n\
+         branch_labels = {}\ndepends_on = {}\n\n\ndef upgrade():\n{}\n\ndef downgrade():\n{}",
         rev.id,
+        tuple(&rev.revises),
+        tuple(&rev.labels),
+        tuple(&rev.depends_on),
         statements(&rev.upgrade),
         statements(rev.downgrade.as_deref().unwrap_or_default()),
     )
@@ -198,10 +222,7 @@ fn alembic_and_retort_take_turns() {
         Rev::table("r02", &["m01"], "t02"),
     ];
     let project = Project::new(&db, revs.clone());
-    project.write(
-        "retort.toml",
-        "[migrations]\ndirs = [\"migrations\"]\nversion_table = \"alembic_version\"\n",
-    );
+    use_alembic_version(&project);
     let alembic = AlembicProject::new(program, project.root(), &db, &revs);
     let retort_current = || project.json(&["current"]).ok().heads();
     let both_at = |ids: &[&str], when: &str| {

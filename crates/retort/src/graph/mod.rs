@@ -364,14 +364,15 @@ impl Graph {
     /// Whether `a` and `b` lie on one line of history (one is an ancestor of
     /// the other, or they are the same).
     pub fn shares_lineage(&self, a: usize, b: usize) -> bool {
-        self.lineage(a)[b]
+        self.lineage(a, false)[b]
     }
 
     /// A membership mask of `a`'s line of history: its ancestors, itself
-    /// and its descendants (through parents only).
-    pub fn lineage(&self, a: usize) -> Vec<bool> {
-        let below = self.ancestors(&[a], false);
-        let above = self.descendants(&[a], false);
+    /// and its descendants (through parents, and through dependencies when
+    /// `with_dependencies`).
+    pub fn lineage(&self, a: usize, with_dependencies: bool) -> Vec<bool> {
+        let below = self.ancestors(&[a], with_dependencies);
+        let above = self.descendants(&[a], with_dependencies);
         below.iter().zip(&above).map(|(b, a)| *b || *a).collect()
     }
 }

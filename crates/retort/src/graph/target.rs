@@ -15,6 +15,9 @@ pub struct Resolved {
     pub revisions: Vec<usize>,
     /// The branch the target was scoped to (`label@…`), as written.
     pub branch: Option<String>,
+    /// The current revision a relative step (`-1`, `label@-2`) walked from:
+    /// a downgrade removes only what lies under it.
+    pub walked_from: Option<usize>,
 }
 
 /// The revisions of an `A:B` range, newest first.
@@ -170,8 +173,10 @@ impl Graph {
             return Ok(Resolved {
                 revisions,
                 branch: spec.branch,
+                walked_from: None,
             });
         };
+        let from_current = spec.symbol.is_none();
         let start = match &spec.symbol {
             Some(symbol) => {
                 let found = self.resolve_symbol(target, symbol, anchor)?;
@@ -192,6 +197,7 @@ impl Graph {
         Ok(Resolved {
             revisions: end.into_iter().collect(),
             branch: spec.branch,
+            walked_from: start.filter(|_| from_current),
         })
     }
 
@@ -205,7 +211,7 @@ impl Graph {
             match anchor {
                 None => candidates.to_vec(),
                 Some(a) => {
-                    let lineage = self.lineage(a);
+                    let lineage = self.lineage(a, false);
                     candidates.iter().copied().filter(|&c| lineage[c]).collect()
                 }
             }
@@ -302,7 +308,7 @@ impl Graph {
     ) -> Result<Option<usize>, GraphError> {
         let requested = steps.unsigned_abs();
         let upward = steps > 0;
-        let lineage = anchor.map(|a| self.lineage(a));
+        let lineage = anchor.map(|a| self.lineage(a, false));
         let mut at = start;
         for taken in 0..requested {
             let next: Vec<usize> = if upward {

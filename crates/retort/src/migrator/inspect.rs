@@ -114,6 +114,7 @@ impl Migrator<'_> {
         let heads = Resolved {
             revisions: graph.heads().to_vec(),
             branch: None,
+            walked_from: None,
         };
         let pending = plan::upgrade(graph, &rows, &heads, "heads")?
             .into_iter()

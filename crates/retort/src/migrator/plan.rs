@@ -165,7 +165,12 @@ pub fn upgrade(
 ///
 /// `base` removes everything; `label@base` removes the branch: the line of
 /// history through the label's revision down to where it forks off (or to
-/// its own base); a revision removes what was applied above it.
+/// its own base); a revision removes what was applied above it. As in
+/// Alembic, a target scoped to a branch (`label@-1`, `label@rev`) removes
+/// only revisions on the label's line of history, under the rows on that
+/// line; a relative step only what lies under the revision it walked from;
+/// and a walk that reaches base removes the line it walked, not what that
+/// line depends on. Whatever rests on a removed revision is removed with it.
 pub fn downgrade(
     graph: &Graph,
     rows: &[usize],
@@ -173,14 +178,16 @@ pub fn downgrade(
     written: &str,
 ) -> Result<Vec<Step>, PlanError> {
     let applied = applied_set(graph, rows);
-    let remove: Vec<bool> = if target.revisions.is_empty() {
-        match &target.branch {
-            None => applied.clone(),
-            Some(label) => {
-                let root = branch_root(graph, graph.lookup(label)?);
-                let above = graph.descendants(&[root], true);
-                above.iter().zip(&applied).map(|(a, b)| *a && *b).collect()
-            }
+    let scope = target
+        .branch
+        .as_deref()
+        .map(|label| graph.lookup(label))
+        .transpose()?;
+    let mut remove: Vec<bool> = if target.revisions.is_empty() {
+        match (target.walked_from, scope) {
+            (Some(from), _) => graph.ancestors(&[from], false),
+            (None, None) => applied.clone(),
+            (None, Some(anchor)) => graph.descendants(&[branch_root(graph, anchor)], true),
         }
     } else {
         if let Some(_missing) = target.revisions.iter().find(|&&t| !applied[t]) {
@@ -196,11 +203,31 @@ pub fn downgrade(
             .iter()
             .flat_map(|&t| graph.node(t).children().iter().copied())
             .collect();
-        let above = graph.descendants(&children, true);
-        (0..graph.len())
-            .map(|i| above[i] && applied[i] && !target.revisions.contains(&i))
-            .collect()
+        let mut above = graph.descendants(&children, true);
+        for &t in &target.revisions {
+            above[t] = false;
+        }
+        let tops: Option<Vec<usize>> = match (target.walked_from, scope) {
+            (Some(from), _) => Some(vec![from]),
+            (None, Some(anchor)) => {
+                let line = graph.lineage(anchor, true);
+                Some(rows.iter().copied().filter(|&r| line[r]).collect())
+            }
+            (None, None) => None,
+        };
+        if let Some(tops) = tops {
+            keep_only(&mut above, &graph.ancestors(&tops, true));
+        }
+        above
     };
+    if let Some(anchor) = scope {
+        keep_only(&mut remove, &graph.lineage(anchor, true));
+    }
+    keep_only(&mut remove, &applied);
+    // Whatever rests on a removed revision goes with it.
+    let removed: Vec<usize> = (0..graph.len()).filter(|&i| remove[i]).collect();
+    let mut remove = graph.descendants(&removed, true);
+    keep_only(&mut remove, &applied);
     Ok(oldest_first(graph, &remove)
         .into_iter()
         .rev()
@@ -209,6 +236,13 @@ pub fn downgrade(
             direction: Direction::Down,
         })
         .collect())
+}
+
+/// Clears the members of `set` that are not in `within`.
+fn keep_only(set: &mut [bool], within: &[bool]) {
+    for (member, inside) in set.iter_mut().zip(within) {
+        *member &= *inside;
+    }
 }
 
 /// The first revision of the branch through `start`: walking down while the
@@ -225,38 +259,44 @@ fn branch_root(graph: &Graph, start: usize) -> usize {
     }
 }
 
-/// The rows after `stamp`: each target moves its own line of history —
-/// stamping below the current rows removes what lies above the target,
-/// stamping above adds everything up to it. With `purge`, the table starts
-/// empty. `base` empties the table.
-pub fn stamp(graph: &Graph, rows: &[usize], targets: &[Resolved], purge: bool) -> Vec<usize> {
-    let mut applied = if purge {
-        vec![false; graph.len()]
-    } else {
-        applied_set(graph, rows)
-    };
+/// The rows after `stamp`, Alembic's rule: each target replaces the rows
+/// that share its line of history (its ancestors and descendants, through
+/// dependencies too) and leaves the others; a target already in the table
+/// changes nothing. `base` empties the table, `label@base` removes the rows
+/// of the label's line. With `purge`, the table starts empty.
+///
+/// Each target is matched against the rows of its own line: Alembic matches
+/// every target against the rows of all of them, so that `stamp heads` can
+/// drop a head that was already stamped.
+pub fn stamp(
+    graph: &Graph,
+    rows: &[usize],
+    targets: &[Resolved],
+    purge: bool,
+) -> Result<Vec<usize>, PlanError> {
+    let mut rows: Vec<usize> = if purge { Vec::new() } else { rows.to_vec() };
     for target in targets {
-        if target.revisions.is_empty() && target.branch.is_none() {
-            applied = vec![false; graph.len()];
+        if target.revisions.is_empty() {
+            match target.branch.as_deref() {
+                Some(label) => {
+                    let line = graph.lineage(graph.lookup(label)?, true);
+                    rows.retain(|&r| !line[r]);
+                }
+                None => rows.clear(),
+            }
             continue;
         }
         for &t in &target.revisions {
-            if applied[t] {
-                let above = graph.descendants(&[t], true);
-                for i in 0..graph.len() {
-                    if above[i] && i != t {
-                        applied[i] = false;
-                    }
-                }
-            } else {
-                let below = graph.ancestors(&[t], true);
-                for i in 0..graph.len() {
-                    applied[i] |= below[i];
-                }
+            if rows.contains(&t) {
+                continue;
             }
+            let line = graph.lineage(t, true);
+            rows.retain(|&r| !line[r]);
+            rows.push(t);
         }
     }
-    rows_of(graph, &applied)
+    rows.sort_unstable();
+    Ok(rows)
 }
 
 /// The rows after applying one step to `rows`.

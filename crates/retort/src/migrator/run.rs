@@ -547,7 +547,7 @@ impl<'p> Migrator<'p> {
                     .map_err(plan::PlanError::from)?,
             );
         }
-        let after = plan::stamp(graph, &before, &resolved, purge);
+        let after = plan::stamp(graph, &before, &resolved, purge)?;
         let applied_before = plan::applied_set(graph, &before);
         let applied_after = plan::applied_set(graph, &after);
         let mut outcome = Outcome {

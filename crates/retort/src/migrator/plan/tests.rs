@@ -177,6 +177,45 @@ fn downgrade_to_base_removes_everything_newest_first() {
     assert!(pos("n") < pos("m") && pos("m") < pos("c2"));
 }
 
+/// A target scoped to a branch moves that branch only, as Alembic does:
+/// the other branch's row stays even where it rests on the target.
+#[test]
+fn branch_scoped_downgrade_leaves_the_other_branch() {
+    let g = graph();
+    let (order, rows) = down(&g, &["c1", "d1"], "auth@-1").unwrap();
+    assert_eq!(order, ["d1"]);
+    assert_eq!(rows, [vec!["c1"]]);
+    let (order, _) = down(&g, &["c1", "d2"], "auth@-2").unwrap();
+    assert_eq!(order, ["d2", "d1"]);
+    let (order, _) = down(&g, &["c1", "d2"], "auth@b").unwrap();
+    assert_eq!(order, ["d2", "d1"]);
+    // Below a merge: only the label's side of it goes.
+    let (order, rows) = down(&g, &["m"], "auth@b").unwrap();
+    assert_eq!(order, ["m", "d2", "d1"]);
+    assert_eq!(rows.last().unwrap(), &vec!["c2"]);
+    let (order, rows) = down(&g, &["c2", "d2"], "c2@-2").unwrap();
+    assert_eq!(order, ["c2", "c1"]);
+    assert_eq!(rows.last().unwrap(), &vec!["d2"]);
+    // What rests on a removed revision goes with it: y depends on d1.
+    let (order, rows) = down(&g, &["y"], "auth@-1").unwrap();
+    assert_eq!(order, ["y", "d1"]);
+    assert_eq!(rows.last().unwrap(), &vec!["b", "x"]);
+    // Walking the branch down to base removes the line walked, shared
+    // revisions included, and what rests on them.
+    let (_, rows) = down(&g, &["c1", "d1"], "auth@-3").unwrap();
+    assert!(rows.last().unwrap().is_empty());
+}
+
+/// A relative walk that reaches base removes the line it walked; what that
+/// line merely depends on stays.
+#[test]
+fn relative_walk_to_base_keeps_the_dependencies() {
+    let g = graph();
+    let (order, rows) = down(&g, &["y"], "-2").unwrap();
+    assert_eq!(order, ["y", "x"]);
+    assert_eq!(rows.last().unwrap(), &vec!["d1"]);
+}
+
 #[test]
 fn downgrade_takes_dependents_along() {
     let g = graph();
@@ -198,24 +237,58 @@ fn downgrade_to_unapplied_is_an_error() {
     );
 }
 
+/// `stamp` of one target from `rows`, as sorted ids.
+fn stamped(g: &Graph, rows: &[&str], targets: &[&str], purge: bool) -> Vec<String> {
+    let rows = idx(g, rows);
+    let current: Vec<String> = g.ids(&rows).iter().map(|s| (*s).to_owned()).collect();
+    let resolved: Vec<Resolved> = targets
+        .iter()
+        .map(|t| g.resolve(t, Some(&current)).unwrap())
+        .collect();
+    names(g, &stamp(g, &rows, &resolved, purge).unwrap())
+}
+
 #[test]
 fn stamps() {
     let g = graph();
-    let r = |t: &str, current: &[&str]| {
-        let current: Vec<String> = current.iter().map(|s| (*s).to_owned()).collect();
-        g.resolve(t, Some(&current)).unwrap()
-    };
     // Up one branch, leaving the other alone.
-    let rows = stamp(&g, &idx(&g, &["c2"]), &[r("d2", &["c2"])], false);
-    assert_eq!(names(&g, &rows), ["c2", "d2"]);
+    assert_eq!(stamped(&g, &["c2"], &["d2"], false), ["c2", "d2"]);
     // Down within a branch.
-    let rows = stamp(&g, &idx(&g, &["c2", "d2"]), &[r("d1", &[])], false);
-    assert_eq!(names(&g, &rows), ["c2", "d1"]);
+    assert_eq!(stamped(&g, &["c2", "d2"], &["d1"], false), ["c2", "d1"]);
     // Several targets at once.
-    let rows = stamp(&g, &[], &[r("c1", &[]), r("x", &[])], false);
-    assert_eq!(names(&g, &rows), ["c1", "x"]);
+    assert_eq!(stamped(&g, &[], &["c1", "x"], false), ["c1", "x"]);
     // base empties the table; purge starts from nothing.
-    assert!(stamp(&g, &idx(&g, &["n"]), &[r("base", &[])], false).is_empty());
-    let rows = stamp(&g, &idx(&g, &["n"]), &[r("b", &[])], true);
-    assert_eq!(names(&g, &rows), ["b"]);
+    assert!(stamped(&g, &["n"], &["base"], false).is_empty());
+    assert_eq!(stamped(&g, &["n"], &["b"], true), ["b"]);
+}
+
+/// Alembic's rule: the target replaces every row on its line of history,
+/// the rows of other lines stay.
+#[test]
+fn stamp_replaces_the_rows_on_the_targets_line() {
+    let g = graph();
+    // Below a merge: the merged row goes, and with it the other parent's
+    // line (Alembic's `alembic_version` then holds the target alone).
+    assert_eq!(stamped(&g, &["n"], &["c1"], false), ["c1"]);
+    assert_eq!(stamped(&g, &["n", "x"], &["d1"], false), ["d1", "x"]);
+    // Through a dependency: y rests on d1, so it is on d1's line.
+    assert_eq!(stamped(&g, &["c2", "y"], &["d1"], false), ["c2", "d1"]);
+    assert_eq!(stamped(&g, &["c2", "y"], &["x"], false), ["c2", "x"]);
+    // `label@base` removes the rows of the label's line only.
+    assert_eq!(stamped(&g, &["c1", "d2"], &["auth@base"], false), ["c1"]);
+    assert_eq!(stamped(&g, &["n", "x"], &["extra@base"], false), ["n"]);
+    assert!(stamped(&g, &["y"], &["auth@base"], false).is_empty());
+    // A target already in the table changes nothing.
+    assert_eq!(stamped(&g, &["c2", "d2"], &["d2"], false), ["c2", "d2"]);
+}
+
+/// Several targets: each replaces the rows of its own line, so a target
+/// already stamped stays (Alembic's `stamp heads` can drop it).
+#[test]
+fn stamp_of_several_targets_keeps_the_heads_already_stamped() {
+    let g = graph();
+    assert_eq!(stamped(&g, &["c1", "y"], &["heads"], false), ["n", "y"]);
+    assert_eq!(stamped(&g, &["n", "x"], &["heads"], false), ["n", "y"]);
+    // Two targets on one line: the newer one is the row.
+    assert_eq!(stamped(&g, &[], &["b", "c1"], false), ["c1"]);
 }
