@@ -23,6 +23,8 @@ dialect_tests! {
     unwritable_file_is_reported_as_read_only,
 
     read_only_directory_is_reported_as_read_only,
+
+    sqlite_url_modes,
 }
 
 /// The version table names a revision no file defines: every command
@@ -197,6 +199,41 @@ fn target_errors(db: &TestDb) {
         &["a00001", "b00002", "c10003", "c20004"],
         "after refused targets",
     );
+}
+
+/// `?mode=ro` reads an existing file and refuses every write (`read_only`,
+/// exit 1, nothing changed); `ro` and `rw` never create a file; any other
+/// parameter is refused rather than ignored.
+fn sqlite_url_modes(db: &TestDb) {
+    let Some(file) = db.file() else {
+        return skip(db, "URL modes are SQLite's");
+    };
+    let with = |query: &str| Project::with_url(&format!("{}?{query}", db.url()), linear(2));
+    for mode in ["ro", "rw"] {
+        let run = with(&format!("mode={mode}")).json(&["current"]).code(1);
+        assert!(
+            run.message().contains("no such file"),
+            "{}",
+            run.transcript()
+        );
+        assert!(!file.exists(), "`mode={mode}` created the file");
+    }
+    Project::new(db, linear(2)).json(&["upgrade", "r01"]).ok();
+    let read_only = with("mode=ro");
+    let status = read_only.json(&["status"]).ok();
+    assert_eq!(status.doc()["pending"][0]["revision"], "r02");
+    read_only.json(&["verify"]).ok();
+    for args in [&["upgrade"][..], &["downgrade", "base"], &["stamp", "r02"]] {
+        let run = read_only.json(args).code(1);
+        assert_eq!(run.kind(), "read_only", "{}", run.transcript());
+        assert!(run.hint().contains("mode=ro"), "{}", run.hint());
+        assert_eq!(version_rows(db), ["r01"], "`{}` changed nothing", args[0]);
+    }
+    with("mode=rw").json(&["upgrade"]).ok();
+    assert_eq!(version_rows(db), ["r02"]);
+    let run = with("cache=shared").json(&["current"]).code(2);
+    assert_eq!(run.kind(), "url", "{}", run.transcript());
+    assert!(run.message().contains("mode=ro"), "{}", run.message());
 }
 
 /// A database that cannot be written: a new file in a read-only

@@ -36,7 +36,7 @@ pub use env::{Env, InterpolateError, interpolate};
 pub(crate) use url::POSTGRES_SSLMODES;
 #[cfg(feature = "mysql")]
 pub(crate) use url::mysql_ssl_mode;
-pub use url::{DatabaseUrl, SqliteLocation, UrlError};
+pub use url::{DatabaseUrl, SqliteLocation, SqliteMode, UrlError};
 
 use crate::Dialect;
 

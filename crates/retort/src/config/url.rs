@@ -16,6 +16,29 @@ const SUPPORTED: &str = "`sqlite`, `postgres`, `postgresql`, `mysql` and `mariad
 /// What replaces a password in a redacted URL.
 const MASK: &str = "***";
 
+/// How a SQLite file is opened: a URL's `?mode=`, as in sqlx and SQLite's
+/// own URIs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqliteMode {
+    /// `ro`: read only; the file must exist.
+    ReadOnly,
+    /// `rw`: read and write; the file must exist.
+    ReadWrite,
+    /// `rwc`: read and write, created if missing (the default).
+    ReadWriteCreate,
+}
+
+impl SqliteMode {
+    fn parse(value: &str) -> Option<SqliteMode> {
+        match value {
+            "ro" => Some(SqliteMode::ReadOnly),
+            "rw" => Some(SqliteMode::ReadWrite),
+            "rwc" => Some(SqliteMode::ReadWriteCreate),
+            _ => None,
+        }
+    }
+}
+
 /// MySQL's `--ssl-mode` values, the only ones a MySQL URL may give as
 /// `ssl-mode` (also spelled `ssl_mode` or `sslmode`; any case, `-` or `_`).
 pub(crate) const MYSQL_SSL_MODES: [&str; 5] = [
@@ -254,7 +277,43 @@ impl DatabaseUrl {
             self.params = self.decode_query(query)?;
             self.query = Some((format!("?{query}"), format!("?{redacted}")));
         }
-        Ok(())
+        self.check_sqlite_params()
+    }
+
+    /// SQLite URLs take `mode` only: any other parameter would be ignored,
+    /// so it is refused.
+    fn check_sqlite_params(&self) -> Result<(), UrlError> {
+        let wrong = self
+            .params
+            .iter()
+            .find(|(key, value)| key != "mode" || SqliteMode::parse(value).is_none());
+        match wrong {
+            Some((key, value)) => {
+                // Other parameters' values are not shown: one may be a key.
+                let wrong = if key == "mode" {
+                    format!("unknown `mode={value}`")
+                } else {
+                    format!("`{key}` is not supported")
+                };
+                Err(UrlError::InvalidParam {
+                    url: self.redacted.clone(),
+                    message: format!(
+                        "{wrong}; SQLite URLs take only `mode=ro` (read only), `mode=rw` (an existing file) or `mode=rwc` (created if missing, the default)"
+                    ),
+                })
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// How a SQLite file is opened (`?mode=`).
+    pub fn sqlite_mode(&self) -> SqliteMode {
+        self.params
+            .iter()
+            .rev()
+            .find(|(key, _)| key == "mode")
+            .and_then(|(_, value)| SqliteMode::parse(value))
+            .unwrap_or(SqliteMode::ReadWriteCreate)
     }
 
     fn parse_server(&mut self, rest: &str) -> Result<(), UrlError> {
@@ -707,17 +766,37 @@ mod tests {
 
     #[test]
     fn sqlite_query_is_kept() {
-        let url = parse("sqlite:///app.db?mode=ro&cache=shared");
+        let url = parse("sqlite:///app.db?mode=ro");
         assert_eq!(url.sqlite_location(), file("app.db").as_ref());
-        assert_eq!(
-            url.params(),
-            [
-                ("mode".to_owned(), "ro".to_owned()),
-                ("cache".to_owned(), "shared".to_owned())
-            ]
-        );
+        assert_eq!(url.params(), [("mode".to_owned(), "ro".to_owned())]);
         assert_eq!(url.param("mode"), Some("ro"));
-        assert_eq!(url.to_string(), "sqlite:///app.db?mode=ro&cache=shared");
+        assert_eq!(url.to_string(), "sqlite:///app.db?mode=ro");
+    }
+
+    #[test]
+    fn sqlite_modes() {
+        assert_eq!(
+            parse("sqlite:///a.db").sqlite_mode(),
+            SqliteMode::ReadWriteCreate
+        );
+        assert_eq!(
+            parse("sqlite:///a.db?mode=ro").sqlite_mode(),
+            SqliteMode::ReadOnly
+        );
+        assert_eq!(
+            parse("sqlite:///a.db?mode=rw").sqlite_mode(),
+            SqliteMode::ReadWrite
+        );
+        assert_eq!(
+            parse("sqlite:///a.db?mode=rwc").sqlite_mode(),
+            SqliteMode::ReadWriteCreate
+        );
+        // Anything else would be ignored, so it is refused.
+        for query in ["mode=memory", "cache=shared", "mode=ro&journal=wal"] {
+            let e = err(&format!("sqlite:///a.db?{query}"));
+            assert!(matches!(e, UrlError::InvalidParam { .. }), "{query}: {e}");
+            assert!(e.to_string().contains("`mode=ro`"), "{e}");
+        }
     }
 
     #[test]
@@ -955,7 +1034,6 @@ mod tests {
                 "postgres://u:***@[::1]:1/app",
             ),
             ("postgres://u:p@ss@h/app", "postgres://u:***@h/app"),
-            ("sqlite:///app.db?key=hunter2", "sqlite:///app.db?key=***"),
         ];
         for (text, redacted) in table {
             let url = parse(text);
@@ -1026,6 +1104,10 @@ mod tests {
         for (text, message) in table {
             assert_eq!(err(text).to_string(), message, "{text}");
         }
+        // A SQLite parameter is refused with its value masked.
+        assert!(err("sqlite:///app.db?key=hunter2").to_string().starts_with(
+            "invalid database URL `sqlite:///app.db?key=***`: `key` is not supported"
+        ));
         assert_eq!(err("oracle://x").kind(), "url_unknown_scheme");
         assert!(err("oracle://x").hint().is_some());
         assert_eq!(err("postgres://h:70000").kind(), "url_invalid_port");
@@ -1037,8 +1119,11 @@ mod tests {
                 Some(mode)
             );
         }
-        // libpq's values mean nothing to SQLite; MySQL has its own.
-        parse("sqlite:///app.db?sslmode=on");
+        // SQLite takes no `sslmode`; MySQL has its own.
+        assert_eq!(
+            err("sqlite:///app.db?sslmode=on").kind(),
+            "url_invalid_param"
+        );
         parse("mysql://h/db?ssl-mode=VERIFY-IDENTITY");
         assert_eq!(err("mysql://h/db?sslmode=on").kind(), "url_invalid_param");
     }

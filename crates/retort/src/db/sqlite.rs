@@ -17,7 +17,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, types::ValueRef};
 use super::shared::{Nesting, poll_lock};
 use super::{DbError, DbErrorKind, Driver, Value};
 use crate::Dialect;
-use crate::config::{DatabaseUrl, SqliteLocation};
+use crate::config::{DatabaseUrl, SqliteLocation, SqliteMode};
 
 pub(super) struct Sqlite {
     // Declared before `lock_file` so the connection closes first: closing a
@@ -44,17 +44,29 @@ fn error(e: &rusqlite::Error) -> DbError {
 
 impl Sqlite {
     pub(super) fn open(url: &DatabaseUrl) -> Result<Sqlite, DbError> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_URI;
+        let mode = url.sqlite_mode();
+        let flags = OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI
+            | match mode {
+                SqliteMode::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
+                SqliteMode::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
+                SqliteMode::ReadWriteCreate => {
+                    OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
+                }
+            };
         let (conn, lock_file, describe) = match url.sqlite_location() {
             Some(SqliteLocation::File(path)) => {
                 check_parent(path)?;
                 let cannot_open = |e: rusqlite::Error| {
+                    let missing = mode != SqliteMode::ReadWriteCreate && !path.exists();
+                    let why = if missing {
+                        "no such file (`mode=ro` and `mode=rw` do not create it)".to_owned()
+                    } else {
+                        e.to_string()
+                    };
                     DbError::new(
                         open_failure_kind(path),
-                        format!("cannot open SQLite database `{}`: {e}", path.display()),
+                        format!("cannot open SQLite database `{}`: {why}", path.display()),
                     )
                 };
                 let conn = Connection::open_with_flags(path, flags).map_err(cannot_open)?;
@@ -69,7 +81,11 @@ impl Sqlite {
                         format!("cannot open `{}` to lock it: {e}", path.display()),
                     )
                 })?;
-                (conn, Some(lock_file), format!("`{}`", path.display()))
+                let describe = match mode {
+                    SqliteMode::ReadOnly => format!("`{}` (read only: `mode=ro`)", path.display()),
+                    _ => format!("`{}`", path.display()),
+                };
+                (conn, Some(lock_file), describe)
             }
             _ => {
                 let conn = Connection::open_in_memory().map_err(|e| error(&e))?;

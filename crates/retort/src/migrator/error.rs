@@ -297,7 +297,7 @@ impl MigrateError {
     pub fn hint(&self) -> Option<String> {
         Some(match self {
             MigrateError::Database { error, context } => match error.kind {
-                DbErrorKind::ReadOnly => "the database file or its directory is not writable by this user; check permissions".into(),
+                DbErrorKind::ReadOnly => "the database file or its directory is not writable by this user (check permissions), or the URL opens it read only (`?mode=ro`)".into(),
                 DbErrorKind::LockTimeout if context.contains("run lock") => "another `retort` run is still migrating; wait for it, or raise the timeout with `--lock-timeout SECONDS`".into(),
                 DbErrorKind::LockTimeout => "another session holds a lock retort needs for its own bookkeeping (a long transaction: see `pg_stat_activity` on PostgreSQL, `SHOW PROCESSLIST` on MySQL/MariaDB); run the command again once it ends".into(),
                 DbErrorKind::Connect => connect_hint(&error.message),
