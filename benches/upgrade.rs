@@ -572,6 +572,9 @@ pub struct Figures {
     pub start: Stats,
     /// The shell reading the version row; `None` without a shell.
     pub read: Option<Stats>,
+    /// `wc -l` reading every revision file: what opening and reading them
+    /// costs on this machine; `None` without `wc`.
+    pub files: Option<Stats>,
 }
 
 /// Times the fresh upgrade against the floor, each round on new databases,
@@ -609,6 +612,14 @@ fn measure(bench: &Bench, db: &mut dyn Database, at_head: &str) -> Result<Figure
     let mut heads_times = Vec::new();
     let mut start_times = Vec::new();
     let mut read_times = Vec::new();
+    let mut files_times = Vec::new();
+    let paths = fs::read_dir(&bench.generated.migrations)
+        .and_then(|dir| {
+            dir.map(|e| e.map(|e| e.path()))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(|e| format!("cannot list the revision files: {e}"))?;
+    let has_wc = find_on_path("wc").is_some();
     for round in 0..settings.noop_warm_up + settings.noop_rounds {
         let (noop, _) = timed(&mut bench.retort(&url, &["upgrade"]))
             .map_err(|e| format!("no-op retort upgrade: {e}"))?;
@@ -634,12 +645,22 @@ fn measure(bench: &Bench, db: &mut dyn Database, at_head: &str) -> Result<Figure
             ),
             None => None,
         };
+        let files = if has_wc {
+            Some(
+                timed(Command::new("wc").arg("-l").args(&paths))
+                    .map_err(|e| format!("wc -l of the revision files: {e}"))?
+                    .0,
+            )
+        } else {
+            None
+        };
         if round >= settings.noop_warm_up {
             noop_times.push(noop);
             baseline_times.extend(baseline);
             heads_times.push(heads);
             start_times.push(start);
             read_times.extend(read);
+            files_times.extend(files);
         }
     }
     Ok(Figures {
@@ -650,6 +671,7 @@ fn measure(bench: &Bench, db: &mut dyn Database, at_head: &str) -> Result<Figure
         heads: Stats::of(&mut heads_times),
         start: Stats::of(&mut start_times),
         read: (!read_times.is_empty()).then(|| Stats::of(&mut read_times)),
+        files: (!files_times.is_empty()).then(|| Stats::of(&mut files_times)),
     })
 }
 
@@ -726,6 +748,10 @@ pub fn report(bench: &Bench, lines: &[String], figures: &Figures) {
         (
             format!("(context) {shell}: read the version row"),
             figures.read,
+        ),
+        (
+            "(context) wc -l: read every revision file".to_owned(),
+            figures.files,
         ),
     ];
     for (name, stats) in context {
@@ -811,6 +837,12 @@ pub fn report(bench: &Bench, lines: &[String], figures: &Figures) {
                 "        (the {shell} shell alone takes {:.2} ms to open this database and read \
                  one row)",
                 millis(read.median)
+            );
+        }
+        if let Some(files) = figures.files {
+            println!(
+                "        (`wc -l` alone takes {:.2} ms to open and read the {n} revision files)",
+                millis(files.median)
             );
         }
     } else {
