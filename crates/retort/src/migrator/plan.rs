@@ -147,13 +147,23 @@ pub fn upgrade(
         })
         .collect();
     // Alembic refuses an upgrade whose destination lies strictly below the
-    // current heads; a silent no-op would hide a mistyped target.
-    if steps.is_empty()
-        && target
+    // current heads; a silent no-op would hide a mistyped target. Base is
+    // below any applied revision (of the target's branch, when it names one).
+    let below_current = if target.revisions.is_empty() {
+        match target.branch.as_deref() {
+            Some(label) => {
+                let line = graph.lineage(graph.lookup(label)?, true);
+                rows.iter().any(|&r| line[r])
+            }
+            None => !rows.is_empty(),
+        }
+    } else {
+        target
             .revisions
             .iter()
             .any(|t| applied[*t] && !rows.contains(t))
-    {
+    };
+    if steps.is_empty() && below_current {
         return Err(PlanError::UpgradeBackwards {
             target: written.to_owned(),
         });

@@ -133,6 +133,19 @@ fn upgrade_backwards_is_an_error() {
         "`b` is below the database's current revision; upgrading to it would go backwards"
     );
     assert_eq!(up(&g, &["c2"], "c2").unwrap().0, Vec::<String>::new());
+    // Base, named or walked to, is below every applied revision.
+    assert!(up(&g, &["a"], "-1").unwrap_err().contains("backwards"));
+    assert!(up(&g, &["a"], "base").unwrap_err().contains("backwards"));
+    assert!(
+        up(&g, &["c2", "x"], "extra@base")
+            .unwrap_err()
+            .contains("backwards")
+    );
+    assert_eq!(up(&g, &[], "base").unwrap().0, Vec::<String>::new());
+    assert_eq!(
+        up(&g, &["c2"], "extra@base").unwrap().0,
+        Vec::<String>::new()
+    );
 }
 
 #[test]
