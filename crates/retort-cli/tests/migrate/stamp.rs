@@ -22,8 +22,8 @@ dialect_tests! {
     stamp_dry_run_changes_nothing,
 }
 
-/// `stamp REV`, `stamp` of two revisions, stamping down a line, and
-/// `stamp base`, each with Alembic's rows.
+/// `stamp REV`, `stamp` of two revisions, stamping down a line and below
+/// a merge, `stamp label@base` and `stamp base`, each with Alembic's rows.
 fn stamp_moves_the_version_table_only(db: &TestDb) {
     let project = Project::new(db, graph());
 
@@ -70,6 +70,27 @@ fn stamp_moves_the_version_table_only(db: &TestDb) {
         "x00010", "y00011",
     ];
     assert_stamped(db, &["o00009", "y00011"], &all, "after stamp heads");
+
+    // Below the merge: the target replaces the rows of its line, the other
+    // parent's line included, as Alembic's table shows; y00011 rests on
+    // d10005, which is not on c10003's line, so its row stays.
+    project.json(&["stamp", "c10003"]).ok();
+    assert_stamped(
+        db,
+        &["c10003", "y00011"],
+        &["a00001", "b00002", "c10003", "d10005", "x00010", "y00011"],
+        "after stamp c10003 below the merge",
+    );
+    // `label@base` removes the rows of the label's line: y00011 (it
+    // depends on `auth`), not c10003, which shares only its ancestors.
+    project.json(&["stamp", "auth@base"]).ok();
+    assert_stamped(
+        db,
+        &["c10003"],
+        &["a00001", "b00002", "c10003"],
+        "after stamp auth@base",
+    );
+    project.json(&["stamp", "heads"]).ok();
 
     let run = project.json(&["stamp", "base"]).ok();
     assert_eq!(run.heads(), Vec::<String>::new());
