@@ -77,6 +77,7 @@ dialect_tests! {
     label_relative_upgrade_from_a_sibling_branch,
 
     downgrade_to_a_dependency_keeps_its_dependents,
+    branch_scoped_downgrade_leaves_the_sibling_branch,
 }
 
 /// `upgrade` means `head`: with two heads it is refused (exit 2,
@@ -406,6 +407,40 @@ fn downgrade_to_a_dependency_keeps_its_dependents(db: &TestDb) {
                 &["o00009", "n00008", "m00007", "d20006"],
                 &["c20004", "y00011"],
             ),
+        ],
+    );
+}
+
+/// A downgrade scoped to a branch moves that branch only: the sibling
+/// branch resting on the same fork point keeps its row, as in Alembic
+/// (where the rows in the branch's line of history are the ones walked).
+fn branch_scoped_downgrade_leaves_the_sibling_branch(db: &TestDb) {
+    let project = Project::new(db, graph());
+    let mut applied = BTreeSet::new();
+    walk(
+        db,
+        &project,
+        &mut applied,
+        &[
+            expect(
+                &["upgrade", "c10003"],
+                &["a00001", "b00002", "c10003"],
+                &["c10003"],
+            ),
+            expect(&["upgrade", "d10005"], &["d10005"], &["c10003", "d10005"]),
+            expect(&["downgrade", "auth@-1"], &["d10005"], &["c10003"]),
+            expect(
+                &["upgrade", "d20006"],
+                &["d10005", "d20006"],
+                &["c10003", "d20006"],
+            ),
+            expect(
+                &["downgrade", "auth@b00002"],
+                &["d20006", "d10005"],
+                &["c10003"],
+            ),
+            // Named by a revision of the line, before that revision.
+            expect(&["downgrade", "c20004@-1"], &["c10003"], &["b00002"]),
         ],
     );
 }
