@@ -15,7 +15,8 @@ use std::collections::BTreeSet;
 
 use crate::db::{TestDb, dialect_tests};
 use crate::util::{
-    Project, assert_state, assert_topological, graph, linear, sorted, user_tables, version_rows,
+    Project, Rev, assert_state, assert_topological, graph, linear, sorted, user_tables,
+    version_rows,
 };
 
 /// One command and what it must do.
@@ -56,6 +57,15 @@ fn walk(db: &TestDb, project: &Project, applied: &mut BTreeSet<String>, expects:
         let ids: Vec<&str> = applied.iter().map(String::as_str).collect();
         assert_state(db, project.revs(), e.rows, &ids, &when);
     }
+}
+
+/// Runs each command on a new project of `revs`; the project and the
+/// applied set, for what the test checks afterwards.
+fn walk_new(db: &TestDb, revs: Vec<Rev>, expects: &[Expect]) -> (Project, BTreeSet<String>) {
+    let project = Project::new(db, revs);
+    let mut applied = BTreeSet::new();
+    walk(db, &project, &mut applied, expects);
+    (project, applied)
 }
 
 /// The whole graph, as rows and as the applied set.
@@ -104,12 +114,9 @@ fn upgrade_head_with_two_heads_is_refused(db: &TestDb) {
 /// With one head, `head` written out, `head-N` both ways, `rev+N` and
 /// `-N` for N above 1, on one line of five revisions: always one row.
 fn head_and_steps_of_several_on_one_line(db: &TestDb) {
-    let project = Project::new(db, linear(5));
-    let mut applied = BTreeSet::new();
-    walk(
+    let (_, applied) = walk_new(
         db,
-        &project,
-        &mut applied,
+        linear(5),
         &[
             expect(&["upgrade", "head-3"], &["r01", "r02"], &["r02"]),
             expect(&["upgrade", "head"], &["r03", "r04", "r05"], &["r05"]),
@@ -131,12 +138,9 @@ fn head_and_steps_of_several_on_one_line(db: &TestDb) {
 /// Upgrades by id, `+1`, `label@+1` (before and on the branch), unique
 /// prefix, `rev+1`, a merge, `+2` and `heads`.
 fn upgrade_by_every_target_form(db: &TestDb) {
-    let project = Project::new(db, graph());
-    let mut applied = BTreeSet::new();
-    walk(
+    let (_, applied) = walk_new(
         db,
-        &project,
-        &mut applied,
+        graph(),
         &[
             // A full id on an empty database: the first row is inserted.
             expect(&["upgrade", "a00001"], &["a00001"], &["a00001"]),
@@ -172,12 +176,9 @@ fn upgrade_by_every_target_form(db: &TestDb) {
 /// `label@head` reaches the head of the branch's line of history, taking
 /// the other parent of the merge along.
 fn upgrade_label_at_head(db: &TestDb) {
-    let project = Project::new(db, graph());
-    let mut applied = BTreeSet::new();
-    walk(
+    walk_new(
         db,
-        &project,
-        &mut applied,
+        graph(),
         &[
             expect(
                 &["upgrade", "c20004"],
@@ -291,12 +292,9 @@ fn upgrade_heads_and_downgrade_base_from_scratch(db: &TestDb) {
 /// A revision depending on a current head absorbs its row (like a
 /// merge); downgrading it gives the row back (like an unmerge).
 fn dependency_absorbs_a_current_head(db: &TestDb) {
-    let project = Project::new(db, graph());
-    let mut applied = BTreeSet::new();
-    walk(
+    walk_new(
         db,
-        &project,
-        &mut applied,
+        graph(),
         &[
             expect(
                 &["upgrade", "c20004"],
@@ -415,12 +413,9 @@ fn downgrade_to_a_dependency_keeps_its_dependents(db: &TestDb) {
 /// branch resting on the same fork point keeps its row, as in Alembic
 /// (where the rows in the branch's line of history are the ones walked).
 fn branch_scoped_downgrade_leaves_the_sibling_branch(db: &TestDb) {
-    let project = Project::new(db, graph());
-    let mut applied = BTreeSet::new();
-    walk(
+    walk_new(
         db,
-        &project,
-        &mut applied,
+        graph(),
         &[
             expect(
                 &["upgrade", "c10003"],
