@@ -280,30 +280,51 @@ impl DatabaseUrl {
         self.check_sqlite_params()
     }
 
-    /// SQLite URLs take `mode` only: any other parameter would be ignored,
-    /// so it is refused.
+    /// SQLite URLs take one `mode` only: any other parameter would be
+    /// ignored, so it is refused, and so is a `mode` for a database in
+    /// memory.
     fn check_sqlite_params(&self) -> Result<(), UrlError> {
-        let wrong = self
-            .params
-            .iter()
-            .find(|(key, value)| key != "mode" || SqliteMode::parse(value).is_none());
-        match wrong {
-            Some((key, value)) => {
-                // Other parameters' values are not shown: one may be a key.
-                let wrong = if key == "mode" {
-                    format!("unknown `mode={value}`")
-                } else {
-                    format!("`{key}` is not supported")
-                };
-                Err(UrlError::InvalidParam {
-                    url: self.redacted.clone(),
-                    message: format!(
-                        "{wrong}; SQLite URLs take only `mode=ro` (read only), `mode=rw` (an existing file) or `mode=rwc` (created if missing, the default)"
-                    ),
-                })
+        let modes = self.params.iter().filter(|(key, _)| key == "mode").count();
+        let wrong = self.params.iter().find_map(|(key, value)| {
+            if key != "mode" {
+                Some(format!("`{key}` is not supported"))
+            } else if SqliteMode::parse(value).is_none() {
+                Some(format!("unknown `mode={value}`"))
+            } else if modes > 1 {
+                Some("`mode` is given more than once".to_owned())
+            } else if self.sqlite == Some(SqliteLocation::Memory) {
+                Some("an in-memory database has no `mode`".to_owned())
+            } else {
+                None
             }
+        });
+        match wrong {
+            Some(wrong) => Err(UrlError::InvalidParam {
+                url: self.sqlite_url_without_values(),
+                message: format!(
+                    "{wrong}; SQLite URLs take only `mode=ro` (read only), `mode=rw` (an existing file) or `mode=rwc` (created if missing, the default)"
+                ),
+            }),
             None => Ok(()),
         }
+    }
+
+    /// The URL with every parameter's value but `mode`'s masked: one of
+    /// them may be a key (SQLCipher's `key`, `hexkey`).
+    fn sqlite_url_without_values(&self) -> String {
+        let base = self
+            .redacted
+            .split_once('?')
+            .map_or(self.redacted.as_str(), |(b, _)| b);
+        let query: Vec<String> = self
+            .params
+            .iter()
+            .map(|(key, value)| {
+                let shown = if key == "mode" { value.as_str() } else { "***" };
+                format!("{key}={shown}")
+            })
+            .collect();
+        format!("{base}?{}", query.join("&"))
     }
 
     /// How a SQLite file is opened (`?mode=`).
@@ -792,11 +813,26 @@ mod tests {
             SqliteMode::ReadWriteCreate
         );
         // Anything else would be ignored, so it is refused.
-        for query in ["mode=memory", "cache=shared", "mode=ro&journal=wal"] {
+        for query in [
+            "mode=memory",
+            "cache=shared",
+            "mode=ro&journal=wal",
+            "mode=ro&mode=rwc",
+        ] {
             let e = err(&format!("sqlite:///a.db?{query}"));
             assert!(matches!(e, UrlError::InvalidParam { .. }), "{query}: {e}");
             assert!(e.to_string().contains("`mode=ro`"), "{e}");
         }
+        assert!(matches!(
+            err("sqlite::memory:?mode=ro"),
+            UrlError::InvalidParam { .. }
+        ));
+        // No value but `mode`'s is shown: one may be a key.
+        let e = err("sqlite:///a.db?mode=ro&hexkey=DEADBEEF&foo=bar").to_string();
+        assert!(
+            e.starts_with("invalid database URL `sqlite:///a.db?mode=ro&hexkey=***&foo=***`"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -56,6 +56,14 @@ pub enum PlanError {
         /// The target as written.
         target: String,
     },
+    /// Downgrading a branch of which no revision is applied.
+    #[error("`{target}`: no revision of `{label}`'s line of history is applied")]
+    BranchNotApplied {
+        /// The target as written.
+        target: String,
+        /// The branch label (or revision) it is scoped to.
+        label: String,
+    },
     /// A graph problem resolving the target.
     #[error(transparent)]
     Graph(#[from] GraphError),
@@ -71,6 +79,9 @@ impl PlanError {
             PlanError::DowngradeForwards { target } => {
                 Some(format!("run `retort upgrade {target}` to go forward to it"))
             }
+            PlanError::BranchNotApplied { label, .. } => Some(format!(
+                "`retort current` shows what is applied; `retort upgrade {label}@head` applies the branch"
+            )),
             PlanError::Graph(e) => e.hint(),
         }
     }
@@ -80,6 +91,7 @@ impl PlanError {
         match self {
             PlanError::UpgradeBackwards { .. } => "upgrade_backwards",
             PlanError::DowngradeForwards { .. } => "downgrade_forwards",
+            PlanError::BranchNotApplied { .. } => "branch_not_applied",
             PlanError::Graph(e) => e.kind(),
         }
     }
@@ -112,6 +124,26 @@ pub(crate) fn tops(graph: &Graph, set: &[bool], with_dependencies: bool) -> Vec<
         }
     }
     (0..graph.len()).filter(|&i| set[i] && !below[i]).collect()
+}
+
+/// The members of `targets` that no other member lies above (through
+/// parents and dependencies): of `heads`, say, a head another head depends
+/// on is left out.
+fn topmost(graph: &Graph, targets: &[usize]) -> Vec<usize> {
+    let below: Vec<Vec<bool>> = targets
+        .iter()
+        .map(|&t| graph.ancestors(&[t], true))
+        .collect();
+    targets
+        .iter()
+        .copied()
+        .filter(|&t| {
+            !targets
+                .iter()
+                .zip(&below)
+                .any(|(&other, under)| other != t && under[t])
+        })
+        .collect()
 }
 
 /// Oldest first: every revision after its parents and dependencies.
@@ -158,8 +190,7 @@ pub fn upgrade(
             None => !rows.is_empty(),
         }
     } else {
-        target
-            .revisions
+        topmost(graph, &target.revisions)
             .iter()
             .any(|t| applied[*t] && !rows.contains(t))
     };
@@ -193,6 +224,18 @@ pub fn downgrade(
         .as_deref()
         .map(|label| graph.lookup(label))
         .transpose()?;
+    let moves_a_line = !target.revisions.is_empty() || target.walked_from.is_some();
+    if let (Some(anchor), Some(label), true) = (scope, target.branch.as_deref(), moves_a_line) {
+        // The walk may have started below the label, on a sibling branch
+        // that shares its ancestors: that branch is not the label's to move.
+        let line = graph.lineage(anchor, true);
+        if !rows.iter().any(|&r| line[r]) {
+            return Err(PlanError::BranchNotApplied {
+                target: written.to_owned(),
+                label: label.to_owned(),
+            });
+        }
+    }
     let mut remove: Vec<bool> = if target.revisions.is_empty() {
         match (target.walked_from, scope) {
             (Some(from), _) => graph.ancestors(&[from], false),
@@ -275,9 +318,10 @@ fn branch_root(graph: &Graph, start: usize) -> usize {
 /// changes nothing. `base` empties the table, `label@base` removes the rows
 /// of the label's line. With `purge`, the table starts empty.
 ///
-/// Each target is matched against the rows of its own line: Alembic matches
-/// every target against the rows of all of them, so that `stamp heads` can
-/// drop a head that was already stamped.
+/// Each target is matched against the rows of its own line, and a target
+/// below another one is left out: Alembic matches every target against the
+/// rows of all of them, so that `stamp heads` can drop a head that was
+/// already stamped, and writes a row for each of two targets on one line.
 pub fn stamp(
     graph: &Graph,
     rows: &[usize],
@@ -285,6 +329,12 @@ pub fn stamp(
     purge: bool,
 ) -> Result<Vec<usize>, PlanError> {
     let mut rows: Vec<usize> = if purge { Vec::new() } else { rows.to_vec() };
+    // A target below another one is implied by it, whatever the order.
+    let all: Vec<usize> = targets
+        .iter()
+        .flat_map(|t| t.revisions.iter().copied())
+        .collect();
+    let topmost = topmost(graph, &all);
     for target in targets {
         if target.revisions.is_empty() {
             match target.branch.as_deref() {
@@ -297,7 +347,7 @@ pub fn stamp(
             continue;
         }
         for &t in &target.revisions {
-            if rows.contains(&t) {
+            if rows.contains(&t) || !topmost.contains(&t) {
                 continue;
             }
             let line = graph.lineage(t, true);

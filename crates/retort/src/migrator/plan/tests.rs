@@ -213,6 +213,16 @@ fn branch_scoped_downgrade_leaves_the_other_branch() {
     let (order, rows) = down(&g, &["y"], "auth@-1").unwrap();
     assert_eq!(order, ["y", "d1"]);
     assert_eq!(rows.last().unwrap(), &vec!["b", "x"]);
+    // No row on the label's line: the walk would start on the sibling
+    // branch, which is not the label's to move.
+    for (rows, target) in [
+        (&["c2"][..], "auth@-1"),
+        (&["c2"], "auth@-2"),
+        (&["d2", "y"], "c2@-1"),
+    ] {
+        let e = down(&g, rows, target).unwrap_err();
+        assert!(e.contains("line of history is applied"), "{target}: {e}");
+    }
     // Walking the branch down to base removes the line walked, shared
     // revisions included, and what rests on them.
     let (_, rows) = down(&g, &["c1", "d1"], "auth@-3").unwrap();
@@ -302,6 +312,35 @@ fn stamp_of_several_targets_keeps_the_heads_already_stamped() {
     let g = graph();
     assert_eq!(stamped(&g, &["c1", "y"], &["heads"], false), ["n", "y"]);
     assert_eq!(stamped(&g, &["n", "x"], &["heads"], false), ["n", "y"]);
-    // Two targets on one line: the newer one is the row.
+    // Two targets on one line: the one above the other is the row, in
+    // either order.
     assert_eq!(stamped(&g, &[], &["b", "c1"], false), ["c1"]);
+    assert_eq!(stamped(&g, &[], &["c1", "b"], false), ["c1"]);
+}
+
+/// h2 depends on h1; both are heads (a dependency makes no head).
+fn head_on_a_head() -> Graph {
+    Graph::build(vec![
+        Node::new("h1", &[]),
+        Node::new("h2", &[]).depends_on(&["h1"]),
+    ])
+    .unwrap()
+}
+
+/// `heads` where one head depends on another: the row is the dependent
+/// head, and a database there is up to date rather than above `heads`.
+#[test]
+fn a_head_another_head_depends_on_is_implied() {
+    let g = head_on_a_head();
+    for rows in [&[][..], &["h1"], &["h2"]] {
+        assert_eq!(
+            stamped(&g, rows, &["heads"], false),
+            ["h2"],
+            "from {rows:?}"
+        );
+    }
+    assert_eq!(up(&g, &["h2"], "heads").unwrap().0, Vec::<String>::new());
+    let (order, rows) = up(&g, &[], "heads").unwrap();
+    assert_eq!(order, ["h1", "h2"]);
+    assert_eq!(rows.last().unwrap(), &vec!["h2"]);
 }
