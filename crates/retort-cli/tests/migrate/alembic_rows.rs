@@ -359,14 +359,11 @@ impl Model {
     fn cases(&self, commands: &Commands<'_>) -> Vec<(Vec<String>, String, String)> {
         let mut states: Vec<Vec<String>> = vec![Vec::new()];
         states.extend(self.ids.iter().map(|i| vec![i.clone()]));
-        for (n, a) in self.ids.iter().enumerate() {
-            for b in &self.ids[n + 1..] {
-                let (pa, pb) = (vec![a.clone()], vec![b.clone()]);
-                let (below_a, below_b) = (self.applied(&pa), self.applied(&pb));
-                let ia = self.ids.iter().position(|i| i == a).unwrap();
-                let ib = self.ids.iter().position(|i| i == b).unwrap();
-                if !below_a.contains(&ib) && !below_b.contains(&ia) {
-                    states.push(vec![a.clone(), b.clone()]);
+        let below: Vec<BTreeSet<usize>> = states[1..].iter().map(|r| self.applied(r)).collect();
+        for a in 0..self.ids.len() {
+            for b in a + 1..self.ids.len() {
+                if !below[a].contains(&b) && !below[b].contains(&a) {
+                    states.push(vec![self.ids[a].clone(), self.ids[b].clone()]);
                 }
             }
         }

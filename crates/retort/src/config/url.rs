@@ -329,11 +329,8 @@ impl DatabaseUrl {
 
     /// How a SQLite file is opened (`?mode=`).
     pub fn sqlite_mode(&self) -> SqliteMode {
-        self.params
-            .iter()
-            .rev()
-            .find(|(key, _)| key == "mode")
-            .and_then(|(_, value)| SqliteMode::parse(value))
+        self.param("mode")
+            .and_then(SqliteMode::parse)
             .unwrap_or(SqliteMode::ReadWriteCreate)
     }
 
@@ -796,22 +793,14 @@ mod tests {
 
     #[test]
     fn sqlite_modes() {
-        assert_eq!(
-            parse("sqlite:///a.db").sqlite_mode(),
-            SqliteMode::ReadWriteCreate
-        );
-        assert_eq!(
-            parse("sqlite:///a.db?mode=ro").sqlite_mode(),
-            SqliteMode::ReadOnly
-        );
-        assert_eq!(
-            parse("sqlite:///a.db?mode=rw").sqlite_mode(),
-            SqliteMode::ReadWrite
-        );
-        assert_eq!(
-            parse("sqlite:///a.db?mode=rwc").sqlite_mode(),
-            SqliteMode::ReadWriteCreate
-        );
+        for (query, mode) in [
+            ("", SqliteMode::ReadWriteCreate),
+            ("?mode=ro", SqliteMode::ReadOnly),
+            ("?mode=rw", SqliteMode::ReadWrite),
+            ("?mode=rwc", SqliteMode::ReadWriteCreate),
+        ] {
+            assert_eq!(parse(&format!("sqlite:///a.db{query}")).sqlite_mode(), mode);
+        }
         // Anything else would be ignored, so it is refused.
         for query in [
             "mode=memory",

@@ -146,6 +146,15 @@ fn topmost(graph: &Graph, targets: &[usize]) -> Vec<usize> {
         .collect()
 }
 
+/// The line of history of the branch a target is scoped to (`label@…`),
+/// through dependencies, as Alembic draws it; `None` when unscoped.
+fn branch_line(graph: &Graph, target: &Resolved) -> Result<Option<Vec<bool>>, PlanError> {
+    match target.branch.as_deref() {
+        Some(label) => Ok(Some(graph.lineage(graph.lookup(label)?, true))),
+        None => Ok(None),
+    }
+}
+
 /// Oldest first: every revision after its parents and dependencies.
 fn oldest_first(graph: &Graph, members: &[bool]) -> Vec<usize> {
     graph
@@ -182,11 +191,8 @@ pub fn upgrade(
     // current heads; a silent no-op would hide a mistyped target. Base is
     // below any applied revision (of the target's branch, when it names one).
     let below_current = if target.revisions.is_empty() {
-        match target.branch.as_deref() {
-            Some(label) => {
-                let line = graph.lineage(graph.lookup(label)?, true);
-                rows.iter().any(|&r| line[r])
-            }
+        match branch_line(graph, target)? {
+            Some(line) => rows.iter().any(|&r| line[r]),
             None => !rows.is_empty(),
         }
     } else {
@@ -219,28 +225,26 @@ pub fn downgrade(
     written: &str,
 ) -> Result<Vec<Step>, PlanError> {
     let applied = applied_set(graph, rows);
-    let scope = target
-        .branch
-        .as_deref()
-        .map(|label| graph.lookup(label))
-        .transpose()?;
+    let line = branch_line(graph, target)?;
+    let rows_on_line: Option<Vec<usize>> = line
+        .as_ref()
+        .map(|line| rows.iter().copied().filter(|&r| line[r]).collect());
     let moves_a_line = !target.revisions.is_empty() || target.walked_from.is_some();
-    if let (Some(anchor), Some(label), true) = (scope, target.branch.as_deref(), moves_a_line) {
-        // The walk may have started below the label, on a sibling branch
-        // that shares its ancestors: that branch is not the label's to move.
-        let line = graph.lineage(anchor, true);
-        if !rows.iter().any(|&r| line[r]) {
-            return Err(PlanError::BranchNotApplied {
-                target: written.to_owned(),
-                label: label.to_owned(),
-            });
-        }
+    if let (Some(label), Some([]), true) = (&target.branch, rows_on_line.as_deref(), moves_a_line) {
+        // The walk would start below the label, on a sibling branch that
+        // shares its ancestors: that branch is not the label's to move.
+        return Err(PlanError::BranchNotApplied {
+            target: written.to_owned(),
+            label: label.clone(),
+        });
     }
     let mut remove: Vec<bool> = if target.revisions.is_empty() {
-        match (target.walked_from, scope) {
+        match (target.walked_from, &target.branch) {
             (Some(from), _) => graph.ancestors(&[from], false),
             (None, None) => applied.clone(),
-            (None, Some(anchor)) => graph.descendants(&[branch_root(graph, anchor)], true),
+            (None, Some(label)) => {
+                graph.descendants(&[branch_root(graph, graph.lookup(label)?)], true)
+            }
         }
     } else {
         if let Some(_missing) = target.revisions.iter().find(|&&t| !applied[t]) {
@@ -260,21 +264,17 @@ pub fn downgrade(
         for &t in &target.revisions {
             above[t] = false;
         }
-        let tops: Option<Vec<usize>> = match (target.walked_from, scope) {
-            (Some(from), _) => Some(vec![from]),
-            (None, Some(anchor)) => {
-                let line = graph.lineage(anchor, true);
-                Some(rows.iter().copied().filter(|&r| line[r]).collect())
-            }
-            (None, None) => None,
+        let tops = match target.walked_from {
+            Some(from) => Some(vec![from]),
+            None => rows_on_line,
         };
         if let Some(tops) = tops {
             keep_only(&mut above, &graph.ancestors(&tops, true));
         }
         above
     };
-    if let Some(anchor) = scope {
-        keep_only(&mut remove, &graph.lineage(anchor, true));
+    if let Some(line) = &line {
+        keep_only(&mut remove, line);
     }
     keep_only(&mut remove, &applied);
     // Whatever rests on a removed revision goes with it.
@@ -337,11 +337,8 @@ pub fn stamp(
     let topmost = topmost(graph, &all);
     for target in targets {
         if target.revisions.is_empty() {
-            match target.branch.as_deref() {
-                Some(label) => {
-                    let line = graph.lineage(graph.lookup(label)?, true);
-                    rows.retain(|&r| !line[r]);
-                }
+            match branch_line(graph, target)? {
+                Some(line) => rows.retain(|&r| !line[r]),
                 None => rows.clear(),
             }
             continue;
