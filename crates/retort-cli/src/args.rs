@@ -110,7 +110,7 @@ pub(crate) enum Command {
     /// Set the version table to REVS without running any SQL
     Stamp {
         /// Revisions to mark as the current ones (`head`, ids, `base`)
-        #[arg(required = true, value_name = "REVS", allow_hyphen_values = true)]
+        #[arg(required = true, value_name = "REVS", allow_negative_numbers = true)]
         revisions: Vec<String>,
         /// Empty the version table first (also when it names unknown revisions)
         #[arg(long)]

@@ -79,7 +79,12 @@ pub(crate) fn seconds(value: f64) -> Option<Duration> {
 /// Loads the project, opens the database, runs `request` and prints what it
 /// did.
 fn run(context: &Context, request: &Request, options: &Options) -> Result<(), Failure> {
-    let (project, mut driver) = context.load_project_and_database(DbUse::Migrate)?;
+    let purpose = if options.dry_run {
+        DbUse::DryRun
+    } else {
+        DbUse::Migrate
+    };
+    let (project, mut driver) = context.load_project_and_database(purpose)?;
     let migrator = Migrator::new(&project, driver.as_ref());
     let mut reporter = Reporter::new(context.format() == Format::Text, options.dry_run);
     let outcome = migrator

@@ -23,6 +23,17 @@ pub(crate) enum DbUse {
     Verify,
     /// Takes the run lock; records or compares checksums.
     Migrate,
+    /// As `Migrate`, but writes nothing (`--dry-run`).
+    DryRun,
+}
+
+impl DbUse {
+    fn access(self) -> retort::db::Access {
+        match self {
+            DbUse::Read | DbUse::Verify | DbUse::DryRun => retort::db::Access::Read,
+            DbUse::Migrate => retort::db::Access::Write,
+        }
+    }
 }
 
 /// Leaves memory to the operating system instead of freeing it, once the
@@ -79,8 +90,8 @@ impl Context {
         let config = self.config()?;
         let url = self.global.url.as_deref();
         let open = || {
-            let mut driver = retort::db::open(&config, url)?;
-            if purpose == DbUse::Migrate {
+            let mut driver = retort::db::open(&config, url, purpose.access())?;
+            if matches!(purpose, DbUse::Migrate | DbUse::DryRun) {
                 driver.prepare_lock();
             }
             Ok::<_, retort::Error>(driver)

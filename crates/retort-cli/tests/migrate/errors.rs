@@ -25,6 +25,8 @@ dialect_tests! {
     read_only_directory_is_reported_as_read_only,
 
     sqlite_url_modes,
+
+    readers_leave_a_missing_file_missing,
 }
 
 /// The version table names a revision no file defines: every command
@@ -170,6 +172,21 @@ fn downgrade_through_an_irreversible_revision(db: &TestDb) {
 /// Targets that do not fit: exit 2, a stable kind, nothing changed.
 fn target_errors(db: &TestDb) {
     let project = Project::new(db, graph());
+    // Refused on an empty database: not even the state tables appear.
+    for args in [
+        &["upgrade", "zzz999"][..],
+        &["stamp", "zzz999"],
+        &["stamp", "--purge", "zzz999"],
+        &["downgrade", "auth@-1"],
+    ] {
+        project.json(args).code(2);
+        assert_eq!(
+            db.tables(),
+            Vec::<String>::new(),
+            "after `{}`",
+            args.join(" ")
+        );
+    }
     project.json(&["upgrade", "c20004"]).ok();
     let cases: [(&[&str], &str); 8] = [
         (&["upgrade", "c"], "ambiguous_prefix"),
@@ -234,6 +251,41 @@ fn sqlite_url_modes(db: &TestDb) {
     let run = with("cache=shared").json(&["current"]).code(2);
     assert_eq!(run.kind(), "url", "{}", run.transcript());
     assert!(run.message().contains("mode=ro"), "{}", run.message());
+}
+
+/// Commands that only read (`current`, `status`, `verify`, every
+/// `--dry-run`) read a SQLite file that does not exist as an empty
+/// database and leave it missing; `status` says so.
+fn readers_leave_a_missing_file_missing(db: &TestDb) {
+    let Some(file) = db.file() else {
+        return skip(db, "only a SQLite database is a file that can be missing");
+    };
+    let project = Project::new(db, linear(2));
+    for args in [
+        &["current"][..],
+        &["status"],
+        &["verify"],
+        &["upgrade", "--dry-run"],
+        &["downgrade", "base", "--dry-run"],
+        &["stamp", "r02", "--dry-run"],
+    ] {
+        project.json(args).ok();
+        assert!(!file.exists(), "`{}` created the file", args.join(" "));
+    }
+    let run = project.json(&["upgrade", "--dry-run"]).ok();
+    assert_eq!(run.steps(), ["r01", "r02"]);
+    let status = project.text(&["status"]).ok();
+    assert!(
+        status.stdout.contains("(no such file yet)"),
+        "{}",
+        status.transcript()
+    );
+    assert!(!file.exists());
+
+    project.json(&["upgrade", "r01"]).ok();
+    let run = project.json(&["upgrade", "--dry-run"]).ok();
+    assert_eq!(run.steps(), ["r02"]);
+    assert_eq!(version_rows(db), ["r01"]);
 }
 
 /// A database that cannot be written: a new file in a read-only

@@ -150,7 +150,8 @@ fn stamp_dry_run_changes_nothing(db: &TestDb) {
     assert_eq!(db.tables(), Vec::<String>::new());
 
     project.json(&["stamp", "c10003"]).ok();
-    let run = project.json(&["stamp", "--dry-run", "base"]).ok();
+    // Options may also follow the revisions.
+    let run = project.json(&["stamp", "base", "--dry-run"]).ok();
     assert_eq!(run.heads(), Vec::<String>::new());
     assert_stamped(
         db,

@@ -146,14 +146,27 @@ pub trait Driver: Send {
     }
 }
 
+/// What a command will do with the database it opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Only reads (`current`, `status`, `verify`, `--dry-run`): a SQLite
+    /// file that does not exist is read as an empty database and not
+    /// created, so a mistyped path leaves no file behind.
+    Read,
+    /// May write: a missing SQLite file is created (unless the URL's
+    /// `mode` says otherwise).
+    Write,
+}
+
 /// Opens the project's database: `--url` (when given), `DATABASE_URL`, or
 /// `database.url`.
 pub fn open(
     config: &crate::config::Config,
     cli_url: Option<&str>,
+    access: Access,
 ) -> Result<Box<dyn Driver>, crate::Error> {
     let url = config.database_url(cli_url)?;
-    connect_for(&url, &config.migrations.version_table).map_err(|error| {
+    connect_for(&url, &config.migrations.version_table, access).map_err(|error| {
         crate::migrator::MigrateError::Database {
             context: format!("connecting to {}", url.redacted()),
             error,
@@ -164,15 +177,19 @@ pub fn open(
 
 /// Opens a connection for a URL (with the default version table).
 pub fn connect(url: &DatabaseUrl) -> Result<Box<dyn Driver>, DbError> {
-    connect_for(url, "retort_version")
+    connect_for(url, "retort_version", Access::Write)
 }
 
 /// Opens a connection whose run lock is scoped to `version_table`.
-pub fn connect_for(url: &DatabaseUrl, version_table: &str) -> Result<Box<dyn Driver>, DbError> {
-    let _ = version_table;
+pub fn connect_for(
+    url: &DatabaseUrl,
+    version_table: &str,
+    access: Access,
+) -> Result<Box<dyn Driver>, DbError> {
+    let _ = (version_table, access);
     match url.dialect() {
         #[cfg(feature = "sqlite")]
-        Dialect::Sqlite => Ok(Box::new(sqlite::Sqlite::open(url)?)),
+        Dialect::Sqlite => Ok(Box::new(sqlite::Sqlite::open(url, access)?)),
         #[cfg(feature = "postgres")]
         Dialect::Postgres => Ok(Box::new(postgres::Postgres::open(url, version_table)?)),
         #[cfg(feature = "mysql")]

@@ -7,6 +7,9 @@
 //! `BEGIN IMMEDIATE` transaction and `-- retort:transaction off` statements
 //! run without giving the lock up. The operating system releases it when a
 //! process dies. An in-memory database needs no lock.
+//!
+//! A command that only reads never creates a missing file: it reads an
+//! empty in-memory database in its place.
 
 use std::fs::File;
 use std::path::Path;
@@ -15,7 +18,7 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OpenFlags, types::ValueRef};
 
 use super::shared::{Nesting, poll_lock};
-use super::{DbError, DbErrorKind, Driver, Value};
+use super::{Access, DbError, DbErrorKind, Driver, Value};
 use crate::Dialect;
 use crate::config::{DatabaseUrl, SqliteLocation, SqliteMode};
 
@@ -43,7 +46,7 @@ fn error(e: &rusqlite::Error) -> DbError {
 }
 
 impl Sqlite {
-    pub(super) fn open(url: &DatabaseUrl) -> Result<Sqlite, DbError> {
+    pub(super) fn open(url: &DatabaseUrl, access: Access) -> Result<Sqlite, DbError> {
         let mode = url.sqlite_mode();
         let flags = OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI
@@ -55,6 +58,21 @@ impl Sqlite {
                 }
             };
         let (conn, lock_file, describe) = match url.sqlite_location() {
+            Some(SqliteLocation::File(path))
+                if access == Access::Read
+                    && mode == SqliteMode::ReadWriteCreate
+                    && !path.exists() =>
+            {
+                check_parent(path)?;
+                // A reader sees what the file would hold once created (no
+                // state tables) without creating it.
+                let conn = Connection::open_in_memory().map_err(|e| error(&e))?;
+                (
+                    conn,
+                    None,
+                    format!("`{}` (no such file yet)", path.display()),
+                )
+            }
             Some(SqliteLocation::File(path)) => {
                 check_parent(path)?;
                 let cannot_open = |e: rusqlite::Error| {

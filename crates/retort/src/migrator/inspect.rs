@@ -200,9 +200,7 @@ impl Migrator<'_> {
     }
 
     fn rehash_locked(&self, driver: &mut dyn Driver) -> Result<RehashReport, MigrateError> {
-        self.tables
-            .ensure(driver)
-            .map_err(db("creating the version tables"))?;
+        self.ensure_tables(driver)?;
         let graph = self.project.graph();
         let rows = self.rows(driver)?;
         let applied_set = plan::applied_set(graph, &rows);

@@ -216,6 +216,13 @@ impl<'p> Migrator<'p> {
         self
     }
 
+    /// Creates the state tables that do not exist yet.
+    fn ensure_tables(&self, driver: &mut dyn Driver) -> Result<(), MigrateError> {
+        self.tables
+            .ensure(driver)
+            .map_err(db("creating the version tables"))
+    }
+
     /// The version rows as graph indices; ids no file defines are an error.
     fn rows(&self, driver: &mut dyn Driver) -> Result<Vec<usize>, MigrateError> {
         let ids = self

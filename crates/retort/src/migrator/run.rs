@@ -50,17 +50,17 @@ impl<'p> Migrator<'p> {
         options: &Options,
         events: &mut dyn FnMut(Event),
     ) -> Result<Outcome, MigrateError> {
-        if !options.dry_run {
-            self.tables
-                .ensure(driver)
-                .map_err(db("creating the version tables"))?;
+        // The state tables are created only once the request is known to
+        // be runnable: a refused target leaves an empty database empty.
+        let settling = matches!(request, Request::Resume { .. } | Request::Repair { .. });
+        if settling && !options.dry_run {
+            self.ensure_tables(driver)?;
         }
         let journal = self
             .tables
             .read_journal(driver)
             .map_err(db("reading the journal"))?;
         // Settling a statement the server is still running would race it.
-        let settling = matches!(request, Request::Resume { .. } | Request::Repair { .. });
         if settling
             && journal.iter().any(|row| {
                 row.state == super::journal::RUNNING
@@ -110,6 +110,7 @@ impl<'p> Migrator<'p> {
             outcome.heads = self.ids(&rows);
             return Ok(outcome);
         }
+        self.ensure_tables(driver)?;
         if options.atomic {
             driver.begin().map_err(db("starting the transaction"))?;
         }
@@ -569,6 +570,7 @@ impl<'p> Migrator<'p> {
         if options.dry_run {
             return Ok(outcome);
         }
+        self.ensure_tables(driver)?;
         let write = |driver: &mut dyn Driver| -> Result<(), MigrateError> {
             if purge {
                 driver
