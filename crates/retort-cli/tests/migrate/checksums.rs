@@ -10,7 +10,9 @@ use std::process::Command;
 use serde_json::json;
 
 use crate::db::{TestDb, dialect_tests};
-use crate::util::{Project, Rev, applied, applied_column, assert_state, linear, version_rows};
+use crate::util::{
+    Project, Rev, applied, applied_column, assert_state, linear, version_rows, version_rows_in,
+};
 
 /// `sha256-v0:<hex>`: SHA-256 of the file's raw bytes, as another tool
 /// would have recorded it (by `sha256sum` when installed).
@@ -88,6 +90,8 @@ dialect_tests! {
     unknown_checksum_algorithm_is_reported,
 
     unknown_checksum_algorithm_is_never_failed,
+
+    projects_sharing_a_database_keep_their_checksums,
 }
 
 /// An applied file whose SQL changed: `upgrade` to a new head and
@@ -319,4 +323,49 @@ fn unknown_checksum_algorithm_is_never_failed(db: &TestDb) {
     let run = project.json(&["rehash"]);
     assert_eq!(run.code, 0, "{}", run.transcript());
     assert_eq!(run.doc()["changed"], json!([]));
+}
+
+/// Two projects in one database, each with its own version table, share
+/// `retort_applied`: neither reports the other's revisions as missing,
+/// compares their checksums, or deletes them (`stamp --purge`). A row of a
+/// revision the version table no longer covers (Alembic downgrades without
+/// touching `retort_applied`) is stale, not applied: its file may change.
+fn projects_sharing_a_database_keep_their_checksums(db: &TestDb) {
+    let first = Project::new(db, linear(2));
+    let second = Project::new(
+        db,
+        vec![
+            Rev::table("s01", &[], "u01"),
+            Rev::table("s02", &["s01"], "u02"),
+        ],
+    );
+    second.write(
+        "retort.toml",
+        "[migrations]\ndirs = [\"migrations\"]\nversion_table = \"second_version\"\n",
+    );
+    first.json(&["upgrade"]).ok();
+    second.json(&["upgrade"]).ok();
+    assert_eq!(applied(db), ["r01", "r02", "s01", "s02"]);
+    assert_eq!(findings(&first), []);
+    assert_eq!(findings(&second), []);
+
+    edit_sql(&first, "r01");
+    assert_eq!(findings(&first), [pair("r01", "changed")]);
+    assert_eq!(findings(&second), [], "the first project's edit is its own");
+    first.write(&first.file_name("r01"), &linear(1)[0].text());
+
+    second.json(&["stamp", "--purge", "s01"]).ok();
+    assert_eq!(version_rows_in(db, "second_version"), ["s01"]);
+    assert_eq!(applied(db), ["r01", "r02", "s01"]);
+    assert_eq!(findings(&first), []);
+
+    // What an Alembic downgrade of r02 leaves: the version row moved, the
+    // applied row kept.
+    db.exec("DROP TABLE t02");
+    db.exec("UPDATE retort_version SET version_num = 'r01'");
+    edit_sql(&first, "r02");
+    assert_eq!(findings(&first), []);
+    assert_eq!(first.json(&["upgrade"]).ok().steps(), ["r02"]);
+    assert_eq!(version_rows(db), ["r02"]);
+    assert_eq!(findings(&first), []);
 }

@@ -142,23 +142,17 @@ impl Migrator<'_> {
             .tables
             .read_applied(driver)
             .map_err(db("reading the applied table"))?;
-        let mut findings = Vec::new();
-        for id in rows.iter().filter(|id| graph.index_of(id).is_none()) {
-            if !recorded.iter().any(|r| &r.revision == id) {
-                findings.push(Finding {
-                    revision: id.clone(),
-                    path: None,
-                    kind: FindingKind::Missing,
-                });
-            }
-        }
+        let mut findings: Vec<Finding> = rows
+            .iter()
+            .filter(|id| graph.index_of(id).is_none())
+            .map(|id| Finding {
+                revision: id.clone(),
+                path: None,
+                kind: FindingKind::Missing,
+            })
+            .collect();
         for row in &recorded {
-            let Some(index) = graph.index_of(&row.revision) else {
-                findings.push(Finding {
-                    revision: row.revision.clone(),
-                    path: None,
-                    kind: FindingKind::Missing,
-                });
+            let Some(index) = self.own_applied(&applied_set, &row.revision) else {
                 continue;
             };
             let script = self.project.script(index);
@@ -212,7 +206,7 @@ impl Migrator<'_> {
         driver.begin().map_err(db("starting a transaction"))?;
         let result = (|| -> Result<(), MigrateError> {
             for row in &recorded {
-                let Some(index) = graph.index_of(&row.revision) else {
+                let Some(index) = self.own_applied(&applied_set, &row.revision) else {
                     continue;
                 };
                 let script = self.project.script(index);

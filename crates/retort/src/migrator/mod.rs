@@ -7,6 +7,44 @@
 //! transaction; `--atomic` wraps
 //! the whole plan in one more. The library never prints: progress goes to
 //! an [`Event`] callback.
+//!
+//! An application that migrates its own database when it starts does what
+//! `retort upgrade` does:
+//!
+//! ```
+//! use retort::config::Config;
+//! use retort::db::{self, Access};
+//! use retort::migrator::{Event, Migrator, Options, Request};
+//! use retort::project::Project;
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let dir = dir.path();
+//! # std::fs::create_dir(dir.join("migrations")).unwrap();
+//! # std::fs::write(dir.join("retort.toml"), "").unwrap();
+//! # std::fs::write(
+//! #     dir.join("migrations/0001_3a4feffbb7a1_add_users.sql"),
+//! #     "-- retort:revision 3a4feffbb7a1\n-- retort:message add users table\n\n\
+//! #      -- retort:upgrade\nCREATE TABLE users (id integer PRIMARY KEY);\n\n\
+//! #      -- retort:downgrade\nDROP TABLE users;\n",
+//! # )
+//! # .unwrap();
+//!
+//! let project = Project::load(Config::load(&dir.join("retort.toml"))?)?;
+//! // The application's own setting; `None` would take `DATABASE_URL`, or
+//! // else `database.url` from `retort.toml`.
+//! let url = format!("sqlite:///{}", dir.join("app.db").display());
+//! let mut driver = db::open(project.config(), Some(&url), Access::Write)?;
+//! let migrator = Migrator::new(&project, driver.as_ref());
+//! let upgrade = Request::Upgrade { target: "head".into() };
+//! // Replicas starting together take turns on the run lock; the later
+//! // ones find nothing left to do.
+//! let outcome = migrator.run(driver.as_mut(), &upgrade, &Options::default(), &mut |event| {
+//!     if let Event::StepFinished { done } = event {
+//!         eprintln!("applied {} ({} ms)", done.revision, done.duration_ms);
+//!     }
+//! })?;
+//! assert_eq!(outcome.heads, ["3a4feffbb7a1"]);
+//! # Ok::<(), retort::Error>(())
+//! ```
 
 mod error;
 mod inspect;
@@ -221,6 +259,18 @@ impl<'p> Migrator<'p> {
         self.tables
             .ensure(driver)
             .map_err(db("creating the version tables"))
+    }
+
+    /// The graph index of an applied-table row that belongs to this
+    /// project's applied set. The table is shared by every version table
+    /// in its schema, so a row of a revision this project does not define,
+    /// or has not applied (one Alembic downgraded, say), is someone
+    /// else's or stale: never compared, never deleted.
+    fn own_applied(&self, applied_set: &[bool], revision: &str) -> Option<usize> {
+        self.project
+            .graph()
+            .index_of(revision)
+            .filter(|&i| applied_set[i])
     }
 
     /// The version rows as graph indices; ids no file defines are an error.

@@ -89,7 +89,7 @@ impl<'p> Migrator<'p> {
         let steps = self.plan(request, &rows)?;
         let prepared = self.check_runnable(&steps, options)?;
         if !options.allow_changed {
-            self.check_unchanged(driver)?;
+            self.check_unchanged(driver, &rows)?;
         }
         let graph = self.project.graph();
         events(Event::Plan {
@@ -238,23 +238,26 @@ impl<'p> Migrator<'p> {
         }
     }
 
-    /// Applied revisions whose files no longer match their checksums.
+    /// Revisions applied below the version `rows` whose files no longer
+    /// match their checksums.
     pub(super) fn changed(
         &self,
         driver: &mut dyn Driver,
+        rows: &[usize],
     ) -> Result<Vec<(String, std::path::PathBuf)>, MigrateError> {
         let applied = self
             .tables
             .read_checksums(driver)
             .map_err(db("reading the applied table"))?;
         let graph = self.project.graph();
+        let applied_set = plan::applied_set(graph, rows);
         // (applied_at, revision, path) of each changed file, to report them
         // in the order they were applied.
         type Changed = (String, String, std::path::PathBuf);
-        let changed_in = |rows: &[AppliedChecksum]| -> Result<Vec<Changed>, MigrateError> {
+        let changed_in = |chunk: &[AppliedChecksum]| -> Result<Vec<Changed>, MigrateError> {
             let mut changed = Vec::new();
-            for row in rows {
-                let Some(i) = graph.index_of(&row.revision) else {
+            for row in chunk {
+                let Some(i) = self.own_applied(&applied_set, &row.revision) else {
                     continue;
                 };
                 let script = self.project.script(i);
@@ -283,8 +286,8 @@ impl<'p> Migrator<'p> {
             .collect())
     }
 
-    fn check_unchanged(&self, driver: &mut dyn Driver) -> Result<(), MigrateError> {
-        let changed = self.changed(driver)?;
+    fn check_unchanged(&self, driver: &mut dyn Driver, rows: &[usize]) -> Result<(), MigrateError> {
+        let changed = self.changed(driver, rows)?;
         if changed.is_empty() {
             Ok(())
         } else {
@@ -576,17 +579,18 @@ impl<'p> Migrator<'p> {
                 driver
                     .execute(&self.tables.delete_all_versions(), &[])
                     .map_err(db("purging the version table"))?;
-                // Forget checksums of everything no longer applied, including
-                // revisions no file defines any more.
+                // Forget checksums of this project's revisions no longer
+                // applied; a revision no file defines may be another
+                // project's, sharing the applied table.
                 let recorded = self
                     .tables
                     .read_applied(driver)
                     .map_err(db("reading the applied table"))?;
                 for row in recorded {
-                    let keep = graph
+                    let forget = graph
                         .index_of(&row.revision)
-                        .is_some_and(|i| applied_after[i]);
-                    if !keep {
+                        .is_some_and(|i| !applied_after[i]);
+                    if forget {
                         let (sql, params) = self.tables.forget_applied(Mode::Bind, &row.revision);
                         driver
                             .execute(&sql, &params)
