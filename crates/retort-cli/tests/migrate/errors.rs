@@ -76,6 +76,14 @@ fn table_already_exists_suggests_stamp(db: &TestDb) {
     let run = project.json(&["upgrade", "b00002"]).code(1);
     assert_eq!(run.kind(), "statement_failed");
     assert!(run.message().contains("accounts"), "{}", run.message());
+    // The statement is shown once, shortened, on its own line: not again
+    // inside the database's message.
+    assert!(
+        run.message().matches("CREATE TABLE accounts").count() == 1
+            && !run.message().contains("at offset"),
+        "{}",
+        run.message()
+    );
     assert!(
         run.message().contains("01_a00001.sql:"),
         "{}",

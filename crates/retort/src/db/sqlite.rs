@@ -42,7 +42,14 @@ fn error(e: &rusqlite::Error) -> DbError {
         _ if e.to_string().contains("already exists") => DbErrorKind::AlreadyExists,
         _ => DbErrorKind::Statement,
     };
-    DbError::new(kind, e.to_string())
+    let message = match e {
+        // Its display appends the whole statement ("… in CREATE TABLE …
+        // at offset 13"), lines and all; the statement is reported on
+        // its own, shortened.
+        rusqlite::Error::SqlInputError { msg, .. } => msg.clone(),
+        other => other.to_string(),
+    };
+    DbError::new(kind, message)
 }
 
 impl Sqlite {
