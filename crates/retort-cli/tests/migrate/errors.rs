@@ -27,6 +27,8 @@ dialect_tests! {
     sqlite_url_modes,
 
     readers_leave_a_missing_file_missing,
+
+    migration_controlling_its_transaction_is_refused,
 }
 
 /// The version table names a revision no file defines: every command
@@ -511,5 +513,49 @@ impl Drop for Restore {
             let mode = if path.is_dir() { 0o755 } else { 0o644 };
             let _ = fs::set_permissions(path, fs::Permissions::from_mode(mode));
         }
+    }
+}
+
+/// A migration that commits or begins a transaction itself is refused
+/// before anything runs (`transaction_control`, exit 2, file:line), online
+/// and offline, also with `-- retort:transaction off`.
+fn migration_controlling_its_transaction_is_refused(db: &TestDb) {
+    let mut revs = linear(3);
+    revs[1].upgrade = "CREATE TABLE t02 (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL);\n\
+         COMMIT;\n\
+         INSERT INTO t02 (id, name) VALUES (1, 'one'), (2, 'two'), (3, 'three');\n"
+        .to_owned();
+    let off = revs[1].clone().transaction_off();
+    for (revs, what) in [
+        (revs.clone(), "in a transaction"),
+        (
+            {
+                let mut r = revs;
+                r[1] = off;
+                r
+            },
+            "transaction off",
+        ),
+    ] {
+        let project = Project::new(db, revs);
+        let name = project.file_name("r02");
+        let text = fs::read_to_string(project.path(&name)).unwrap();
+        let line = text.lines().position(|l| l == "COMMIT;").unwrap() + 1;
+        for args in [&["upgrade"][..], &["upgrade", "--sql"]] {
+            let run = project.json(args).code(2);
+            assert_eq!(
+                run.kind(),
+                "transaction_control",
+                "{what}: {}",
+                run.transcript()
+            );
+            assert!(
+                run.message().contains(&format!("{name}:{line}:")),
+                "{}",
+                run.message()
+            );
+        }
+        assert_eq!(version_rows(db), Vec::<String>::new(), "{what}");
+        assert_eq!(user_tables(db), Vec::<String>::new(), "{what}");
     }
 }

@@ -169,6 +169,21 @@ pub enum MigrateError {
         /// What is wrong.
         message: String,
     },
+    /// A migration begins or ends a transaction itself, which would commit
+    /// part of it behind retort's back.
+    #[error("{}:{line}: revision `{revision}` ({direction}) controls the transaction itself: `{excerpt}`", path.display())]
+    TransactionControl {
+        /// The revision.
+        revision: String,
+        /// `upgrade` or `downgrade`.
+        direction: &'static str,
+        /// Its file.
+        path: PathBuf,
+        /// The line of the statement in the file.
+        line: usize,
+        /// The statement, shortened.
+        excerpt: String,
+    },
     /// The version table names revisions no file defines.
     #[error("can't locate revision {}: the database is at it, but no revision file defines it", ids.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", "))]
     UnknownRevisions {
@@ -264,6 +279,7 @@ impl MigrateError {
             },
             MigrateError::Statement(_) => "statement_failed",
             MigrateError::Split { .. } => "bad_sql",
+            MigrateError::TransactionControl { .. } => "transaction_control",
             MigrateError::UnknownRevisions { .. } => "unknown_revision",
             MigrateError::Changed { .. } => "checksum_mismatch",
             MigrateError::Irreversible { .. } => "irreversible",
@@ -283,6 +299,7 @@ impl MigrateError {
         matches!(
             self,
             MigrateError::Split { .. }
+                | MigrateError::TransactionControl { .. }
                 | MigrateError::UnknownRevisions { .. }
                 | MigrateError::Changed { .. }
                 | MigrateError::Irreversible { .. }
@@ -385,7 +402,8 @@ impl MigrateError {
             MigrateError::Tampered { .. } => "another tool changed the version table during the run; check it with `retort current`".into(),
             MigrateError::Plan(e) => return e.hint(),
             MigrateError::Script(e) => return e.hint(),
-            MigrateError::Split { .. } => return None,
+            MigrateError::Split { .. } => "close what the line opens (a quote, a comment or a `BEGIN … END` block), or end the statement with `;`".into(),
+            MigrateError::TransactionControl { .. } => "remove the statement: retort commits each migration with its version change (and, with `-- retort:transaction off`, records each statement in a transaction of its own)".into(),
         })
     }
 }

@@ -80,10 +80,7 @@ impl Migrator<'_> {
         let now = UtcTime::now().rfc3339();
         let mut out = format!(
             "-- retort offline script ({dialect}): {} {}\n-- generated {now}\n\n",
-            match direction {
-                Direction::Up => "upgrade",
-                Direction::Down => "downgrade",
-            },
+            direction.section_name(),
             match request {
                 Request::Upgrade { target } | Request::Downgrade { target } => target.as_str(),
                 _ => "",
@@ -109,13 +106,14 @@ impl Migrator<'_> {
             } else {
                 script.revises.join(", ")
             };
+            // Alembic's step description: from where to where.
+            let (from, to) = match step.direction {
+                Direction::Up => (parents.as_str(), script.revision.as_str()),
+                Direction::Down => (script.revision.as_str(), parents.as_str()),
+            };
             out.push_str(&format!(
-                "\n-- Running {} {parents} -> {}, {}\n",
-                match step.direction {
-                    Direction::Up => "upgrade",
-                    Direction::Down => "downgrade",
-                },
-                script.revision,
+                "\n-- Running {} {from} -> {to}, {}\n",
+                step.direction.section_name(),
                 script.message
             ));
             let statements = self.statements(script, step.direction)?;

@@ -27,6 +27,14 @@ impl Direction {
             Direction::Down => "down",
         }
     }
+
+    /// The revision file's section: `upgrade` or `downgrade`.
+    pub fn section_name(self) -> &'static str {
+        match self {
+            Direction::Up => "upgrade",
+            Direction::Down => "downgrade",
+        }
+    }
 }
 
 /// One revision to run.

@@ -205,6 +205,17 @@ impl<'p> Migrator<'p> {
         for statement in &mut statements {
             statement.line += section.line - 1;
         }
+        // Also refused with `transaction off`: each statement's journal
+        // row is written in a transaction of retort's own.
+        if let Some(statement) = statements.iter().find(|s| s.transaction_control) {
+            return Err(MigrateError::TransactionControl {
+                revision: script.revision.clone(),
+                direction: direction.section_name(),
+                path: script.path.clone(),
+                line: statement.line,
+                excerpt: sql::excerpt(statement.text, 60),
+            });
+        }
         Ok(statements)
     }
 
@@ -427,10 +438,7 @@ impl<'p> Migrator<'p> {
                 }
                 MigrateError::Statement(Box::new(StatementFailure {
                     revision: script.revision.clone(),
-                    direction: match direction {
-                        Direction::Up => "upgrade",
-                        Direction::Down => "downgrade",
-                    },
+                    direction: direction.section_name(),
                     path: script.path.clone(),
                     line: statement.line,
                     excerpt: sql::excerpt(statement.text, 100),

@@ -44,10 +44,7 @@ impl Segmented<'_, '_> {
 
 /// `upgrade` or `downgrade`, as the journal and messages say it.
 pub(super) fn direction_name(step: Step) -> &'static str {
-    match step.direction {
-        super::Direction::Up => "upgrade",
-        super::Direction::Down => "downgrade",
-    }
+    step.direction.section_name()
 }
 
 impl Migrator<'_> {

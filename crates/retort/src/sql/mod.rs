@@ -51,6 +51,12 @@
 //! PostgreSQL 12 (since then the new value just cannot be used in the same
 //! transaction).
 //!
+//! [`Statement::transaction_control`] marks, on every dialect, the
+//! statements that begin or end a transaction: `BEGIN` (not a block's),
+//! `COMMIT`, `END` (not a block's), `ROLLBACK` (not `ROLLBACK TO`),
+//! `ABORT`, `START TRANSACTION`, PostgreSQL's `PREPARE TRANSACTION`,
+//! MySQL's `XA`.
+//!
 //! # SQLite
 //!
 //! `"…"`, `` `…` `` and `[…]` quoted identifiers. In `CREATE [TEMP|TEMPORARY]
@@ -144,6 +150,9 @@ pub struct Statement<'a> {
     /// `VACUUM`…), MySQL commits implicitly around it (DDL). Always `false`
     /// for SQLite.
     pub no_transaction: bool,
+    /// The statement begins, commits or rolls back a transaction (see
+    /// the module notes): retort controls a migration's transactions.
+    pub transaction_control: bool,
 }
 
 /// SQL that cannot be split: something opened and never closed, or a bad
@@ -404,12 +413,15 @@ impl<'a> Splitter<'a> {
                 Dialect::Mysql => rules::mysql_implicit_commit(&self.head),
                 Dialect::Sqlite => false,
             };
+            let transaction_control =
+                rules::transaction_control(self.dialect, &self.head, self.body);
             self.out.push(Statement {
                 text: &self.src[start..self.end],
                 start,
                 line,
                 column,
                 no_transaction,
+                transaction_control,
             });
         }
         self.head.clear();

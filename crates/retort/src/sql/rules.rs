@@ -197,6 +197,44 @@ pub(super) fn mysql_implicit_commit(head: &[Sig<'_>]) -> bool {
     ])
 }
 
+/// The statement starts, ends or abandons a transaction (`BEGIN`, `START
+/// TRANSACTION`, `COMMIT`, `END`, `ROLLBACK` but `ROLLBACK TO`, `ABORT`,
+/// PostgreSQL's `PREPARE TRANSACTION` and `COMMIT|ROLLBACK PREPARED`,
+/// MySQL's `XA`): run inside the transaction retort opened for a migration,
+/// it would end that transaction early. Savepoints nest and are not marked.
+/// `body` is the statement's compound kind: a MySQL `BEGIN … END` block or
+/// a SQLite trigger body starts with or contains `BEGIN` but controls no
+/// transaction.
+pub(super) fn transaction_control(dialect: Dialect, head: &[Sig<'_>], body: Option<Body>) -> bool {
+    let kw = |i: usize, k: &str| kw_at(head, i, k) == Some(true);
+    let Some(first) = head.first() else {
+        return false;
+    };
+    if body.is_some_and(|b| b != Body::Plain) {
+        return false;
+    }
+    if first.is_any(&["BEGIN", "COMMIT", "END", "ABORT"]) {
+        return true;
+    }
+    if first.is("ROLLBACK") {
+        // ROLLBACK [WORK | TRANSACTION] TO [SAVEPOINT] name
+        let to = if kw(1, "WORK") || kw(1, "TRANSACTION") {
+            2
+        } else {
+            1
+        };
+        return !kw(to, "TO");
+    }
+    match dialect {
+        Dialect::Postgres => {
+            (first.is("START") && kw(1, "TRANSACTION"))
+                || (first.is("PREPARE") && kw(1, "TRANSACTION"))
+        }
+        Dialect::Mysql => (first.is("START") && kw(1, "TRANSACTION")) || first.is("XA"),
+        Dialect::Sqlite => false,
+    }
+}
+
 /// PostgreSQL: the statement cannot run inside a transaction block.
 ///
 /// `complete` says that `head` holds every token of the statement.

@@ -764,3 +764,57 @@ fn excerpts_are_one_line_and_cut() {
     assert_eq!(excerpt("SELECT 1", 0), "");
     assert_eq!(excerpt("", 5), "");
 }
+
+/// Which statements of `sql` control the transaction.
+fn controls(sql: &str, dialect: Dialect) -> Vec<bool> {
+    split(sql, dialect)
+        .unwrap()
+        .iter()
+        .map(|s| s.transaction_control)
+        .collect()
+}
+
+#[test]
+fn transaction_control_statements_are_marked_on_every_dialect() {
+    for dialect in [Sqlite, Postgres, Mysql] {
+        for sql in [
+            "BEGIN",
+            "begin transaction",
+            "COMMIT",
+            "commit work",
+            "END",
+            "ROLLBACK",
+            "ROLLBACK TRANSACTION",
+        ] {
+            assert_eq!(controls(sql, dialect), [true], "{sql} on {dialect}");
+        }
+        for sql in [
+            "SAVEPOINT s",
+            "RELEASE SAVEPOINT s",
+            "ROLLBACK TO SAVEPOINT s",
+            "ROLLBACK WORK TO s",
+            "INSERT INTO t (begin) VALUES (1)",
+            "UPDATE t SET commit = 1",
+            "SELECT \"commit\" FROM t",
+        ] {
+            assert_eq!(controls(sql, dialect), [false], "{sql} on {dialect}");
+        }
+    }
+    assert_eq!(controls("START TRANSACTION", Postgres), [true]);
+    assert_eq!(controls("START TRANSACTION", Mysql), [true]);
+    assert_eq!(controls("PREPARE TRANSACTION 'x'", Postgres), [true]);
+    assert_eq!(controls("ABORT", Postgres), [true]);
+    assert_eq!(controls("XA START 'x'", Mysql), [true]);
+}
+
+#[test]
+fn blocks_that_begin_with_begin_control_no_transaction() {
+    let trigger = "CREATE TRIGGER tr AFTER INSERT ON t BEGIN UPDATE t SET n = 1; END;\nCOMMIT";
+    assert_eq!(controls(trigger, Sqlite), [false, true]);
+    let block = "BEGIN NOT ATOMIC SELECT 1; END;\nCOMMIT";
+    assert_eq!(controls(block, Mysql), [false, true]);
+    let function = "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;\nEND";
+    assert_eq!(controls(function, Postgres), [false, true]);
+    let plpgsql = "DO $$ BEGIN COMMIT; END $$";
+    assert_eq!(controls(plpgsql, Postgres), [false]);
+}
