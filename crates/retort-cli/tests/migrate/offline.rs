@@ -137,6 +137,15 @@ fn offline_downgrade_after_an_online_upgrade(db: &TestDb) {
 
     on.json(&["downgrade", "base"]).ok();
     let sql = script(&off, &["downgrade", "heads:base", "--sql"]);
+    // Alembic's step comments: from where to where.
+    assert!(
+        sql.contains("-- Running downgrade b00002 -> a00001, create users"),
+        "{sql}"
+    );
+    assert!(
+        sql.contains("-- Running downgrade a00001 -> <base>,"),
+        "{sql}"
+    );
     if !run_script(&offline, &sql) {
         return;
     }
