@@ -173,7 +173,7 @@ pub(crate) enum Command {
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
     /// Where to go; `A:B` ranges with `--sql`
-    #[arg(allow_hyphen_values = true)]
+    #[arg(allow_negative_numbers = true)]
     pub(crate) target: Option<String>,
     /// Print the SQL script instead of running it (offline mode)
     #[arg(long)]

@@ -198,7 +198,8 @@ fn target_errors(db: &TestDb) {
         );
     }
     project.json(&["upgrade", "c20004"]).ok();
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 9] = [
+        (&["upgrade", "--dryrun"], "usage"),
         (&["upgrade", "c"], "ambiguous_prefix"),
         (&["upgrade", "zzz999"], "unknown_revision"),
         (&["upgrade", "b00002"], "upgrade_backwards"),
