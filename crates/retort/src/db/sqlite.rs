@@ -64,13 +64,15 @@ impl Sqlite {
                     OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
                 }
             };
+        if let Some(SqliteLocation::File(path)) = url.sqlite_location() {
+            check_parent(path)?;
+        }
         let (conn, lock_file, describe) = match url.sqlite_location() {
             Some(SqliteLocation::File(path))
                 if access == Access::Read
                     && mode == SqliteMode::ReadWriteCreate
                     && !path.exists() =>
             {
-                check_parent(path)?;
                 // A reader sees what the file would hold once created (no
                 // state tables) without creating it.
                 let conn = Connection::open_in_memory().map_err(|e| error(&e))?;
@@ -81,7 +83,6 @@ impl Sqlite {
                 )
             }
             Some(SqliteLocation::File(path)) => {
-                check_parent(path)?;
                 let cannot_open = |e: rusqlite::Error| {
                     let missing = mode != SqliteMode::ReadWriteCreate && !path.exists();
                     let why = if missing {

@@ -241,7 +241,7 @@ impl<'p> Migrator<'p> {
                 version: migrations.version_table.clone(),
                 applied: APPLIED_TABLE.to_owned(),
                 journal: JOURNAL_TABLE.to_owned(),
-                ensured: std::sync::atomic::AtomicBool::new(false),
+                known: std::sync::atomic::AtomicU8::new(0),
             },
             offline_lock_timeout: Options::default().statement_lock_timeout,
         }

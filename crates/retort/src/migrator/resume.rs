@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use super::error::{Interruption, JournalPosition};
 use super::journal::{DONE, JournalRow, RUNNING};
 use super::plan::{self, Direction, Step};
-use super::segmented::{Segmented, direction_name, invalid_indexes};
+use super::segmented::{Segmented, invalid_indexes};
 use super::{Event, MigrateError, Migrator, Options, Outcome, db};
 use crate::Dialect;
 use crate::db::Driver;
@@ -316,7 +316,7 @@ impl<'p> Migrator<'p> {
         if applied != (step.direction == Direction::Down) {
             return Err(MigrateError::JournalDisagrees {
                 revision: revision.clone(),
-                direction: direction_name(step),
+                direction: step.direction.section_name(),
                 applied,
             });
         }

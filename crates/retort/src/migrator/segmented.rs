@@ -32,7 +32,7 @@ impl Segmented<'_, '_> {
         let statement = &self.statements[index];
         JournalRow {
             revision: self.script.revision.clone(),
-            direction: direction_name(self.step).to_owned(),
+            direction: self.step.direction.section_name().to_owned(),
             statement: index,
             line: statement.line,
             hash: checksum::checksum(statement.text),
@@ -40,11 +40,6 @@ impl Segmented<'_, '_> {
             session: None,
         }
     }
-}
-
-/// `upgrade` or `downgrade`, as the journal and messages say it.
-pub(super) fn direction_name(step: Step) -> &'static str {
-    step.direction.section_name()
 }
 
 impl Migrator<'_> {

@@ -5,7 +5,7 @@
 //! The same statements serve online runs (with bind parameters) and offline
 //! scripts (with literals), so both write the tables identically.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::Dialect;
 use crate::db::{DbError, Driver, Value, placeholder, quote_ident, quote_literal};
@@ -18,10 +18,14 @@ pub(crate) struct Tables {
     pub(crate) version: String,
     pub(crate) applied: String,
     pub(crate) journal: String,
-    /// Set once [`Tables::ensure`] created them: reads then need not ask
-    /// the catalog first.
-    pub(crate) ensured: AtomicBool,
+    /// The tables known to exist, a bit each in [`Tables::create`]'s
+    /// order: set by [`Tables::ensure`] and by [`Tables::present`] finding
+    /// one, so that neither asks the catalog or creates a table twice.
+    pub(crate) known: AtomicU8,
 }
+
+/// Every bit of [`Tables::known`].
+const ALL_KNOWN: u8 = 0b111;
 
 /// What checking applied files needs of an applied row.
 #[derive(Debug)]
@@ -198,20 +202,31 @@ impl Tables {
 
     /// Creates the state tables where they are missing.
     pub(crate) fn ensure(&self, driver: &mut dyn Driver) -> Result<(), DbError> {
-        for ddl in self.create() {
-            driver.run(&ddl)?;
+        let known = self.known.load(Ordering::Relaxed);
+        for (i, ddl) in self.create().into_iter().enumerate() {
+            if known & (1 << i) == 0 {
+                driver.run(&ddl)?;
+            }
         }
-        self.ensured.store(true, Ordering::Relaxed);
+        self.known.store(ALL_KNOWN, Ordering::Relaxed);
         Ok(())
     }
 
     /// Whether state table `table` exists (read-only commands do not
     /// create them).
     pub(super) fn present(&self, driver: &mut dyn Driver, table: &str) -> Result<bool, DbError> {
-        if self.ensured.load(Ordering::Relaxed) {
+        let bit = [&self.version, &self.applied, &self.journal]
+            .iter()
+            .position(|t| *t == table)
+            .map_or(0, |i| 1 << i);
+        if self.known.load(Ordering::Relaxed) & bit != 0 {
             return Ok(true);
         }
-        driver.table_exists(self.schema.as_deref(), table)
+        let exists = driver.table_exists(self.schema.as_deref(), table)?;
+        if exists {
+            self.known.fetch_or(bit, Ordering::Relaxed);
+        }
+        Ok(exists)
     }
 
     /// The version rows; an absent table means none.
