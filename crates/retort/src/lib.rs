@@ -29,6 +29,8 @@ mod parallel;
 pub mod project;
 pub mod script;
 pub mod sql;
+mod suggest;
+mod text;
 mod time;
 
 pub use dialect::Dialect;

@@ -49,6 +49,64 @@ impl UtcTime {
     }
 }
 
+/// Whether `text` is an RFC 3339 date-time: `2026-11-21T14:30:00Z`, with
+/// optional fractions of a second and a `Z` or `±HH:MM` offset (a space or
+/// a lowercase `t` for the `T`, as the RFC allows); each field in range.
+pub(crate) fn is_rfc3339(text: &str) -> bool {
+    let b = text.as_bytes();
+    let number = |range: std::ops::Range<usize>| -> Option<u32> {
+        let digits = b.get(range)?;
+        digits
+            .iter()
+            .all(u8::is_ascii_digit)
+            .then(|| digits.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+    };
+    let fields = (|| {
+        let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+        let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+        let separators = b.get(4) == Some(&b'-')
+            && b.get(7) == Some(&b'-')
+            && matches!(b.get(10), Some(b'T' | b't' | b' '))
+            && b.get(13) == Some(&b':')
+            && b.get(16) == Some(&b':');
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        let days = match month {
+            2 if leap => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        let in_range = (1..=12).contains(&month)
+            && (1..=days).contains(&day)
+            && hour < 24
+            && minute < 60
+            && second <= 60;
+        (separators && in_range).then_some(())
+    })();
+    if fields.is_none() {
+        return false;
+    }
+    let mut rest = &text[19..];
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return false;
+        }
+        rest = &fraction[digits..];
+    }
+    match rest.as_bytes() {
+        [b'Z' | b'z'] => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] => {
+            let hours = [*h1, *h2];
+            let minutes = [*m1, *m2];
+            hours.iter().chain(&minutes).all(u8::is_ascii_digit)
+                && hours < *b"24"
+                && minutes < *b"60"
+        }
+        _ => false,
+    }
+}
+
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar.
 fn civil_from_days(days: u64) -> (i64, u32, u32) {
     let z = i64::try_from(days).unwrap_or(0) + 719_468;
@@ -70,6 +128,39 @@ fn civil_from_days(days: u64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_date_times() {
+        for good in [
+            "2026-11-21T14:30:00Z",
+            "2026-11-21t14:30:00z",
+            "2026-11-21 14:30:00Z",
+            "2024-02-29T23:59:60Z",
+            "2026-11-21T14:30:00.123456+01:00",
+            "2026-11-21T14:30:00-23:59",
+        ] {
+            assert!(is_rfc3339(good), "{good}");
+        }
+        for bad in [
+            "",
+            "not-a-date",
+            "yesterday",
+            "2026-11-21",
+            "2026-11-21T14:30:00",
+            "2026-13-45T99:00:00Z",
+            "2026-02-29T00:00:00Z",
+            "2026-04-31T00:00:00Z",
+            "2026-11-21T24:00:00Z",
+            "2026-11-21T14:60:00Z",
+            "2026-11-21T14:30:00.Z",
+            "2026-11-21T14:30:00+0100",
+            "2026-11-21T14:30:00+24:00",
+            "2026-11-21T14:30:00Z trailing",
+            "２０２６-11-21T14:30:00Z",
+        ] {
+            assert!(!is_rfc3339(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn known_dates() {

@@ -20,7 +20,7 @@ fn unknown_directive() {
     exit: 2
     --- stdout
     --- stderr
-    error: [TMP]/migrations/2_b2.sql:3: unknown directive `-- retort:mesage`
+    error: [TMP]/migrations/2_b2.sql:3: unknown directive `-- retort:mesage` (did you mean `-- retort:message`?)
     hint: known directives: `revision`, `revises`, `message`, `created`, `branch-labels`, `depends-on`, `transaction`, `upgrade`, `downgrade`
     ");
     assert_snapshot!(project.retort(&["history", "--format", "json"]), @r#"
@@ -29,7 +29,7 @@ fn unknown_directive() {
     {
       "error": {
         "kind": "bad_revision_file",
-        "message": "[TMP]/migrations/2_b2.sql:3: unknown directive `-- retort:mesage`",
+        "message": "[TMP]/migrations/2_b2.sql:3: unknown directive `-- retort:mesage` (did you mean `-- retort:message`?)",
         "hint": "known directives: `revision`, `revises`, `message`, `created`, `branch-labels`, `depends-on`, `transaction`, `upgrade`, `downgrade`"
       }
     }

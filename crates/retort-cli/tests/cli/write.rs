@@ -226,7 +226,7 @@ fn revision_with_an_invalid_id() {
     --- stdout
     --- stderr
     error: invalid revision id `bad-id`: use letters, digits and `_`
-    hint: omit `--rev-id` for a random id
+    hint: give at most 32 letters, digits and `_`, or omit `--rev-id` for a random id
     ");
     let args = [
         "revision", "-m", "x", "--head", "e1", "--rev-id", "bad-id", "--format", "json",
@@ -238,7 +238,7 @@ fn revision_with_an_invalid_id() {
       "error": {
         "kind": "invalid_revision_id",
         "message": "invalid revision id `bad-id`: use letters, digits and `_`",
-        "hint": "omit `--rev-id` for a random id"
+        "hint": "give at most 32 letters, digits and `_`, or omit `--rev-id` for a random id"
       }
     }
     --- stderr
@@ -357,7 +357,7 @@ fn merge_of_revisions_that_are_not_heads() {
     exit: 2
     --- stdout
     --- stderr
-    error: revision `b1` is not a head: `m3` already revise it
+    error: revision `b1` is not a head: `m3` already revises it
     hint: pass `--splice` to start a new branch from `b1`
     ");
 }

@@ -51,8 +51,15 @@ impl Env {
 
     /// Add the variables of the `.env` file at `path`; a missing file adds nothing.
     pub fn with_dotenv_file(self, path: &Path) -> Result<Env, ConfigError> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => self.with_dotenv_str(path, &text),
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let text = crate::text::utf8(&bytes).map_err(|line| ConfigError::DotEnv {
+                    path: path.to_path_buf(),
+                    line,
+                    message: "the file is not valid UTF-8".to_owned(),
+                })?;
+                self.with_dotenv_str(path, text)
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(self),
             Err(source) => Err(ConfigError::Read {
                 path: path.to_path_buf(),

@@ -536,15 +536,21 @@ impl Config {
     /// and the `.env` beside the file is added to it.
     pub fn load_with_env(path: &Path, env: Env) -> Result<Config, ConfigError> {
         let path = absolute(path)?;
-        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+        let bytes = std::fs::read(&path).map_err(|source| ConfigError::Read {
             path: path.clone(),
             source,
+        })?;
+        let text = crate::text::utf8(&bytes).map_err(|line| ConfigError::Parse {
+            path: path.clone(),
+            line: Some(line),
+            column: None,
+            message: "the file is not valid UTF-8".to_owned(),
         })?;
         let root = path
             .parent()
             .map_or_else(|| path.clone(), Path::to_path_buf);
         let env = env.with_dotenv_file(&root.join(DOTENV_FILE_NAME))?;
-        Config::parse(&path, &text, env)
+        Config::parse(&path, text, env)
     }
 
     /// Build a configuration from TOML `text` as if read from `path`, with

@@ -19,6 +19,19 @@ use std::time::Duration;
 use crate::Dialect;
 use crate::config::DatabaseUrl;
 
+/// How long connecting to a server may take, TCP, TLS and the handshake
+/// together, when the URL's `connect_timeout` does not say.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A URL's `connect_timeout`, in whole seconds (0: no limit); the URL was
+/// checked to hold a number.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn connect_timeout(value: &str) -> Duration {
+    value
+        .parse::<u64>()
+        .map_or(CONNECT_TIMEOUT, Duration::from_secs)
+}
+
 /// A value bound to a statement or read from a row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {

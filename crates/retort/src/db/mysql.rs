@@ -12,14 +12,15 @@ use mysql::prelude::Queryable;
 use mysql::{Conn, Opts, OptsBuilder, SslOpts};
 use sha2::{Digest, Sha256};
 
-use super::shared::{Nesting, poll_lock};
+use super::shared::{KEEPALIVE_IDLE, Nesting, poll_lock};
+#[cfg(any(target_os = "linux", target_os = "macos"))]
+use super::shared::{KEEPALIVE_INTERVAL, KEEPALIVE_RETRIES};
 use super::{DbError, DbErrorKind, Driver, Value};
 use crate::Dialect;
 use crate::config::DatabaseUrl;
 use crate::config::mysql_ssl_mode;
 
-/// Connection timeout when the URL sets none.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+use super::CONNECT_TIMEOUT;
 
 pub(super) struct Mysql {
     conn: Conn,
@@ -68,11 +69,7 @@ impl Mysql {
         let mut ca: Option<std::path::PathBuf> = None;
         for (key, value) in url.params() {
             match key.as_str() {
-                "connect_timeout" => {
-                    if let Ok(secs) = value.parse::<u64>() {
-                        timeout = Duration::from_secs(secs);
-                    }
-                }
+                "connect_timeout" => timeout = super::connect_timeout(value),
                 "ssl-mode" | "ssl_mode" | "sslmode" => mode = mysql_ssl_mode(value),
                 "ssl-ca" | "ssl_ca" | "sslca" => ca = Some(value.into()),
                 _ => {}
@@ -85,10 +82,17 @@ impl Mysql {
             .pass(url.password())
             .db_name(database.clone())
             .tcp_connect_timeout(Some(timeout))
+            // A server that stops answering (a dead host, a dropped
+            // network) is noticed in about two minutes.
+            .tcp_keepalive_time_ms(u32::try_from(KEEPALIVE_IDLE.as_millis()).ok())
             // An UPDATE reports the rows it matched, not only those it
             // changed, as the version-table checks expect.
             .additional_capabilities(mysql::consts::CapabilityFlags::CLIENT_FOUND_ROWS)
             .prefer_socket(false);
+        #[cfg(any(target_os = "linux", target_os = "macos"))]
+        let base = base
+            .tcp_keepalive_probe_interval_secs(u32::try_from(KEEPALIVE_INTERVAL.as_secs()).ok())
+            .tcp_keepalive_probe_count(Some(KEEPALIVE_RETRIES));
         let tls = tls_options(&mode, ca)?;
         let with_tls: Opts = base.clone().ssl_opts(tls.clone()).into();
         let (mut conn, opts) = match connect(&with_tls, &mode) {
@@ -206,7 +210,19 @@ fn tls_options(mode: &str, ca: Option<std::path::PathBuf>) -> Result<Option<SslO
     })
 }
 
+/// Connects within the options' `connect_timeout`, handshake and
+/// authentication included.
 fn connect(opts: &Opts, mode: &str) -> Result<Conn, DbError> {
+    let timeout = opts.get_tcp_connect_timeout().unwrap_or(CONNECT_TIMEOUT);
+    let server = format!("the server at {}", opts.get_ip_or_hostname());
+    if timeout.is_zero() {
+        return connect_now(opts, mode);
+    }
+    let (opts, mode) = (opts.clone(), mode.to_owned());
+    super::shared::within(timeout, &server, move || connect_now(&opts, &mode))
+}
+
+fn connect_now(opts: &Opts, mode: &str) -> Result<Conn, DbError> {
     Conn::new(opts.clone()).map_err(|e| {
         let reason = match &e {
             mysql::Error::MySqlError(server) => server.message.clone(),
@@ -215,7 +231,9 @@ fn connect(opts: &Opts, mode: &str) -> Result<Conn, DbError> {
                 "the server {NO_TLS} (`ssl-mode={mode}`); use `ssl-mode=preferred` or `disabled`, or enable TLS on the server"
             ),
             mysql::Error::DriverError(driver) => driver.to_string(),
-            other => other.to_string(),
+            other => format!(
+                "the server's answer is not the MySQL protocol ({other}): is it a MySQL or MariaDB server?"
+            ),
         };
         DbError::new(DbErrorKind::Connect, tls_reason(&reason).unwrap_or(reason))
     })

@@ -15,13 +15,12 @@ use postgres::types::ToSql;
 use sha2::{Digest, Sha256};
 
 use self::tls::Tls;
-use super::shared::{Nesting, poll_lock};
+use super::shared::{KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_RETRIES, Nesting, poll_lock};
 use super::{DbError, DbErrorKind, Driver, Value};
 use crate::Dialect;
 use crate::config::DatabaseUrl;
 
-/// Connection timeout when the URL sets none.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+use super::CONNECT_TIMEOUT;
 
 pub(super) struct Postgres {
     client: Client,
@@ -90,11 +89,7 @@ impl Postgres {
                 "options" => {
                     config.options(value);
                 }
-                "connect_timeout" => {
-                    if let Ok(secs) = value.parse::<u64>() {
-                        timeout = Duration::from_secs(secs);
-                    }
-                }
+                "connect_timeout" => timeout = super::connect_timeout(value),
                 "application_name" => {
                     config.application_name(value);
                 }
@@ -102,6 +97,11 @@ impl Postgres {
             }
         }
         config.connect_timeout(timeout);
+        // A server that stops answering (a dead host, a dropped network)
+        // is noticed in about two minutes rather than the system's hours.
+        config.keepalives_idle(KEEPALIVE_IDLE);
+        config.keepalives_interval(KEEPALIVE_INTERVAL);
+        config.keepalives_retries(KEEPALIVE_RETRIES);
         let describe = format!(
             "PostgreSQL database `{database}` at {}:{}",
             url.host().unwrap_or("localhost"),
@@ -156,7 +156,31 @@ impl Postgres {
     }
 }
 
+/// Connects within the configuration's `connect_timeout`, handshake and
+/// authentication included.
 fn connect(config: &postgres::Config, tls: &Tls) -> Result<Client, DbError> {
+    let timeout = config
+        .get_connect_timeout()
+        .copied()
+        .unwrap_or(CONNECT_TIMEOUT);
+    let server = format!(
+        "the server at {}",
+        config.get_hosts().first().map_or_else(
+            || "localhost".to_owned(),
+            |host| match host {
+                postgres::config::Host::Tcp(name) => name.clone(),
+                postgres::config::Host::Unix(path) => path.display().to_string(),
+            }
+        )
+    );
+    if timeout.is_zero() {
+        return connect_now(config, tls);
+    }
+    let (config, tls) = (config.clone(), tls.clone());
+    super::shared::within(timeout, &server, move || connect_now(&config, &tls))
+}
+
+fn connect_now(config: &postgres::Config, tls: &Tls) -> Result<Client, DbError> {
     tls.connect(config).map_err(|e| {
         let reason = match (tls.explain(&e), e.as_db_error()) {
             (Some(tls_reason), _) => tls_reason,
@@ -164,7 +188,14 @@ fn connect(config: &postgres::Config, tls: &Tls) -> Result<Client, DbError> {
             (None, None) => {
                 let text = e.to_string();
                 // The source error (refused, unknown host, timeout) is the useful part.
-                std::error::Error::source(&e).map_or(text, |s| s.to_string())
+                let source = std::error::Error::source(&e).map_or(text, |s| s.to_string());
+                if source.contains("bytes remaining on stream") || e.is_closed() {
+                    format!(
+                        "the server closed the connection before the handshake completed ({source}): is it a PostgreSQL server?"
+                    )
+                } else {
+                    source
+                }
             }
         };
         DbError::new(DbErrorKind::Connect, reason)

@@ -1,9 +1,18 @@
-//! Mechanics every driver shares: waiting for the run lock, and nesting
-//! transactions as savepoints.
+//! Mechanics every driver shares: waiting for the run lock, nesting
+//! transactions as savepoints, and bounding a connection's set-up.
 
 use std::time::{Duration, Instant};
 
 use super::{DbError, DbErrorKind};
+
+/// TCP keepalive on server connections: probes after a minute without
+/// traffic, every ten seconds, six times, so that a server that stopped
+/// answering is noticed in about two minutes (the system's default takes
+/// hours). A long statement is not affected: the server's kernel answers
+/// the probes while it runs.
+pub(super) const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
+pub(super) const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
+pub(super) const KEEPALIVE_RETRIES: u32 = 6;
 
 /// How often a waiting runner retries the lock.
 const LOCK_POLL: Duration = Duration::from_millis(25);
@@ -35,6 +44,43 @@ pub(super) fn poll_lock(
         std::thread::sleep(LOCK_POLL);
     }
     Ok(())
+}
+
+/// Runs `connect` (TCP, TLS and the server's handshake) and waits at most
+/// `timeout` for it. The drivers bound only the TCP connection by
+/// themselves: a server, proxy or firewall that accepts it and then never
+/// answers would keep them waiting forever. On a timeout the attempt is
+/// left to finish (or fail) on its own thread; its connection, if any, is
+/// closed then.
+pub(super) fn within<T: Send + 'static>(
+    timeout: Duration,
+    server: &str,
+    connect: impl FnOnce() -> Result<T, DbError> + Send + 'static,
+) -> Result<T, DbError> {
+    let (send, receive) = std::sync::mpsc::sync_channel(1);
+    let spawned = std::thread::Builder::new()
+        .name("retort-connect".to_owned())
+        .spawn(move || {
+            // The receiver is gone after a timeout; the result is dropped.
+            let _ = send.send(connect());
+        });
+    if let Err(e) = spawned {
+        return Err(DbError::new(
+            DbErrorKind::Connect,
+            format!("cannot start a thread to connect: {e}"),
+        ));
+    }
+    // The driver's own TCP timeout, when it fires, says more.
+    match receive.recv_timeout(timeout + Duration::from_millis(500)) {
+        Ok(result) => result,
+        Err(_) => Err(DbError::new(
+            DbErrorKind::Connect,
+            format!(
+                "no answer from {server} within {}s (`connect_timeout`)",
+                timeout.as_secs_f64()
+            ),
+        )),
+    }
 }
 
 /// Nested `begin`s: the outermost is a transaction, inner ones savepoints

@@ -53,10 +53,12 @@ pub enum GraphError {
         cycle: Vec<String>,
     },
     /// A target names nothing.
-    #[error("no revision or branch label matches `{ident}`")]
+    #[error("no revision or branch label matches `{ident}`{}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
     UnknownRevision {
         /// What was asked for.
         ident: String,
+        /// The closest id or label, when one is close.
+        suggestion: Option<String>,
     },
     /// A prefix matches several revisions.
     #[error(
@@ -195,7 +197,7 @@ impl GraphError {
             GraphError::Cycle { .. } => {
                 "a revision must not revise or depend on one of its descendants; fix the `-- retort:revises` or `-- retort:depends-on` lines".into()
             }
-            GraphError::UnknownRevision { ident } if ident.len() < 4 => {
+            GraphError::UnknownRevision { ident, .. } if ident.len() < 4 => {
                 "run `retort history` to list revisions; a prefix of 4 or more characters is safest".into()
             }
             GraphError::UnknownRevision { .. } => "run `retort history` to list revisions".into(),

@@ -138,6 +138,14 @@ impl Graph {
         match candidates.len() {
             0 => Err(GraphError::UnknownRevision {
                 ident: ident.to_owned(),
+                suggestion: crate::suggest::closest(
+                    ident,
+                    self.revisions
+                        .iter()
+                        .map(|r| r.id.as_str())
+                        .chain(self.by_label.keys().map(String::as_str)),
+                )
+                .map(str::to_owned),
             }),
             1 => Ok(candidates[0]),
             _ => {

@@ -118,6 +118,14 @@ fn connect_hint(message: &str) -> String {
         format!(
             "nothing accepts connections at that host and port: is the server running, and is the port in the URL {url} right?"
         )
+    } else if lower.contains("reset by peer") || lower.contains("closed the connection") {
+        format!(
+            "the server closed the connection: check that the port in the URL {url} is the database's (PostgreSQL listens on 5432, MySQL/MariaDB on 3306), and that the server accepts this client (TLS settings, host access rules)"
+        )
+    } else if lower.contains("no answer from") || lower.contains("timed out") {
+        format!(
+            "the host may be unreachable (a firewall dropping packets), or what listens on that port does not speak the database's protocol: check the host and port in the URL {url}; `?connect_timeout=SECONDS` waits longer"
+        )
     } else if lower.contains("tls") || lower.contains("certificate") {
         format!(
             "check the TLS settings in the URL {url}: `ssl-mode` and `ssl-ca` for MySQL/MariaDB, `sslmode` and `sslrootcert` for PostgreSQL"
@@ -316,7 +324,7 @@ impl MigrateError {
             MigrateError::Database { error, context } => match error.kind {
                 DbErrorKind::ReadOnly => "the database file or its directory is not writable by this user (check permissions), or the URL opens it read only (`?mode=ro`)".into(),
                 DbErrorKind::LockTimeout if context.contains("run lock") => "another `retort` run is still migrating; wait for it, or raise the timeout with `--lock-timeout SECONDS`".into(),
-                DbErrorKind::LockTimeout => "another session holds a lock retort needs for its own bookkeeping (a long transaction: see `pg_stat_activity` on PostgreSQL, `SHOW PROCESSLIST` on MySQL/MariaDB); run the command again once it ends".into(),
+                DbErrorKind::LockTimeout => "another session holds a lock retort needs (a long or forgotten transaction: `pg_stat_activity` on PostgreSQL and `SHOW PROCESSLIST` on MySQL/MariaDB list them); run the command again once it ends".into(),
                 DbErrorKind::Connect => connect_hint(&error.message),
                 _ => return None,
             },

@@ -15,7 +15,7 @@ pub enum RequestError {
         heads: Vec<String>,
     },
     /// `--head` names a revision that already has children.
-    #[error("revision `{id}` is not a head: `{}` already revise it", children.join("`, `"))]
+    #[error("revision `{id}` is not a head: `{}` already {} it", children.join("`, `"), if children.len() == 1 { "revises" } else { "revise" })]
     NotAHead {
         /// The revision.
         id: String,
@@ -25,9 +25,14 @@ pub enum RequestError {
     /// `--rev-id` is taken.
     #[error("revision id `{0}` is already used")]
     IdTaken(String),
-    /// `--rev-id` has bad characters.
-    #[error("invalid revision id `{0}`: use letters, digits and `_`")]
-    InvalidId(String),
+    /// `--rev-id` has bad characters or is too long.
+    #[error("invalid revision id `{id}`: {reason}")]
+    InvalidId {
+        /// The id given.
+        id: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// `--branch-label` has bad characters.
     #[error(
         "invalid branch label `{0}`: use letters, digits, `_` and `-`, not only digits, not `head`, `heads`, `base` or `current`"
@@ -86,6 +91,12 @@ pub enum RequestError {
         /// The directory.
         path: PathBuf,
     },
+    /// A configured migrations directory is a file.
+    #[error("migrations directory `{}` is not a directory", path.display())]
+    NotADirectory {
+        /// The path.
+        path: PathBuf,
+    },
     /// Graph errors about the request's own revisions (e.g. `--depends-on`).
     #[error("{0}")]
     Target(GraphError),
@@ -98,7 +109,7 @@ impl RequestError {
             RequestError::MultipleHeads { .. } => "multiple_heads",
             RequestError::NotAHead { .. } => "not_a_head",
             RequestError::IdTaken(_) => "revision_id_taken",
-            RequestError::InvalidId(_) => "invalid_revision_id",
+            RequestError::InvalidId { .. } => "invalid_revision_id",
             RequestError::InvalidLabel(_) => "invalid_branch_label",
             RequestError::LabelTaken { .. } => "branch_label_taken",
             RequestError::UnknownVersionPath { .. } => "unknown_version_path",
@@ -107,7 +118,9 @@ impl RequestError {
             RequestError::MergeOfAncestor { .. } => "merge_of_ancestor",
             RequestError::SeveralParents { .. } => "several_parents",
             RequestError::AlreadyInitialized { .. } => "already_initialized",
-            RequestError::MissingDirectory { .. } => "missing_migrations_dir",
+            RequestError::MissingDirectory { .. } | RequestError::NotADirectory { .. } => {
+                "missing_migrations_dir"
+            }
             RequestError::Target(e) => e.kind(),
         }
     }
@@ -138,11 +151,17 @@ impl RequestError {
             RequestError::MissingDirectory { .. } => {
                 "create the directory, or fix `migrations.dirs` in retort.toml".into()
             }
+            RequestError::NotADirectory { .. } => {
+                "`migrations.dirs` lists directories of revision files; fix it in retort.toml"
+                    .into()
+            }
             RequestError::Target(e) => return e.hint(),
             RequestError::MergeOfAncestor { descendant, .. } => format!(
                 "merge `{descendant}` with the other heads instead; run `retort heads` to list them"
             ),
-            RequestError::InvalidId(_) => "omit `--rev-id` for a random id".into(),
+            RequestError::InvalidId { .. } => {
+                "give at most 32 letters, digits and `_`, or omit `--rev-id` for a random id".into()
+            }
             RequestError::InvalidLabel(_) => "choose a label like `auth` or `billing-v2`".into(),
             RequestError::SeveralParents { target, .. } => {
                 format!("run `retort show {target}` and pass one of those revisions to `--head`")

@@ -14,6 +14,8 @@ pub(super) fn list_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
         let entries = fs::read_dir(dir).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 Error::Request(RequestError::MissingDirectory { path: dir.clone() })
+            } else if e.kind() == std::io::ErrorKind::NotADirectory {
+                Error::Request(RequestError::NotADirectory { path: dir.clone() })
             } else {
                 Error::io("read directory", dir, e)
             }
@@ -26,10 +28,14 @@ pub(super) fn list_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
             if shown.starts_with('.') || !shown.ends_with(".sql") {
                 continue;
             }
-            let is_file = entry
+            let file_type = entry
                 .file_type()
-                .map_err(|e| Error::io("read", entry.path(), e))?
-                .is_file();
+                .map_err(|e| Error::io("read", entry.path(), e))?;
+            // A link is followed: a link to a directory is skipped, and a
+            // dangling one is kept so that reading it names it.
+            let is_file = file_type.is_file()
+                || (file_type.is_symlink()
+                    && fs::metadata(entry.path()).map_or(true, |m| m.is_file()));
             if is_file {
                 in_dir.push((name, entry.path()));
             }
@@ -61,8 +67,7 @@ fn read_one(path: &Path, buffer: &mut Vec<u8>, checksummed: bool) -> Result<Scri
             Err(e) => return Err(Error::io("read", path, e)),
         }
     }
-    let text = std::str::from_utf8(&buffer[..len])
-        .map_err(|_| script::ScriptError::new(path, None, script::ScriptErrorKind::NotUtf8))?;
+    let text = script::decode(&buffer[..len], path)?;
     if checksummed {
         Ok(script::parse_checksummed(text, path)?)
     } else {

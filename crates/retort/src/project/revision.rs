@@ -7,7 +7,7 @@ use crate::Error;
 use crate::script::template::{self, Bodies};
 use crate::script::{
     self, Header, Script, ScriptError, ScriptErrorKind, is_valid_branch_label,
-    is_valid_revision_id, naming,
+    is_valid_revision_id, naming, revision_id_problem,
 };
 use crate::time::UtcTime;
 
@@ -103,7 +103,11 @@ impl Project {
         let graph = self.graph();
         let revision = match &request.rev_id {
             Some(id) if !is_valid_revision_id(id) => {
-                return Err(RequestError::InvalidId(id.clone()).into());
+                return Err(RequestError::InvalidId {
+                    id: id.clone(),
+                    reason: revision_id_problem(id).unwrap_or_default(),
+                }
+                .into());
             }
             Some(id) if graph.index_of(id).is_some() || graph.label_owner(id).is_some() => {
                 return Err(RequestError::IdTaken(id.clone()).into());

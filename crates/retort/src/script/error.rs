@@ -19,8 +19,11 @@ pub struct ScriptError {
 #[non_exhaustive]
 pub enum ScriptErrorKind {
     /// `-- retort:<name>` with an unknown name.
-    #[error("unknown directive `-- retort:{0}`")]
+    #[error("unknown directive `-- retort:{name}`{suggestion}", name = .0, suggestion = did_you_mean(.0))]
     UnknownDirective(String),
+    /// `-- retort: name`: a blank between `retort:` and the name.
+    #[error("`-- retort: {0}` has a space after `retort:`; a directive is written `-- retort:{0}`")]
+    SpacedDirective(String),
     /// A header directive given twice.
     #[error("`-- retort:{name}` appears twice (first on line {first})")]
     DuplicateDirective {
@@ -55,9 +58,14 @@ pub enum ScriptErrorKind {
     /// A directive without its value.
     #[error("`-- retort:{0}` needs a value")]
     MissingValue(String),
-    /// A revision id with characters outside `[A-Za-z0-9_]`.
-    #[error("invalid revision id `{0}`: use letters, digits and `_`")]
-    InvalidRevisionId(String),
+    /// A revision id with characters outside `[A-Za-z0-9_]`, or too long.
+    #[error("invalid revision id `{id}`: {reason}")]
+    InvalidRevisionId {
+        /// The id as written.
+        id: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A branch label with bad characters.
     #[error(
         "invalid branch label `{0}`: use letters, digits, `_` and `-`, not only digits, not `head`, `heads`, `base` or `current`"
@@ -79,6 +87,10 @@ pub enum ScriptErrorKind {
     /// The file is not UTF-8.
     #[error("the file is not valid UTF-8")]
     NotUtf8,
+    /// A NUL byte, which database drivers take as the end of a statement:
+    /// SQLite would run the text before it and silently skip the rest.
+    #[error("the file holds a NUL byte (`\\0`), which no database runs as written")]
+    NulByte,
     /// The file could not be read again when its SQL was needed.
     #[error("cannot read the file again: {0}")]
     Unreadable(String),
@@ -96,6 +108,25 @@ pub enum ScriptErrorKind {
     /// The template does not produce a valid revision file.
     #[error("the revision template produced an invalid file: {0}")]
     BadTemplate(String),
+}
+
+/// Every directive a revision file may hold, the header's first.
+pub(crate) const DIRECTIVES: [&str; 9] = [
+    "revision",
+    "revises",
+    "message",
+    "created",
+    "branch-labels",
+    "depends-on",
+    "transaction",
+    "upgrade",
+    "downgrade",
+];
+
+fn did_you_mean(name: &str) -> String {
+    crate::suggest::closest(name, DIRECTIVES)
+        .map(|d| format!(" (did you mean `-- retort:{d}`?)"))
+        .unwrap_or_default()
 }
 
 impl ScriptError {
@@ -124,6 +155,7 @@ impl ScriptError {
     /// What to type next.
     pub fn hint(&self) -> Option<String> {
         Some(match &self.kind {
+            ScriptErrorKind::SpacedDirective(name) => format!("remove the space: `-- retort:{name}`"),
             ScriptErrorKind::UnknownDirective(_) => "known directives: `revision`, `revises`, `message`, `created`, `branch-labels`, `depends-on`, `transaction`, `upgrade`, `downgrade`".into(),
             ScriptErrorKind::MissingRevision => "add a line `-- retort:revision <id>` at the top of the file".into(),
             ScriptErrorKind::MissingUpgrade => "add a line `-- retort:upgrade` before the upgrade SQL".into(),
@@ -131,6 +163,8 @@ impl ScriptError {
             ScriptErrorKind::HeaderInBody(_) => "move the line above `-- retort:upgrade`".into(),
             ScriptErrorKind::UnknownPlaceholder(_) => "placeholders: `{{header}}`, `{{revision}}`, `{{revises}}`, `{{message}}`, `{{created}}`, `{{branch_labels}}`, `{{depends_on}}`, `{{upgrade}}`, `{{downgrade}}`".into(),
             ScriptErrorKind::BadTemplate(_) => "the template must keep `{{header}}` and a `-- retort:upgrade` line".into(),
+            ScriptErrorKind::NotUtf8 => "save the file as UTF-8 (the line named is where the first invalid byte is)".into(),
+            ScriptErrorKind::NulByte => "remove the byte (`grep -nP '\\x00' FILE` finds it); a NUL in data is written with the database's own escape, such as `char(0)`".into(),
             ScriptErrorKind::ChangedSinceLoaded => "run the command again once the file is no longer being edited".into(),
             _ => return None,
         })

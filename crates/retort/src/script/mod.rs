@@ -93,7 +93,9 @@ impl Script {
         let fail = |kind| ScriptError::new(&self.path, None, kind);
         let bytes = std::fs::read(&self.path)
             .map_err(|e| fail(ScriptErrorKind::Unreadable(e.to_string())))?;
-        let text = String::from_utf8(bytes).map_err(|_| fail(ScriptErrorKind::NotUtf8))?;
+        decode(&bytes, &self.path)?;
+        // Checked just above.
+        let text = String::from_utf8(bytes).unwrap_or_default();
         if let Some(loaded) = self.checksum.get()
             && checksum::checksum(&text) != *loaded
         {
@@ -134,6 +136,13 @@ impl Script {
             _ => checksum::matches(stored, self.source()?),
         })
     }
+}
+
+/// A revision file's bytes as text, or an error naming the line of the
+/// first byte that is not UTF-8.
+pub(crate) fn decode<'a>(bytes: &'a [u8], path: &std::path::Path) -> Result<&'a str, ScriptError> {
+    crate::text::utf8(bytes)
+        .map_err(|line| ScriptError::new(path, Some(line), ScriptErrorKind::NotUtf8))
 }
 
 /// The metadata written into a new revision file's header.
@@ -181,9 +190,28 @@ fn one_line(message: &str) -> String {
     message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Whether `id` is a valid revision id: `[A-Za-z0-9_]+`.
+/// The longest revision id: the version table's column is `VARCHAR(32)`,
+/// as Alembic's is, so a longer id could be applied but never recorded.
+pub const MAX_REVISION_ID_LEN: usize = 32;
+
+/// Whether `id` is a valid revision id: `[A-Za-z0-9_]+`, at most
+/// [`MAX_REVISION_ID_LEN`] characters.
 pub fn is_valid_revision_id(id: &str) -> bool {
-    !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    revision_id_problem(id).is_none()
+}
+
+/// What is wrong with `id` as a revision id, or `None`.
+pub fn revision_id_problem(id: &str) -> Option<String> {
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        Some("use letters, digits and `_`".to_owned())
+    } else if id.len() > MAX_REVISION_ID_LEN {
+        Some(format!(
+            "it is {} characters long, and the version table's `version_num` column holds {MAX_REVISION_ID_LEN}",
+            id.len()
+        ))
+    } else {
+        None
+    }
 }
 
 /// Whether `label` is a valid branch label: `[A-Za-z0-9_-]+`, not only digits

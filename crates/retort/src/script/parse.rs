@@ -2,20 +2,14 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::OnceLock;
 
+use super::error::DIRECTIVES;
 use super::{
     Body, Script, ScriptError, ScriptErrorKind as Kind, Section, checksum, is_valid_branch_label,
-    is_valid_revision_id,
+    is_valid_revision_id, revision_id_problem,
 };
 
-const HEADER_DIRECTIVES: [&str; 7] = [
-    "revision",
-    "revises",
-    "message",
-    "created",
-    "branch-labels",
-    "depends-on",
-    "transaction",
-];
+/// The directives of the header: all but the two section markers.
+const HEADER_DIRECTIVES: &[&str] = DIRECTIVES.split_at(7).0;
 
 /// A `-- retort:name value` line.
 struct Directive<'a> {
@@ -27,6 +21,14 @@ struct Directive<'a> {
 fn directive(line: &str) -> Option<Directive<'_>> {
     let rest = line.trim_start().strip_prefix("--")?.trim_start();
     let rest = rest.strip_prefix("retort:")?;
+    if rest.starts_with([' ', '\t']) && !rest.trim().is_empty() {
+        // `-- retort: downgrade`: reported as such, not as a directive
+        // with an empty name.
+        return Some(Directive {
+            name: "",
+            value: rest.trim(),
+        });
+    }
     let (name, value) = match rest.find(char::is_whitespace) {
         Some(at) => (&rest[..at], rest[at..].trim()),
         None => (rest.trim_end(), ""),
@@ -127,6 +129,14 @@ impl Spans {
 /// are.
 fn parse_parts(source: &str, path: &Path) -> Result<(Script, Spans), ScriptError> {
     let err = |line: usize, kind: Kind| ScriptError::new(path, Some(line), kind);
+    // A driver takes a NUL as the end of the statement: SQLite would run
+    // `DELETE FROM t\0 WHERE …` as `DELETE FROM t`.
+    if let Some(at) = memchr::memchr(0, source.as_bytes()) {
+        return Err(err(
+            crate::text::line_at(source.as_bytes(), at),
+            Kind::NulByte,
+        ));
+    }
     let text = source.strip_prefix('\u{feff}').unwrap_or(source);
     // Sections are spans of the whole file, a BOM included.
     let bom = source.len() - text.len();
@@ -211,8 +221,14 @@ fn parse_parts(source: &str, path: &Path) -> Result<(Script, Spans), ScriptError
                         if d.value.is_empty() {
                             return Err(err(number, Kind::MissingValue(name.into())));
                         }
-                        if !is_valid_revision_id(d.value) {
-                            return Err(err(number, Kind::InvalidRevisionId(d.value.into())));
+                        if let Some(reason) = revision_id_problem(d.value) {
+                            return Err(err(
+                                number,
+                                Kind::InvalidRevisionId {
+                                    id: d.value.into(),
+                                    reason,
+                                },
+                            ));
                         }
                         revision = Some(d.value.to_owned());
                     }
@@ -225,7 +241,13 @@ fn parse_parts(source: &str, path: &Path) -> Result<(Script, Spans), ScriptError
                                 is_valid_revision_id(id) || is_valid_branch_label(id)
                             };
                             if !valid {
-                                return Err(err(number, Kind::InvalidRevisionId(id.into())));
+                                return Err(err(
+                                    number,
+                                    Kind::InvalidRevisionId {
+                                        id: id.into(),
+                                        reason: revision_id_problem(id).unwrap_or_default(),
+                                    },
+                                ));
                             }
                             ids.push(id.to_owned());
                         }
@@ -236,7 +258,20 @@ fn parse_parts(source: &str, path: &Path) -> Result<(Script, Spans), ScriptError
                         }
                     }
                     "message" => message = d.value.to_owned(),
-                    "created" => created = Some(d.value.to_owned()).filter(|c| !c.is_empty()),
+                    "created" => {
+                        if !d.value.is_empty() && !crate::time::is_rfc3339(d.value) {
+                            return Err(err(
+                                number,
+                                Kind::InvalidValue {
+                                    directive: name.into(),
+                                    value: d.value.into(),
+                                    expected: "an RFC 3339 time such as `2026-11-21T14:30:00Z`"
+                                        .into(),
+                                },
+                            ));
+                        }
+                        created = Some(d.value.to_owned()).filter(|c| !c.is_empty());
+                    }
                     "branch-labels" => {
                         for label in values() {
                             if !is_valid_branch_label(label) {
@@ -262,6 +297,13 @@ fn parse_parts(source: &str, path: &Path) -> Result<(Script, Spans), ScriptError
                         };
                     }
                 }
+            }
+            "" if d.value.is_empty() => {
+                return Err(err(number, Kind::UnknownDirective(String::new())));
+            }
+            "" => {
+                let name = d.value.split_whitespace().next().unwrap_or_default();
+                return Err(err(number, Kind::SpacedDirective(name.to_owned())));
             }
             other => return Err(err(number, Kind::UnknownDirective(other.to_owned()))),
         }
@@ -362,7 +404,39 @@ DROP TABLE users;
         let cases = [
             (
                 "-- retort:revision a\n-- retort:revisez b\n-- retort:upgrade\n",
-                "m/x.sql:2: unknown directive `-- retort:revisez`",
+                "m/x.sql:2: unknown directive `-- retort:revisez` (did you mean `-- retort:revises`?)",
+            ),
+            (
+                "-- retort:revision a\n-- retort:sections b\n-- retort:upgrade\n",
+                "m/x.sql:2: unknown directive `-- retort:sections`",
+            ),
+            (
+                "-- retort:revision a\n-- retort:upgrade\nSELECT 1;\n-- retort: downgrade\n",
+                "m/x.sql:4: `-- retort: downgrade` has a space after `retort:`; a directive is written `-- retort:downgrade`",
+            ),
+            (
+                "-- retort:revision a\n-- retort:\n-- retort:upgrade\n",
+                "m/x.sql:2: unknown directive `-- retort:`",
+            ),
+            (
+                "-- retort:revision a\n-- retort:upgrade\nDELETE FROM users\0 WHERE id = 5;\n",
+                "m/x.sql:3: the file holds a NUL byte (`\\0`), which no database runs as written",
+            ),
+            (
+                "-- retort:revision a\n-- retort:upgrade\nCREATE TABLE a(id int);\n\0CREATE TABLE b(id int);\n",
+                "m/x.sql:4: the file holds a NUL byte (`\\0`), which no database runs as written",
+            ),
+            (
+                "-- retort:revision a123456789a123456789a123456789a12\n-- retort:upgrade\n",
+                "m/x.sql:1: invalid revision id `a123456789a123456789a123456789a12`: it is 33 characters long, and the version table's `version_num` column holds 32",
+            ),
+            (
+                "-- retort:revision a\n-- retort:created not-a-date\n-- retort:upgrade\n",
+                "m/x.sql:2: `-- retort:created not-a-date`: expected an RFC 3339 time such as `2026-11-21T14:30:00Z`",
+            ),
+            (
+                "-- retort:revision a\n-- retort:created 2026-13-45T99:00:00Z\n-- retort:upgrade\n",
+                "m/x.sql:2: `-- retort:created 2026-13-45T99:00:00Z`: expected an RFC 3339 time such as `2026-11-21T14:30:00Z`",
             ),
             (
                 "-- retort:revision a\n-- retort:message x\n-- retort:message y\n-- retort:upgrade\n",
@@ -424,6 +498,14 @@ DROP TABLE users;
         for (text, expected) in cases {
             assert_eq!(parse_str(text).unwrap_err(), expected, "for {text:?}");
         }
+    }
+
+    #[test]
+    fn a_revision_id_may_fill_the_version_column() {
+        let id = "a123456789a123456789a123456789a1";
+        assert_eq!(id.len(), super::super::MAX_REVISION_ID_LEN);
+        let s = parse_str(&format!("-- retort:revision {id}\n-- retort:upgrade\n")).unwrap();
+        assert_eq!(s.revision, id);
     }
 
     #[test]

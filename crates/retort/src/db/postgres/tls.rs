@@ -61,6 +61,7 @@ impl Mode {
 
 /// How a driver's connections are encrypted; its work and lock connections
 /// share one, so both are held to the same checks.
+#[derive(Clone)]
 pub(super) struct Tls {
     mode: Mode,
     /// `None` when connections are never encrypted.
