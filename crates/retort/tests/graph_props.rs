@@ -955,21 +955,26 @@ proptest! {
         current_len in 0usize..=3,
     ) {
         let (g, m) = build(&case)?;
-        let order = g.newest_first().to_vec();
         let check = |spec: &str, current: Option<&[String]>, expected: Option<u64>| -> Check {
             let actual = g.range(spec, current);
             let spec = format!("{spec} (current {current:?})");
             match (expected, actual) {
                 (Some(set), Ok(got)) => {
-                    // The reference set, in `newest_first` order.
-                    let want: Vec<usize> = order.iter().copied().filter(|&i| has(set, i)).collect();
-                    if got != want {
-                        let got_set: BTreeSet<String> = names(&g, &got).into_iter().collect();
-                        prop_assert_eq!(got_set, m.name_set(set), "range `{}`: wrong set", &spec);
-                        prop_assert_eq!(
-                            names(&g, &got), names(&g, &want),
-                            "range `{}`: not in newest_first order", &spec
-                        );
+                    // The reference set, each revision once and before
+                    // its parents and dependencies (the order itself is
+                    // Alembic's walk, compared with Alembic elsewhere).
+                    let got_set: BTreeSet<String> = names(&g, &got).into_iter().collect();
+                    prop_assert_eq!(got_set, m.name_set(set), "range `{}`: wrong set", &spec);
+                    prop_assert_eq!(got.len(), m.name_set(set).len(), "range `{}`: repeats", &spec);
+                    for (at, &i) in got.iter().enumerate() {
+                        for &below in m.parents[i].iter().chain(&m.deps[i]) {
+                            if let Some(p) = got.iter().position(|&x| x == below) {
+                                prop_assert!(
+                                    p > at,
+                                    "range `{}`: {} listed after {}", &spec, m.ids[i], m.ids[below]
+                                );
+                            }
+                        }
                     }
                 }
                 (None, Err(err)) => {
@@ -982,20 +987,24 @@ proptest! {
             }
             Ok(())
         };
-        // The reference: ancestors of the upper ends that descend from a
-        // lower end (from anything when there is none); an error when a lower
-        // end is not below the upper ends.
+        // The reference, Alembic's: what the upper ends need (dependencies
+        // included) and the lower ends need not, plus the lower ends,
+        // of which only what descends from a lower end through parents
+        // (anything when there is none); an error when a lower end is not
+        // below the upper ends.
         let reference = |upper: &[usize], lower: &[usize]| -> Option<u64> {
-            let below = upper.iter().fold(0, |acc, &u| acc | m.anc[u]);
+            let below = upper.iter().fold(0, |acc, &u| acc | m.anc_deps[u]);
             if lower.iter().any(|&l| !has(below, l)) {
                 return None;
             }
+            let lowers = lower.iter().fold(0, |acc, &l| acc | bit(l));
+            let under_lowers = lower.iter().fold(0, |acc, &l| acc | m.anc_deps[l]);
             let above = if lower.is_empty() {
                 m.all()
             } else {
                 lower.iter().fold(0, |acc, &l| acc | m.desc(l, false))
             };
-            Some(below & above)
+            Some(((below & !under_lowers) | lowers) & above)
         };
         let heads = m.heads();
         check(":", None, Some(m.all()))?;

@@ -134,8 +134,14 @@ impl AlembicProject {
         }
     }
 
-    fn run(&self, args: &[&str]) -> String {
+    pub(crate) fn run(&self, args: &[&str]) -> String {
+        self.run_with(args, &[])
+    }
+
+    /// Runs `alembic ARGS` with environment variables `env`; its stdout.
+    pub(crate) fn run_with(&self, args: &[&str], env: &[(&str, &Path)]) -> String {
         let out = Command::new(&self.program)
+            .envs(env.iter().copied())
             .arg("-c")
             .arg(&self.ini)
             .args(args)
@@ -178,6 +184,15 @@ fn python(rev: &Rev) -> String {
             body
         }
     };
+    python_with(
+        rev,
+        &statements(&rev.upgrade),
+        &statements(rev.downgrade.as_deref().unwrap_or_default()),
+    )
+}
+
+/// A revision's Alembic script with the given function bodies.
+pub(crate) fn python_with(rev: &Rev, upgrade: &str, downgrade: &str) -> String {
     let tuple = |ids: &[String]| match ids {
         [] => "None".to_owned(),
         [one] => format!("{one:?}"),
@@ -193,8 +208,8 @@ fn python(rev: &Rev) -> String {
         tuple(&rev.revises),
         tuple(&rev.labels),
         tuple(&rev.depends_on),
-        statements(&rev.upgrade),
-        statements(rev.downgrade.as_deref().unwrap_or_default()),
+        upgrade,
+        downgrade,
     )
 }
 

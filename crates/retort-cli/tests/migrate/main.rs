@@ -6,6 +6,7 @@
 //! by hand from Alembic's rules (see `walk`).
 
 mod alembic; // a database Alembic migrated, taken over through `version_table`
+mod alembic_order; // upgrade heads, downgrade base and history step for step against the real Alembic, on large public histories
 mod alembic_rows; // every single-target command from every small state, against the real Alembic
 mod bodies; // function and trigger bodies with semicolons; offline script settings
 mod checksums; // edited files stop runs, verify, line endings, rehash, missing files

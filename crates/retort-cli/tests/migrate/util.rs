@@ -244,14 +244,16 @@ impl Project {
         self.root().join(relative)
     }
 
-    /// `migrations/NN_<id>.sql`, relative to the project.
+    /// `migrations/NN_<id>.sql`, relative to the project: numbered wide
+    /// enough that names sort in fixture order.
     pub(crate) fn file_name(&self, id: &str) -> String {
         let n = self
             .revs
             .iter()
             .position(|r| r.id == id)
             .unwrap_or_else(|| panic!("no revision {id} in the fixture"));
-        format!("migrations/{:02}_{id}.sql", n + 1)
+        let width = self.revs.len().to_string().len().max(2);
+        format!("migrations/{:0width$}_{id}.sql", n + 1)
     }
 
     /// Writes a file.

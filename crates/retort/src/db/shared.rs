@@ -10,8 +10,11 @@ use super::{DbError, DbErrorKind};
 /// answering is noticed in about two minutes (the system's default takes
 /// hours). A long statement is not affected: the server's kernel answers
 /// the probes while it runs.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(super) const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(super) const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(super) const KEEPALIVE_RETRIES: u32 = 6;
 
 /// How often a waiting runner retries the lock.
@@ -52,6 +55,7 @@ pub(super) fn poll_lock(
 /// answers would keep them waiting forever. On a timeout the attempt is
 /// left to finish (or fail) on its own thread; its connection, if any, is
 /// closed then.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(super) fn within<T: Send + 'static>(
     timeout: Duration,
     server: &str,

@@ -13,6 +13,7 @@ pub mod dot;
 pub mod draw;
 mod error;
 mod target;
+mod walk;
 
 use std::collections::HashMap;
 
@@ -128,9 +129,11 @@ pub struct Graph {
     by_label: HashMap<String, usize>,
     heads: Vec<usize>,
     bases: Vec<usize>,
-    /// Every index, each before its parents and dependencies, walking down one
-    /// line of history as long as it can (the order `history` prints).
+    /// Every index, each before its parents and dependencies, in the order
+    /// Alembic walks them (the order `history` prints).
     newest_first: Vec<usize>,
+    /// Per revision, what the walk leads down to (see [`walk`]).
+    down: Vec<Vec<usize>>,
 }
 
 impl Graph {
@@ -233,21 +236,25 @@ impl Graph {
                 revisions[d].dependents.push(index);
             }
         }
-        let newest_first = newest_first(&revisions)?;
+        check_acyclic(&revisions)?;
         let heads = (0..revisions.len())
             .filter(|&i| revisions[i].is_head())
             .collect();
         let bases = (0..revisions.len())
             .filter(|&i| revisions[i].is_base())
             .collect();
-        Ok(Graph {
+        let down = walk::down_links(&revisions);
+        let mut graph = Graph {
             revisions,
             by_id,
             by_label,
             heads,
             bases,
-            newest_first,
-        })
+            newest_first: Vec::new(),
+            down,
+        };
+        graph.newest_first = graph.newest_first_of(&vec![true; len], &graph.real_heads());
+        Ok(graph)
     }
 
     /// Number of revisions.
@@ -296,8 +303,8 @@ impl Graph {
     }
 
     /// Every revision, newest first: each before its parents and
-    /// dependencies, following one line of history as far as it goes before
-    /// switching to the next (the order of `history`).
+    /// dependencies, in the order Alembic's `history` lists them (see
+    /// [`Graph::walk`]).
     pub fn newest_first(&self) -> &[usize] {
         &self.newest_first
     }
@@ -377,13 +384,11 @@ impl Graph {
     }
 }
 
-/// Orders revisions newest first and detects cycles.
+/// Finds a cycle through parents and dependencies, if there is one.
 ///
-/// A revision becomes ready once every child and dependent is emitted. Ready
-/// revisions go on a stack, so the walk keeps following the line it is on
-/// (the first parent first) and a branch is listed as one run, as `history`
-/// and `git log --topo-order` do.
-fn newest_first(revisions: &[Revision]) -> Result<Vec<usize>, GraphError> {
+/// A revision becomes ready once every child and dependent is placed; the
+/// revisions never ready are those on or below a cycle.
+fn check_acyclic(revisions: &[Revision]) -> Result<(), GraphError> {
     let mut waiting: Vec<usize> = revisions
         .iter()
         .map(|r| r.children.len() + r.dependents.len())
@@ -392,29 +397,23 @@ fn newest_first(revisions: &[Revision]) -> Result<Vec<usize>, GraphError> {
         .rev()
         .filter(|&i| waiting[i] == 0)
         .collect();
-    let mut order = Vec::with_capacity(revisions.len());
+    let mut placed = 0;
     while let Some(i) = stack.pop() {
-        order.push(i);
+        placed += 1;
         let revision = &revisions[i];
-        // Pushed in reverse, so the first parent is walked first.
-        for &n in revision
-            .dependencies
-            .iter()
-            .rev()
-            .chain(revision.parents.iter().rev())
-        {
+        for &n in revision.dependencies.iter().chain(&revision.parents) {
             waiting[n] -= 1;
             if waiting[n] == 0 {
                 stack.push(n);
             }
         }
     }
-    if order.len() < revisions.len() {
+    if placed < revisions.len() {
         return Err(GraphError::Cycle {
             cycle: find_cycle(revisions, &waiting),
         });
     }
-    Ok(order)
+    Ok(())
 }
 
 /// A cycle among the revisions the ordering could not place (`waiting > 0`).

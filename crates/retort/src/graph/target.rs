@@ -380,14 +380,16 @@ impl Graph {
             return Err(invalid(spec, "a range has one `:`"));
         }
         let upper_set = match upper {
-            "" => self.heads.clone(),
+            "" => self.real_heads(),
             end => self.range_end(end, current)?,
         };
         let lower_set = match lower {
             "" => Vec::new(),
             end => self.range_end(end, current)?,
         };
-        let below_upper = self.ancestors(&upper_set, false);
+        // As Alembic: what the upper end needs, dependencies included;
+        // with a lower end, only what descends from it through parents.
+        let below_upper = self.ancestors(&upper_set, true);
         if let Some(&outside) = lower_set.iter().find(|&&l| !below_upper[l]) {
             return Err(GraphError::RangeNotAncestor {
                 lower: if lower == "current" {
@@ -403,12 +405,14 @@ impl Graph {
             });
         }
         let above_lower = (!lower_set.is_empty()).then(|| self.descendants(&lower_set, false));
-        Ok(self
-            .newest_first
-            .iter()
-            .copied()
-            .filter(|&i| below_upper[i] && above_lower.as_ref().is_none_or(|a| a[i]))
-            .collect())
+        let under_lower = self.ancestors(&lower_set, true);
+        let members: Vec<bool> = (0..self.len())
+            .map(|i| {
+                let needed = below_upper[i] && (!under_lower[i] || lower_set.contains(&i));
+                needed && above_lower.as_ref().is_none_or(|a| a[i])
+            })
+            .collect();
+        Ok(self.newest_first_of(&members, &upper_set))
     }
 
     fn range_end(&self, end: &str, current: Option<&[String]>) -> Result<Vec<usize>, GraphError> {

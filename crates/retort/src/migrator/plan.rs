@@ -163,17 +163,6 @@ fn branch_line(graph: &Graph, target: &Resolved) -> Result<Option<Vec<bool>>, Pl
     }
 }
 
-/// Oldest first: every revision after its parents and dependencies.
-fn oldest_first(graph: &Graph, members: &[bool]) -> Vec<usize> {
-    graph
-        .newest_first()
-        .iter()
-        .rev()
-        .copied()
-        .filter(|&i| members[i])
-        .collect()
-}
-
 /// Steps that bring the database from `rows` up to `target`.
 pub fn upgrade(
     graph: &Graph,
@@ -188,8 +177,12 @@ pub fn upgrade(
         .zip(&applied)
         .map(|(w, a)| *w && !*a)
         .collect();
-    let steps: Vec<Step> = oldest_first(graph, &todo)
+    // Alembic's order: walked down from the targets (of `heads`, those
+    // no other head depends on), run backwards.
+    let steps: Vec<Step> = graph
+        .newest_first_of(&todo, &topmost(graph, &target.revisions))
         .into_iter()
+        .rev()
         .map(|revision| Step {
             revision,
             direction: Direction::Up,
@@ -289,9 +282,10 @@ pub fn downgrade(
     let removed: Vec<usize> = (0..graph.len()).filter(|&i| remove[i]).collect();
     let mut remove = graph.descendants(&removed, true);
     keep_only(&mut remove, &applied);
-    Ok(oldest_first(graph, &remove)
+    // Alembic's order: walked down from the version rows.
+    Ok(graph
+        .newest_first_of(&remove, rows)
         .into_iter()
-        .rev()
         .map(|revision| Step {
             revision,
             direction: Direction::Down,
