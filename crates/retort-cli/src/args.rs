@@ -116,8 +116,12 @@ pub(crate) enum Command {
         #[arg(long)]
         purge: bool,
         /// Show what would change without changing it
-        #[arg(long)]
+        #[arg(long, conflicts_with = "sql")]
         dry_run: bool,
+        /// Print the SQL that stamps instead of running it (offline mode;
+        /// `FROM:TO` starts at FROM's revisions)
+        #[arg(long)]
+        sql: bool,
     },
     /// Finish a migration a run left half way (`retort status` shows it)
     Resume {
@@ -179,7 +183,7 @@ pub(crate) struct RunArgs {
     #[arg(long)]
     pub(crate) sql: bool,
     /// Print the plan only
-    #[arg(long)]
+    #[arg(long, conflicts_with = "sql")]
     pub(crate) dry_run: bool,
     /// Run the whole plan in one transaction
     #[arg(long)]

@@ -36,16 +36,7 @@ pub(crate) fn upgrade(context: &Context, args: RunArgs, up: bool) -> Result<(), 
     };
     let statement_lock_timeout = seconds(args.statement_lock_timeout);
     if args.sql {
-        let project = context.load_project()?;
-        let dialect = project
-            .config()
-            .database_url(context.url())
-            .map(|u| u.dialect())
-            .map_err(retort::Error::from)?;
-        let migrator = Migrator::for_dialect(&project, dialect)
-            .with_offline_lock_timeout(statement_lock_timeout);
-        let script = migrator.offline(&request).map_err(retort::Error::from)?;
-        return Ok(write_stdout(&script)?);
+        return offline(context, &request, args.atomic, statement_lock_timeout);
     }
     let options = Options {
         atomic: args.atomic,
@@ -56,6 +47,29 @@ pub(crate) fn upgrade(context: &Context, args: RunArgs, up: bool) -> Result<(), 
         lock_retries: args.lock_retries,
     };
     run(context, &request, &options)
+}
+
+/// Prints the script of `request` (offline mode, `--sql`) for the
+/// database the URL names, without connecting to it.
+pub(crate) fn offline(
+    context: &Context,
+    request: &Request,
+    atomic: bool,
+    statement_lock_timeout: Option<Duration>,
+) -> Result<(), Failure> {
+    context.no_dot("--sql")?;
+    let project = context.load_project()?;
+    let dialect = project
+        .config()
+        .database_url(context.url())
+        .map(|u| u.dialect())
+        .map_err(retort::Error::from)?;
+    let migrator =
+        Migrator::for_dialect(&project, dialect).with_offline_lock_timeout(statement_lock_timeout);
+    let script = migrator
+        .offline(request, atomic)
+        .map_err(retort::Error::from)?;
+    Ok(write_stdout(&script)?)
 }
 
 /// `stamp`, `resume` and `repair`: one request against the database.

@@ -161,18 +161,25 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
             revisions,
             purge,
             dry_run,
-        } => migrate::request(
-            &context,
-            "stamp",
-            &Request::Stamp {
+            sql,
+        } => {
+            let request = Request::Stamp {
                 targets: revisions,
                 purge,
-            },
-            &Options {
-                dry_run,
-                ..Options::default()
-            },
-        ),
+            };
+            if sql {
+                return migrate::offline(&context, &request, false, None);
+            }
+            migrate::request(
+                &context,
+                "stamp",
+                &request,
+                &Options {
+                    dry_run,
+                    ..Options::default()
+                },
+            )
+        }
         Command::Resume {
             skip_running,
             dry_run,

@@ -8,7 +8,7 @@ use crate::db::{TestDb, dialect_tests, skip_without_tool};
 use crate::util::{Project, graph, linear, version_rows};
 
 /// Runs `script` with the database's shell; `false` if there is none.
-fn run_script(db: &TestDb, script: &str) -> bool {
+pub(crate) fn run_script(db: &TestDb, script: &str) -> bool {
     let mut cmd = match db.script_runner() {
         Ok(cmd) => cmd,
         Err(why) => {
@@ -38,7 +38,7 @@ fn run_script(db: &TestDb, script: &str) -> bool {
 }
 
 /// The offline script of `args` (which include `--sql`).
-fn script(project: &Project, args: &[&str]) -> String {
+pub(crate) fn script(project: &Project, args: &[&str]) -> String {
     let run = project.text(args).ok();
     assert_eq!(run.stderr, "", "nothing on stderr for --sql");
     let begins = run.stdout.contains("BEGIN;") || run.stdout.contains("START TRANSACTION;");
@@ -48,14 +48,14 @@ fn script(project: &Project, args: &[&str]) -> String {
 
 /// The state that must agree between two databases.
 #[derive(Debug, PartialEq, Eq)]
-struct State {
+pub(crate) struct State {
     schema: Vec<(String, String)>,
     rows: Vec<String>,
     /// The applied table without its times.
     applied: Vec<Vec<String>>,
 }
 
-fn state(db: &TestDb) -> State {
+pub(crate) fn state(db: &TestDb) -> State {
     let applied = if db.tables().iter().any(|t| t == "retort_applied") {
         db.rows("SELECT revision, checksum, operation FROM retort_applied ORDER BY revision")
     } else {
@@ -69,11 +69,85 @@ fn state(db: &TestDb) -> State {
 }
 
 dialect_tests! {
+    offline_stamp_matches_online,
+    offline_atomic_is_one_transaction,
     offline_upgrade_matches_online,
     offline_range_from_a_middle_revision,
     offline_downgrade_after_an_online_upgrade,
 
     offline_unterminated_statement_before_a_comment,
+}
+
+/// `stamp --sql`, from a range's start, with and without `--purge`: the
+/// script leaves the tables an online stamp leaves (it was refused).
+fn offline_stamp_matches_online(db: &TestDb) {
+    let online = db;
+    let offline = db.sibling();
+    let on = Project::new(online, graph());
+    let off = Project::new(&offline, graph());
+    for project in [&on, &off] {
+        project.json(&["upgrade", "c10003"]).ok();
+    }
+    on.json(&["stamp", "heads"]).ok();
+    let sql = script(&off, &["stamp", "c10003:heads", "--sql"]);
+    assert!(
+        !sql.contains("CREATE TABLE users"),
+        "no revision's SQL runs:\n{sql}"
+    );
+    if !run_script(&offline, &sql) {
+        return;
+    }
+    assert_eq!(state(&offline), state(online));
+    assert_eq!(version_rows(&offline), ["o00009", "y00011"]);
+
+    on.json(&["stamp", "--purge", "b00002"]).ok();
+    let sql = script(&off, &["stamp", "heads:b00002", "--purge", "--sql"]);
+    assert!(run_script(&offline, &sql));
+    assert_eq!(state(&offline), state(online));
+    assert_eq!(version_rows(&offline), ["b00002"]);
+    // No database at hand: `current` is not known.
+    for command in ["stamp", "upgrade"] {
+        let run = off.json(&[command, "current:heads", "--sql"]).code(2);
+        assert!(
+            run.message().contains("offline script does not read"),
+            "{}",
+            run.message()
+        );
+    }
+}
+
+/// `--sql --atomic`: the whole script in one transaction, as online; on
+/// MariaDB, whose DDL commits implicitly, refused as online is.
+fn offline_atomic_is_one_transaction(db: &TestDb) {
+    let online = db;
+    let offline = db.sibling();
+    let on = Project::new(online, linear(3));
+    let off = Project::new(&offline, linear(3));
+    let run = off.text(&["upgrade", "--sql", "--atomic"]);
+    if !db.transactional_ddl() {
+        let refused = on.json(&["upgrade", "--atomic"]).code(2);
+        assert_eq!(refused.kind(), "atomic_not_possible");
+        assert_eq!(run.code, 2, "{}", run.transcript());
+        assert!(run.stderr.contains("--atomic"), "{}", run.stderr);
+        return;
+    }
+    let sql = run.ok().stdout;
+    assert_eq!(sql.matches("BEGIN;").count(), 1, "{sql}");
+    assert_eq!(sql.matches("COMMIT;").count(), 1, "{sql}");
+    assert!(sql.trim_end().ends_with("COMMIT;"), "{sql}");
+    on.json(&["upgrade", "--atomic"]).ok();
+    if !run_script(&offline, &sql) {
+        return;
+    }
+    assert_eq!(state(&offline), state(online));
+    // A migration that must run outside a transaction is refused, offline
+    // as online, before anything is written.
+    let mut revs = linear(3);
+    revs[1].transaction_off = true;
+    let off = Project::new(&offline, revs);
+    let run = off.json(&["upgrade", "--sql", "--atomic"]).code(2);
+    assert_eq!(run.kind(), "atomic_not_possible");
+    assert_eq!(off.text(&["upgrade", "--sql", "--dry-run"]).code, 2);
 }
 
 /// `upgrade heads --sql` from an empty database equals `upgrade heads`.

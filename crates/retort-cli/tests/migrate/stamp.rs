@@ -1,7 +1,7 @@
 //! `stamp`: the version table moves, no SQL of any revision runs.
 
 use crate::db::{TestDb, dialect_tests};
-use crate::util::{Project, applied, applied_column, graph, user_tables, version_rows};
+use crate::util::{Project, applied, applied_column, graph, linear, user_tables, version_rows};
 
 /// Asserts the version rows and the applied table, and that no revision's
 /// SQL ran (no table but retort's own).
@@ -20,6 +20,40 @@ dialect_tests! {
     stamp_moves_the_version_table_only,
     stamp_purge_replaces_an_unknown_revision,
     stamp_dry_run_changes_nothing,
+    stamp_purge_counts_relative_targets_from_the_rows_it_replaces,
+}
+
+/// `stamp --purge +1` and `-1` count from the rows the table held before
+/// the purge (they counted from an empty table: `+1` stamped the first
+/// revision); with a row no file defines, a relative target is refused
+/// and nothing changes.
+fn stamp_purge_counts_relative_targets_from_the_rows_it_replaces(db: &TestDb) {
+    let project = Project::new(db, linear(4));
+    project.json(&["stamp", "r02"]).ok();
+    let run = project.json(&["stamp", "--purge", "+1"]).ok();
+    assert_eq!(run.heads(), ["r03"]);
+    assert_stamped(
+        db,
+        &["r03"],
+        &["r01", "r02", "r03"],
+        "after stamp --purge +1",
+    );
+    let run = project.json(&["stamp", "-1", "--purge"]).ok();
+    assert_eq!(run.heads(), ["r02"]);
+    assert_stamped(db, &["r02"], &["r01", "r02"], "after stamp -1 --purge");
+
+    db.exec("INSERT INTO retort_version (version_num) VALUES ('zzz999')");
+    let run = project.json(&["stamp", "--purge", "+1"]).code(2);
+    assert_eq!(run.kind(), "unknown_revision", "{}", run.transcript());
+    assert_eq!(version_rows(db), ["r02", "zzz999"]);
+    // An absolute target replaces the unknown row, as before.
+    project.json(&["stamp", "--purge", "r04"]).ok();
+    assert_stamped(
+        db,
+        &["r04"],
+        &["r01", "r02", "r03", "r04"],
+        "after stamp --purge r04",
+    );
 }
 
 /// `stamp REV`, `stamp` of two revisions, stamping down a line and below

@@ -13,9 +13,10 @@
 
 use std::collections::BTreeSet;
 
-use crate::db::{TestDb, dialect_tests};
+use crate::db::{TestDb, dialect_tests, skip_without_tool};
+use crate::offline;
 use crate::util::{
-    Project, Rev, assert_state, assert_topological, graph, linear, sorted, user_tables,
+    Project, Rev, Run, assert_state, assert_topological, graph, linear, sorted, user_tables,
     version_rows,
 };
 
@@ -37,35 +38,94 @@ fn expect(
     Expect { args, ran, rows }
 }
 
-/// Runs each command, checking the steps, the reported heads and the state.
-fn walk(db: &TestDb, project: &Project, applied: &mut BTreeSet<String>, expects: &[Expect]) {
-    for e in expects {
-        let run = project.json(e.args).ok();
-        let when = format!("after `retort {}`", e.args.join(" "));
-        assert_eq!(run.steps(), e.ran, "steps of `{}`", e.args.join(" "));
-        let direction = if e.args[0] == "upgrade" { "up" } else { "down" };
-        assert!(run.directions().iter().all(|d| d == direction), "{when}");
-        assert_eq!(run.heads(), sorted(e.rows), "heads reported {when}");
-        assert_eq!(run.doc()["dry_run"], false);
-        for id in e.ran {
-            if direction == "up" {
-                assert!(applied.insert((*id).to_owned()), "{id} applied twice");
-            } else {
-                assert!(applied.remove(*id), "{id} was not applied");
+/// A project on the test's database, and a twin database that follows it
+/// through offline scripts: after each command, the script of the same
+/// command (`--sql`, starting from the rows the database was at), run by
+/// the database's own shell, must leave the twin as the online run left
+/// the database: the same schema, version rows and applied rows.
+struct Walker<'a> {
+    db: &'a TestDb,
+    project: Project,
+    /// The revisions applied, from the steps the commands reported.
+    applied: BTreeSet<String>,
+    /// The twin and its project; `None` without the database's shell.
+    twin: Option<(TestDb, Project)>,
+}
+
+impl<'a> Walker<'a> {
+    fn new(db: &'a TestDb, revs: Vec<Rev>) -> Walker<'a> {
+        let twin = match db.script_runner() {
+            Ok(_) => {
+                let twin = db.sibling();
+                let project = Project::new(&twin, revs.clone());
+                Some((twin, project))
             }
+            Err(why) => {
+                skip_without_tool(db, &format!("offline scripts are not compared: {why}"));
+                None
+            }
+        };
+        Walker {
+            db,
+            project: Project::new(db, revs),
+            applied: BTreeSet::new(),
+            twin,
         }
-        let ids: Vec<&str> = applied.iter().map(String::as_str).collect();
-        assert_state(db, project.revs(), e.rows, &ids, &when);
+    }
+
+    /// Runs `retort ARGS` (it must succeed), then its offline script on
+    /// the twin, and compares the two databases.
+    fn run(&mut self, args: &[&str]) -> Run {
+        let before = version_rows(self.db);
+        let run = self.project.json(args).ok();
+        if let Some((twin, project)) = &self.twin {
+            let target = args.get(1).copied().unwrap_or("head");
+            // `:TARGET` from an empty database.
+            let range = format!("{}:{target}", before.join(","));
+            let mut offline = vec![args[0], range.as_str(), "--sql"];
+            offline.extend(args.iter().skip(2));
+            let sql = offline::script(project, &offline);
+            assert!(offline::run_script(twin, &sql));
+            assert_eq!(
+                offline::state(twin),
+                offline::state(self.db),
+                "the offline script of `retort {}` (`retort {}`) differs from the online run:\n{sql}",
+                args.join(" "),
+                offline.join(" ")
+            );
+        }
+        run
+    }
+
+    /// Runs each command, checking the steps, the reported heads and the
+    /// state.
+    fn walk(&mut self, expects: &[Expect]) {
+        for e in expects {
+            let run = self.run(e.args);
+            let when = format!("after `retort {}`", e.args.join(" "));
+            assert_eq!(run.steps(), e.ran, "steps of `{}`", e.args.join(" "));
+            let direction = if e.args[0] == "upgrade" { "up" } else { "down" };
+            assert!(run.directions().iter().all(|d| d == direction), "{when}");
+            assert_eq!(run.heads(), sorted(e.rows), "heads reported {when}");
+            assert_eq!(run.doc()["dry_run"], false);
+            for id in e.ran {
+                if direction == "up" {
+                    assert!(self.applied.insert((*id).to_owned()), "{id} applied twice");
+                } else {
+                    assert!(self.applied.remove(*id), "{id} was not applied");
+                }
+            }
+            let ids: Vec<&str> = self.applied.iter().map(String::as_str).collect();
+            assert_state(self.db, self.project.revs(), e.rows, &ids, &when);
+        }
     }
 }
 
-/// Runs each command on a new project of `revs`; the project and the
-/// applied set, for what the test checks afterwards.
-fn walk_new(db: &TestDb, revs: Vec<Rev>, expects: &[Expect]) -> (Project, BTreeSet<String>) {
-    let project = Project::new(db, revs);
-    let mut applied = BTreeSet::new();
-    walk(db, &project, &mut applied, expects);
-    (project, applied)
+/// Runs each command on a new project of `revs` (see [`Walker`]).
+fn walk_new<'a>(db: &'a TestDb, revs: Vec<Rev>, expects: &[Expect]) -> Walker<'a> {
+    let mut walker = Walker::new(db, revs);
+    walker.walk(expects);
+    walker
 }
 
 /// The whole graph, as rows and as the applied set.
@@ -114,7 +174,7 @@ fn upgrade_head_with_two_heads_is_refused(db: &TestDb) {
 /// With one head, `head` written out, `head-N` both ways, `rev+N` and
 /// `-N` for N above 1, on one line of five revisions: always one row.
 fn head_and_steps_of_several_on_one_line(db: &TestDb) {
-    let (_, applied) = walk_new(
+    let walker = walk_new(
         db,
         linear(5),
         &[
@@ -132,13 +192,13 @@ fn head_and_steps_of_several_on_one_line(db: &TestDb) {
             expect(&["downgrade", "r04-2"], &["r04", "r03"], &["r02"]),
         ],
     );
-    assert_eq!(applied.len(), 2);
+    assert_eq!(walker.applied.len(), 2);
 }
 
 /// Upgrades by id, `+1`, `label@+1` (before and on the branch), unique
 /// prefix, `rev+1`, a merge, `+2` and `heads`.
 fn upgrade_by_every_target_form(db: &TestDb) {
-    let (_, applied) = walk_new(
+    let walker = walk_new(
         db,
         graph(),
         &[
@@ -170,7 +230,7 @@ fn upgrade_by_every_target_form(db: &TestDb) {
             expect(&["upgrade", "heads"], &[], &["o00009", "y00011"]),
         ],
     );
-    assert_eq!(applied.len(), ALL.len());
+    assert_eq!(walker.applied.len(), ALL.len());
 }
 
 /// `label@head` reaches the head of the branch's line of history, taking
@@ -202,62 +262,57 @@ fn upgrade_label_at_head(db: &TestDb) {
 /// Downgrades by `label@-1`, `label@base`, `-1`, `rev-1`, a revision
 /// below a merge (an unmerge), `-2` and `base`.
 fn downgrade_by_every_target_form(db: &TestDb) {
-    let project = Project::new(db, graph());
-    let run = project.json(&["upgrade", "heads"]).ok();
+    let mut walker = Walker::new(db, graph());
+    let run = walker.run(&["upgrade", "heads"]);
     assert_eq!(run.heads(), ["o00009", "y00011"]);
-    let mut applied: BTreeSet<String> = ALL.iter().map(|s| (*s).to_owned()).collect();
+    walker.applied = ALL.iter().map(|s| (*s).to_owned()).collect();
     assert_state(
         db,
-        project.revs(),
+        walker.project.revs(),
         &["o00009", "y00011"],
         &ALL,
         "after upgrade heads",
     );
 
     // Two rows: `-1` does not say which one to step down from.
-    let run = project.json(&["downgrade", "-1"]).code(2);
+    let run = walker.project.json(&["downgrade", "-1"]).code(2);
     assert_eq!(run.kind(), "ambiguous_current", "{}", run.transcript());
     assert_state(
         db,
-        project.revs(),
+        walker.project.revs(),
         &["o00009", "y00011"],
         &ALL,
         "after a refused -1",
     );
 
-    walk(
-        db,
-        &project,
-        &mut applied,
-        &[
-            // y00011 revises x00010 and depends on d10005, which o00009
-            // still needs: the row goes back to x00010 only.
-            expect(
-                &["downgrade", "extra@-1"],
-                &["y00011"],
-                &["o00009", "x00010"],
-            ),
-            // The second base's branch goes entirely: its row is deleted.
-            expect(&["downgrade", "extra@base"], &["x00010"], &["o00009"]),
-            expect(&["downgrade", "-1"], &["o00009"], &["n00008"]),
-            expect(&["downgrade", "n00008-1"], &["n00008"], &["m00007"]),
-            // Below the merge: the unmerge restores both parents' rows.
-            expect(&["downgrade", "d20006"], &["m00007"], &["c20004", "d20006"]),
-            expect(
-                &["downgrade", "auth@-1"],
-                &["d20006"],
-                &["c20004", "d10005"],
-            ),
-            // The branch down to where it forks off: its row is deleted, the
-            // fork point stays (c20004 still needs it).
-            expect(&["downgrade", "auth@base"], &["d10005"], &["c20004"]),
-            expect(&["downgrade", "-2"], &["c20004", "c10003"], &["b00002"]),
-            expect(&["downgrade", "base"], &["b00002", "a00001"], &[]),
-        ],
-    );
-    assert!(applied.is_empty());
+    walker.walk(&[
+        // y00011 revises x00010 and depends on d10005, which o00009
+        // still needs: the row goes back to x00010 only.
+        expect(
+            &["downgrade", "extra@-1"],
+            &["y00011"],
+            &["o00009", "x00010"],
+        ),
+        // The second base's branch goes entirely: its row is deleted.
+        expect(&["downgrade", "extra@base"], &["x00010"], &["o00009"]),
+        expect(&["downgrade", "-1"], &["o00009"], &["n00008"]),
+        expect(&["downgrade", "n00008-1"], &["n00008"], &["m00007"]),
+        // Below the merge: the unmerge restores both parents' rows.
+        expect(&["downgrade", "d20006"], &["m00007"], &["c20004", "d20006"]),
+        expect(
+            &["downgrade", "auth@-1"],
+            &["d20006"],
+            &["c20004", "d10005"],
+        ),
+        // The branch down to where it forks off: its row is deleted, the
+        // fork point stays (c20004 still needs it).
+        expect(&["downgrade", "auth@base"], &["d10005"], &["c20004"]),
+        expect(&["downgrade", "-2"], &["c20004", "c10003"], &["b00002"]),
+        expect(&["downgrade", "base"], &["b00002", "a00001"], &[]),
+    ]);
+    assert!(walker.applied.is_empty());
     // Nothing left to downgrade.
-    let run = project.json(&["downgrade", "base"]).ok();
+    let run = walker.run(&["downgrade", "base"]);
     assert_eq!(run.steps(), Vec::<String>::new());
 }
 
@@ -265,28 +320,28 @@ fn downgrade_by_every_target_form(db: &TestDb) {
 /// after its parents and dependencies; `downgrade base` runs them all
 /// back, each before its parents and dependencies.
 fn upgrade_heads_and_downgrade_base_from_scratch(db: &TestDb) {
-    let project = Project::new(db, graph());
-    let run = project.json(&["upgrade", "heads"]).ok();
+    let mut walker = Walker::new(db, graph());
+    let run = walker.run(&["upgrade", "heads"]);
     let steps = run.steps();
     assert_eq!(
         sorted(&steps.iter().map(String::as_str).collect::<Vec<_>>()),
         ALL
     );
-    assert_topological(project.revs(), &steps, false);
+    assert_topological(walker.project.revs(), &steps, false);
     assert_state(
         db,
-        project.revs(),
+        walker.project.revs(),
         &["o00009", "y00011"],
         &ALL,
         "after upgrade heads",
     );
 
-    let run = project.json(&["downgrade", "base"]).ok();
+    let run = walker.run(&["downgrade", "base"]);
     let steps = run.steps();
     assert_eq!(steps.len(), ALL.len());
-    assert_topological(project.revs(), &steps, true);
+    assert_topological(walker.project.revs(), &steps, true);
     assert_eq!(run.heads(), Vec::<String>::new());
-    assert_state(db, project.revs(), &[], &[], "after downgrade base");
+    assert_state(db, walker.project.revs(), &[], &[], "after downgrade base");
 }
 
 /// A revision depending on a current head absorbs its row (like a
@@ -336,29 +391,29 @@ fn dependency_absorbs_a_current_head(db: &TestDb) {
 /// Downgrading below a dependency takes its dependents along, each
 /// before what it depends on.
 fn downgrade_takes_dependents_along(db: &TestDb) {
-    let project = Project::new(db, graph());
-    project.json(&["upgrade", "c20004"]).ok();
-    project.json(&["upgrade", "y00011"]).ok();
+    let mut walker = Walker::new(db, graph());
+    walker.run(&["upgrade", "c20004"]);
+    walker.run(&["upgrade", "y00011"]);
     assert_state(
         db,
-        project.revs(),
+        walker.project.revs(),
         &["c20004", "y00011"],
         &[
             "a00001", "b00002", "c10003", "c20004", "d10005", "x00010", "y00011",
         ],
         "before the downgrade",
     );
-    let run = project.json(&["downgrade", "b00002"]).ok();
+    let run = walker.run(&["downgrade", "b00002"]);
     let steps = run.steps();
     assert_eq!(
         sorted(&steps.iter().map(String::as_str).collect::<Vec<_>>()),
         ["c10003", "c20004", "d10005", "y00011"]
     );
-    assert_topological(project.revs(), &steps, true);
+    assert_topological(walker.project.revs(), &steps, true);
     assert_eq!(run.heads(), ["b00002", "x00010"]);
     assert_state(
         db,
-        project.revs(),
+        walker.project.revs(),
         &["b00002", "x00010"],
         &["a00001", "b00002", "x00010"],
         "after downgrade b00002",
@@ -370,14 +425,13 @@ fn downgrade_takes_dependents_along(db: &TestDb) {
 /// tip of the branch's line (here b00002), so `auth@+1` from c10003 is
 /// d10005 (alembic/script/revision.py, `_parse_upgrade_target`).
 fn label_relative_upgrade_from_a_sibling_branch(db: &TestDb) {
-    let project = Project::new(db, graph());
-    project.json(&["upgrade", "c10003"]).ok();
-    let run = project.json(&["upgrade", "auth@+1"]);
-    assert_eq!(run.code, 0, "{}", run.transcript());
+    let mut walker = Walker::new(db, graph());
+    walker.run(&["upgrade", "c10003"]);
+    let run = walker.run(&["upgrade", "auth@+1"]);
     assert_eq!(run.steps(), ["d10005"]);
     assert_state(
         db,
-        project.revs(),
+        walker.project.revs(),
         &["c10003", "d10005"],
         &["a00001", "b00002", "c10003", "d10005"],
         "after auth@+1",
@@ -390,23 +444,18 @@ fn label_relative_upgrade_from_a_sibling_branch(db: &TestDb) {
 /// for the drop are the target's children through `down_revision` only
 /// (`nextrev`, alembic/script/revision.py `_collect_downgrade_revisions`).
 fn downgrade_to_a_dependency_keeps_its_dependents(db: &TestDb) {
-    let project = Project::new(db, graph());
-    project.json(&["upgrade", "heads"]).ok();
-    let mut applied: BTreeSet<String> = ALL.iter().map(|s| (*s).to_owned()).collect();
-    walk(
-        db,
-        &project,
-        &mut applied,
-        &[
-            // The unmerge gives c20004 its row back; d10005's row stays
-            // absorbed by y00011.
-            expect(
-                &["downgrade", "d10005"],
-                &["o00009", "n00008", "m00007", "d20006"],
-                &["c20004", "y00011"],
-            ),
-        ],
-    );
+    let mut walker = Walker::new(db, graph());
+    walker.run(&["upgrade", "heads"]);
+    walker.applied = ALL.iter().map(|s| (*s).to_owned()).collect();
+    walker.walk(&[
+        // The unmerge gives c20004 its row back; d10005's row stays
+        // absorbed by y00011.
+        expect(
+            &["downgrade", "d10005"],
+            &["o00009", "n00008", "m00007", "d20006"],
+            &["c20004", "y00011"],
+        ),
+    ]);
 }
 
 /// A downgrade scoped to a branch moves that branch only: the sibling

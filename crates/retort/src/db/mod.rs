@@ -150,6 +150,24 @@ pub trait Driver: Send {
         false
     }
 
+    /// Whether a statement that runs outside a transaction may be run
+    /// again after it timed out waiting for a lock (it then did nothing);
+    /// `false` also runs it without the lock timeout. PostgreSQL's
+    /// concurrent index builds commit catalog entries before they wait.
+    fn retries_alone(&self, statement: &str) -> bool {
+        let _ = statement;
+        true
+    }
+
+    /// What a statement outside a transaction can leave half made when it
+    /// fails or is cut off (PostgreSQL's INVALID indexes, for a
+    /// `CONCURRENTLY` statement): the objects now in that state, or `None`
+    /// when the statement leaves nothing of the kind.
+    fn left_invalid(&mut self, statement: &str) -> Option<Vec<String>> {
+        let _ = statement;
+        None
+    }
+
     /// How long a statement may wait for a lock held by another session
     /// before failing with [`DbErrorKind::LockTimeout`]. Databases without
     /// such a setting ignore it.

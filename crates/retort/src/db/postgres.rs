@@ -343,6 +343,27 @@ impl Driver for Postgres {
             .collect())
     }
 
+    fn retries_alone(&self, _statement: &str) -> bool {
+        false
+    }
+
+    fn left_invalid(&mut self, statement: &str) -> Option<Vec<String>> {
+        if !statement.to_ascii_uppercase().contains("CONCURRENTLY") {
+            return None;
+        }
+        let rows = self
+            .client
+            .query(
+                "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_index i \
+                 JOIN pg_class c ON c.oid = i.indexrelid \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE NOT i.indisvalid ORDER BY 1",
+                &[],
+            )
+            .unwrap_or_default();
+        Some(rows.iter().map(|row| row.get(0)).collect())
+    }
+
     fn set_lock_wait(&mut self, timeout: Duration) -> Result<(), DbError> {
         self.client
             .batch_execute(&format!("SET lock_timeout = '{}ms'", timeout.as_millis()))

@@ -50,12 +50,14 @@ mod error;
 mod inspect;
 mod journal;
 mod offline;
+mod online;
 pub mod plan;
+mod prepare;
 mod resume;
 mod run;
-mod segmented;
 mod segments;
 mod store;
+mod walk;
 
 use std::time::Duration;
 

@@ -1,251 +1,338 @@
-//! Offline mode (`--sql`): the script a DBA could run instead of retort.
+//! Offline mode (`--sql`): the script a DBA could run instead of retort,
+//! written by the same walk that runs a plan online (a [`Sink`] that
+//! writes instead of running), so the two cannot disagree.
 //!
 //! The plan is the one an online run would make, starting from the base or
 //! from the lower end of an `A:B` range, since no database is read. The
 //! version and applied tables are written with literals, with the same
 //! statements the online run binds.
 
+use std::ops::Range;
+
 use super::plan::{self, Direction};
-use super::run::section;
+use super::prepare::{Migration, Prepared, Stamp};
 use super::store::{AppliedRow, Mode};
-use super::{MigrateError, Migrator, Request, segments};
-use crate::Dialect;
+use super::walk::{self, Sink};
+use super::{MigrateError, Migrator, Request};
+use crate::db::Value;
+use crate::graph::GraphError;
 use crate::time::UtcTime;
 
 /// The SQL script for `request` (see [`Migrator::offline`]).
 pub fn offline_sql(migrator: &Migrator<'_>, request: &Request) -> Result<String, MigrateError> {
-    migrator.offline(request)
+    migrator.offline(request, false)
 }
 
 impl Migrator<'_> {
-    /// Renders `request` as a SQL script. Targets may be `A:B` ranges: the
-    /// script then starts at A's revisions; without a range an upgrade
-    /// starts at the base, and a downgrade needs one.
-    pub fn offline(&self, request: &Request) -> Result<String, MigrateError> {
+    /// Renders `request` (`upgrade`, `downgrade` or `stamp`) as a SQL
+    /// script. Targets may be `A:B` ranges: the script then starts where a
+    /// database at A is (`A1,A2:B` for one at several revisions, on
+    /// branches); without a range it starts at the base, and a downgrade
+    /// needs one. With `atomic`, the whole script is one transaction.
+    pub fn offline(&self, request: &Request, atomic: bool) -> Result<String, MigrateError> {
         let graph = self.project.graph();
-        let (start, target, direction) = match request {
-            Request::Upgrade { target } => match target.split_once(':') {
-                Some((a, b)) => (Some(a), b, Direction::Up),
-                None => (None, target.as_str(), Direction::Up),
-            },
-            Request::Downgrade { target } => match target.split_once(':') {
-                Some((a, b)) => (Some(a), b, Direction::Down),
-                None => {
-                    return Err(plan::PlanError::Graph(crate::graph::GraphError::InvalidTarget {
-                        target: target.clone(),
-                        reason: "an offline downgrade needs a range `FROM:TO`, e.g. `head:base`, since the database is not read".into(),
-                    })
-                    .into());
-                }
-            },
-            Request::Stamp { .. } | Request::Resume { .. } | Request::Repair { .. } => {
-                let command = match request {
-                    Request::Stamp { .. } => "stamp",
-                    Request::Resume { .. } => "resume",
-                    _ => "repair",
+        let (command, written) = match request {
+            Request::Upgrade { target } => ("upgrade", target.clone()),
+            Request::Downgrade { target } => ("downgrade", target.clone()),
+            Request::Stamp { targets, .. } => ("stamp", targets.join(" ")),
+            Request::Resume { .. } | Request::Repair { .. } => {
+                let command = if matches!(request, Request::Resume { .. }) {
+                    "resume"
+                } else {
+                    "repair"
                 };
-                return Err(
-                    plan::PlanError::Graph(crate::graph::GraphError::InvalidTarget {
-                        target: command.into(),
-                        reason: format!(
-                            "offline {command} is not supported; run it against the database"
-                        ),
-                    })
-                    .into(),
-                );
+                return Err(offline_refusal(
+                    command,
+                    format!(
+                        "`{command}` settles what a run left in the database's journal, which a script cannot read; run it against the database"
+                    ),
+                ));
             }
         };
-        let mut rows = match start {
-            Some(start) if !start.is_empty() => {
-                let resolved = graph.resolve(start, None).map_err(plan::PlanError::from)?;
-                plan::rows_of(graph, &graph.ancestors(&resolved.revisions, true))
+        // Where the script starts: the lower end of `A:B`, else the base.
+        let (start, target) = match written.split_once(':') {
+            Some((a, b)) => (a, b.to_owned()),
+            None if command == "downgrade" => {
+                return Err(offline_refusal(
+                    &written,
+                    "an offline downgrade needs a range `FROM:TO`, e.g. `head:base`, since the database is not read".to_owned(),
+                ));
             }
-            _ => Vec::new(),
+            None => ("", written.clone()),
         };
+        // `a,b:` starts where a database at both `a` and `b` is (branches).
+        let mut start_revisions = Vec::new();
+        for part in start.split(',').filter(|p| !p.is_empty()) {
+            if part == "current" {
+                return Err(offline_refusal(
+                    &written,
+                    "`current` names the database's revisions, which an offline script does not read; write them out (`REV:TARGET`, or `REV1,REV2:TARGET` on branches)".to_owned(),
+                ));
+            }
+            let resolved = graph.resolve(part, None).map_err(offline_graph_error)?;
+            start_revisions.extend(resolved.revisions);
+        }
+        let rows = plan::rows_of(graph, &graph.ancestors(&start_revisions, true));
         let current = self.ids(&rows);
-        let resolved = graph
-            .resolve(target, Some(&current))
-            .map_err(plan::PlanError::from)?;
-        let steps = match direction {
-            Direction::Up => plan::upgrade(graph, &rows, &resolved, target)?,
-            Direction::Down => plan::downgrade(graph, &rows, &resolved, target)?,
-        };
-        self.check_reversible(&steps)?;
-
-        let dialect = self.tables.dialect;
-        let begin = match dialect {
-            Dialect::Mysql => "START TRANSACTION;",
-            Dialect::Sqlite | Dialect::Postgres => "BEGIN;",
-        };
-        let now = UtcTime::now().rfc3339();
-        let mut out = format!(
-            "-- retort offline script ({dialect}): {} {}\n-- generated {now}\n\n",
-            direction.section_name(),
-            match request {
-                Request::Upgrade { target } | Request::Downgrade { target } => target.as_str(),
-                _ => "",
+        let prepared = match request {
+            Request::Stamp { purge, .. } => {
+                let mut resolved = Vec::new();
+                for target in target.split_whitespace() {
+                    resolved.push(
+                        graph
+                            .resolve(target, Some(&current))
+                            .map_err(offline_graph_error)?,
+                    );
+                }
+                let after = plan::stamp(graph, &rows, &resolved, *purge)?;
+                self.prepare_stamp(&rows, after, *purge)
             }
+            _ => {
+                let resolved = graph
+                    .resolve(&target, Some(&current))
+                    .map_err(offline_graph_error)?;
+                let steps = if command == "upgrade" {
+                    plan::upgrade(graph, &rows, &resolved, &target)?
+                } else {
+                    plan::downgrade(graph, &rows, &resolved, &target)?
+                };
+                self.prepare(&steps, &rows, atomic)?
+            }
+        };
+        let mut script = Script {
+            migrator: self,
+            out: String::new(),
+            heading: format!("{command} {written}"),
+            in_plan: false,
+            now: UtcTime::now().rfc3339(),
+        };
+        walk::apply(&prepared, &mut script)?;
+        Ok(script.out)
+    }
+}
+
+/// A request offline mode cannot serve, as a target error.
+fn offline_refusal(target: &str, reason: String) -> MigrateError {
+    plan::PlanError::Graph(GraphError::InvalidTarget {
+        target: target.to_owned(),
+        reason,
+    })
+    .into()
+}
+
+/// A target offline mode cannot resolve: `current` and relative steps name
+/// the database's revisions, which a script does not read.
+fn offline_graph_error(error: GraphError) -> MigrateError {
+    match error {
+        GraphError::NeedsCurrent { target } => offline_refusal(
+            &target,
+            "it is relative to the database's current revision, which an offline script does not read; give a range from a revision, e.g. `<rev>:head`".to_owned(),
+        ),
+        other => plan::PlanError::Graph(other).into(),
+    }
+}
+
+/// A plan written as a script.
+struct Script<'a, 'p> {
+    migrator: &'a Migrator<'p>,
+    out: String,
+    /// The command, for the script's first line.
+    heading: String,
+    /// Inside the plan's own transaction (`--atomic`): no transaction per
+    /// migration.
+    in_plan: bool,
+    now: String,
+}
+
+impl Script<'_, '_> {
+    fn line(&mut self, text: &str) {
+        self.out.push_str(text);
+        self.out.push('\n');
+    }
+
+    fn statement(&mut self, (sql, _): (String, Vec<Value>)) {
+        self.line(&format!("{sql};"));
+    }
+
+    fn version_change(&mut self, before: &[usize], after: &[usize]) {
+        let tables = &self.migrator.tables;
+        let graph = self.migrator.project.graph();
+        let id = |i: usize| graph.node(i).id().to_owned();
+        let change = plan::row_change(before, after);
+        let mut statements = Vec::new();
+        for &d in &change.deletes {
+            statements.push(tables.delete_version(Mode::Literal, &id(d)));
+        }
+        for &(from, to) in &change.updates {
+            statements.push(tables.update_version(Mode::Literal, &id(from), &id(to)));
+        }
+        for &i in &change.inserts {
+            statements.push(tables.insert_version(Mode::Literal, &id(i)));
+        }
+        for statement in statements {
+            self.statement(statement);
+        }
+    }
+
+    fn applied(&mut self, revision: usize, operation: &str) {
+        let script = self.migrator.project.script(revision);
+        let row = AppliedRow::new(
+            script,
+            self.now.clone(),
+            std::time::Duration::ZERO,
+            operation,
         );
-        if let (Dialect::Postgres, Some(timeout)) = (dialect, self.offline_lock_timeout) {
+        for statement in self.migrator.tables.record_applied(Mode::Literal, &row) {
+            self.statement(statement);
+        }
+    }
+}
+
+impl Sink for Script<'_, '_> {
+    fn start(&mut self, _prepared: &Prepared<'_>) -> Result<(), MigrateError> {
+        let dialect = self.migrator.tables.dialect;
+        self.out = format!(
+            "-- retort offline script ({dialect}): {}\n-- generated {}\n\n",
+            self.heading, self.now
+        );
+        if let Some(setting) = self
+            .migrator
+            .offline_lock_timeout
+            .and_then(|t| dialect.lock_timeout_statement(t))
+        {
             // As online: a statement stuck behind a long transaction fails
             // instead of queueing every query on its table behind it.
-            out.push_str(&format!(
-                "SET lock_timeout = '{}ms';\n",
-                timeout.as_millis()
+            self.line(&format!("{setting};"));
+        }
+        for ddl in self.migrator.tables.create() {
+            self.line(&format!("{ddl};"));
+        }
+        Ok(())
+    }
+
+    fn transaction(
+        &mut self,
+        _migration: Option<&Migration<'_>>,
+        body: &mut dyn FnMut(&mut dyn Sink) -> Result<(), MigrateError>,
+    ) -> Result<(), MigrateError> {
+        if self.in_plan {
+            return body(self);
+        }
+        self.line(self.migrator.tables.dialect.begin_statement());
+        body(self)?;
+        self.line("COMMIT;");
+        Ok(())
+    }
+
+    fn begin_plan(&mut self) -> Result<(), MigrateError> {
+        self.line(self.migrator.tables.dialect.begin_statement());
+        self.in_plan = true;
+        Ok(())
+    }
+
+    fn end_plan(&mut self, result: Result<(), MigrateError>) -> Result<(), MigrateError> {
+        self.in_plan = false;
+        result?;
+        self.line("\nCOMMIT;");
+        Ok(())
+    }
+
+    fn started(&mut self, _index: usize, _total: usize, migration: &Migration<'_>) {
+        let script = migration.script;
+        let parents = if script.revises.is_empty() {
+            "<base>".to_owned()
+        } else {
+            script.revises.join(", ")
+        };
+        // Alembic's step description: from where to where.
+        let (from, to) = match migration.step.direction {
+            Direction::Up => (parents.as_str(), script.revision.as_str()),
+            Direction::Down => (script.revision.as_str(), parents.as_str()),
+        };
+        self.line(&format!(
+            "\n-- Running {} {from} -> {to}, {}",
+            migration.step.direction.section_name(),
+            script.message
+        ));
+    }
+
+    fn finished(&mut self, _migration: &Migration<'_>) {}
+
+    fn run(
+        &mut self,
+        migration: &Migration<'_>,
+        range: Range<usize>,
+        alone: bool,
+    ) -> Result<(), MigrateError> {
+        let dialect = self.migrator.tables.dialect;
+        if alone {
+            let first = &migration.statements[range.start];
+            let why = if !migration.script.transactional {
+                " (`-- retort:transaction off`)"
+            } else if dialect.commits_ddl_implicitly() {
+                " (it commits implicitly)"
+            } else {
+                " (it cannot run inside one)"
+            };
+            self.line(&format!(
+                "-- line {}: runs outside a transaction{why}",
+                first.line
             ));
         }
-        for ddl in self.tables.create() {
-            out.push_str(&ddl);
-            out.push_str(";\n");
+        for statement in &migration.statements[range] {
+            self.out.push_str(&dialect.for_client(statement.text));
         }
-        for step in steps {
-            let script = self.project.script(step.revision);
-            let after = plan::next_rows(graph, &rows, step);
-            let parents = if script.revises.is_empty() {
-                "<base>".to_owned()
-            } else {
-                script.revises.join(", ")
-            };
-            // Alembic's step description: from where to where.
-            let (from, to) = match step.direction {
-                Direction::Up => (parents.as_str(), script.revision.as_str()),
-                Direction::Down => (script.revision.as_str(), parents.as_str()),
-            };
-            out.push_str(&format!(
-                "\n-- Running {} {from} -> {to}, {}\n",
-                step.direction.section_name(),
-                script.message
-            ));
-            let statements = self.statements(script, step.direction)?;
-            let body = script_body(&section(script.body()?, step.direction).sql, dialect);
-            let body = body.trim();
-            let mut bookkeeping = String::new();
-            let change = plan::row_change(&rows, &after);
-            let id = |i: usize| graph.node(i).id().to_owned();
-            for &d in &change.deletes {
-                bookkeeping.push_str(&self.tables.delete_version(Mode::Literal, &id(d)).0);
-                bookkeeping.push_str(";\n");
+        Ok(())
+    }
+
+    fn journal(
+        &mut self,
+        _migration: &Migration<'_>,
+        _done: Range<usize>,
+        _running: Option<usize>,
+    ) -> Result<(), MigrateError> {
+        // A script runs start to end under the DBA's eyes: no journal.
+        Ok(())
+    }
+
+    fn record(&mut self, migration: &Migration<'_>) -> Result<(), MigrateError> {
+        self.version_change(&migration.before, &migration.after);
+        match migration.step.direction {
+            Direction::Up => self.applied(migration.step.revision, "upgrade"),
+            Direction::Down => {
+                let forget = self
+                    .migrator
+                    .tables
+                    .forget_applied(Mode::Literal, &migration.script.revision);
+                self.statement(forget);
             }
-            for &(from, to) in &change.updates {
-                bookkeeping.push_str(
-                    &self
-                        .tables
-                        .update_version(Mode::Literal, &id(from), &id(to))
-                        .0,
-                );
-                bookkeeping.push_str(";\n");
-            }
-            for &i in &change.inserts {
-                bookkeeping.push_str(&self.tables.insert_version(Mode::Literal, &id(i)).0);
-                bookkeeping.push_str(";\n");
-            }
-            match step.direction {
-                Direction::Up => {
-                    let row =
-                        AppliedRow::new(script, now.clone(), std::time::Duration::ZERO, "upgrade");
-                    for (sql, _) in self.tables.record_applied(Mode::Literal, &row) {
-                        bookkeeping.push_str(&sql);
-                        bookkeeping.push_str(";\n");
-                    }
-                }
-                Direction::Down => {
-                    bookkeeping.push_str(
-                        &self
-                            .tables
-                            .forget_applied(Mode::Literal, &script.revision)
-                            .0,
-                    );
-                    bookkeeping.push_str(";\n");
-                }
-            }
-            let terminated = |sql: &str| {
-                if sql.is_empty() || sql.ends_with(';') {
-                    format!("{sql}\n")
-                } else {
-                    format!("{sql};\n")
-                }
-            };
-            if !segments::is_segmented(&statements, script.transactional) {
-                out.push_str(begin);
-                out.push('\n');
-                if !body.is_empty() {
-                    out.push_str(&terminated(body));
-                }
-            } else {
-                // The same parts an online run commits: transactions
-                // around the statements that allow one, the others alone.
-                let parts = segments::segments(&statements, script.transactional, 0);
-                let mut open = false;
-                for (position, part) in parts.iter().enumerate() {
-                    let text: String = statements[part.statements.clone()]
-                        .iter()
-                        .map(|s| for_client(s.text, dialect))
-                        .collect();
-                    if part.transactional {
-                        out.push_str(begin);
-                        out.push('\n');
-                        out.push_str(&text);
-                        // The last part commits with the version change.
-                        if position + 1 == parts.len() {
-                            open = true;
-                        } else {
-                            out.push_str("COMMIT;\n");
-                        }
-                    } else {
-                        let first = &statements[part.statements.start];
-                        out.push_str(&format!(
-                            "-- line {}: runs outside a transaction{}\n",
-                            first.line,
-                            match (script.transactional, dialect) {
-                                (false, _) => " (`-- retort:transaction off`)",
-                                (true, Dialect::Mysql) => " (it commits implicitly)",
-                                (true, _) => " (it cannot run inside one)",
-                            }
-                        ));
-                        out.push_str(&text);
-                    }
-                }
-                if !open {
-                    out.push_str(begin);
-                    out.push('\n');
-                }
-            }
-            out.push_str(&bookkeeping);
-            out.push_str("COMMIT;\n");
-            rows = after;
         }
-        Ok(out)
+        Ok(())
     }
-}
 
-/// One statement as its database's shell reads it. The `mysql` client
-/// splits at every `;`, so a MySQL statement with one inside (a procedure,
-/// function or trigger body) is wrapped in `DELIMITER` lines.
-fn for_client(text: &str, dialect: Dialect) -> String {
-    if dialect != Dialect::Mysql || !text.contains(';') {
-        return format!("{text};\n");
-    }
-    let delimiter = ["//", "$$", ";;", "@@"]
-        .into_iter()
-        .find(|d| !text.contains(d))
-        .unwrap_or("//");
-    format!("DELIMITER {delimiter}\n{text} {delimiter}\nDELIMITER ;\n")
-}
-
-/// A section as script text: its statements, each ended by `;` (a comment
-/// after an unterminated last statement must not swallow the terminator).
-/// MySQL sections with `DELIMITER` blocks are kept as written: the `mysql`
-/// client understands them.
-fn script_body(sql: &str, dialect: Dialect) -> String {
-    let has_delimiter = dialect == Dialect::Mysql
-        && sql
-            .lines()
-            .any(|l| l.trim_start().to_ascii_uppercase().starts_with("DELIMITER"));
-    match crate::sql::split(sql, dialect) {
-        Ok(statements) if !has_delimiter => statements
-            .iter()
-            .map(|s| format!("{};\n", s.text))
-            .collect(),
-        _ => sql.to_owned(),
+    fn stamp(&mut self, stamp: &Stamp) -> Result<(), MigrateError> {
+        let graph = self.migrator.project.graph();
+        let tables = &self.migrator.tables;
+        self.line("\n-- Stamping");
+        if stamp.purge {
+            self.line(&format!("{};", tables.delete_all_versions()));
+            // The applied table is not read: every revision of the project
+            // not applied afterwards is forgotten.
+            if !stamp.unapplied.is_empty() {
+                let ids = graph.ids(&stamp.unapplied);
+                self.line(&format!("{};", tables.forget_applied_literals(&ids)));
+            }
+        }
+        self.version_change(&stamp.before, &stamp.after);
+        if !stamp.purge {
+            for &i in &stamp.removed {
+                let forget = tables.forget_applied(Mode::Literal, graph.node(i).id());
+                self.statement(forget);
+            }
+        }
+        for &i in &stamp.added {
+            self.applied(i, "stamp");
+        }
+        Ok(())
     }
 }

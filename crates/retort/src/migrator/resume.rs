@@ -1,14 +1,15 @@
 //! A migration left half way: reporting it, resuming it, and recording
 //! what the user did by hand (`repair`).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::error::{Interruption, JournalPosition};
 use super::journal::{DONE, JournalRow, RUNNING};
+use super::online::Database;
 use super::plan::{self, Direction, Step};
-use super::segmented::{Segmented, invalid_indexes};
+use super::prepare::{Action, Migration, Prepared};
+use super::walk::Sink;
 use super::{Event, MigrateError, Migrator, Options, Outcome, db};
-use crate::Dialect;
 use crate::db::Driver;
 use crate::script::checksum;
 use crate::sql;
@@ -95,13 +96,12 @@ impl<'p> Migrator<'p> {
         };
         // A statement that was cut off or failed may have left an index.
         let unfinished = running.map_or(completed, |r| r.statement);
-        let concurrently = statements
+        let note = statements
             .as_ref()
             .and_then(|s| s.get(unfinished))
-            .is_some_and(|s| s.text.to_ascii_uppercase().contains("CONCURRENTLY"));
-        let note = if self.tables.dialect == Dialect::Postgres && concurrently {
-            let invalid = invalid_indexes(driver);
-            (!invalid.is_empty()).then(|| {
+            .and_then(|s| driver.left_invalid(s.text))
+            .filter(|invalid| !invalid.is_empty())
+            .map(|invalid| {
                 format!(
                     "PostgreSQL holds INVALID index(es) {}: drop them with `DROP INDEX CONCURRENTLY <name>;` before running the statement again",
                     invalid
@@ -110,10 +110,7 @@ impl<'p> Migrator<'p> {
                         .collect::<Vec<_>>()
                         .join(", ")
                 )
-            })
-        } else {
-            None
-        };
+            });
         let still_running = running
             .and_then(|r| r.session.as_deref())
             .filter(|session| driver.session_busy(session))
@@ -145,12 +142,13 @@ impl<'p> Migrator<'p> {
         options: &Options,
         events: &mut dyn FnMut(Event),
     ) -> Result<Outcome, MigrateError> {
-        let mut outcome = Outcome::default();
-        let mut rows = self.rows(driver)?;
+        let rows = self.rows(driver)?;
         if journal.is_empty() {
             events(Event::Plan { steps: Vec::new() });
-            outcome.heads = self.ids(&rows);
-            return Ok(outcome);
+            return Ok(Outcome {
+                steps: Vec::new(),
+                heads: self.ids(&rows),
+            });
         }
         let halfway = self.halfway(journal);
         let step = self.known_step(&halfway, &rows)?;
@@ -190,45 +188,22 @@ impl<'p> Migrator<'p> {
         events(Event::Plan {
             steps: vec![(script.revision.clone(), step.direction)],
         });
-        if options.dry_run {
-            outcome.steps.push(self.step_done(
-                step.revision,
-                step.direction.name(),
-                Duration::ZERO,
-            ));
-            rows = plan::next_rows(self.project.graph(), &rows, step);
-            outcome.heads = self.ids(&rows);
-            return Ok(outcome);
-        }
-        events(Event::StepStarted {
-            index: 0,
-            total: 1,
-            revision: script.revision.clone(),
-            message: script.message.clone(),
-            direction: step.direction,
-        });
-        let started = Instant::now();
         let after = plan::next_rows(self.project.graph(), &rows, step);
-        if let Some(statement) = options.statement_lock_timeout {
-            driver
-                .set_lock_wait(statement)
-                .map_err(db("setting the lock timeout"))?;
-        }
-        let run = Segmented {
-            script,
-            step,
-            statements: &statements,
-            before: &rows,
-            after: &after,
-            started,
-            was_running: running.filter(|_| !skip_running).map(|r| r.statement),
+        let prepared = Prepared {
+            actions: vec![Action::Migrate(Migration {
+                step,
+                script,
+                statements,
+                before: rows.clone(),
+                after,
+                from,
+                was_running: running.filter(|_| !skip_running).map(|r| r.statement),
+                journaled: true,
+            })],
+            atomic: false,
+            rows_before: rows,
         };
-        self.run_segmented(driver, &run, from, options, events)?;
-        let done = self.step_done(step.revision, step.direction.name(), started.elapsed());
-        events(Event::StepFinished { done: done.clone() });
-        outcome.steps.push(done);
-        outcome.heads = self.ids(&after);
-        Ok(outcome)
+        self.apply(driver, &prepared, options, events)
     }
 
     /// Records how the user settled the journal's migration by hand:
@@ -261,7 +236,6 @@ impl<'p> Migrator<'p> {
             .cloned()
             .collect();
         let rows = self.rows(driver)?;
-        let mut outcome = Outcome::default();
         events(Event::Plan { steps: Vec::new() });
         let step = if done {
             Some(self.known_step(&self.halfway(&journal), &rows)?)
@@ -272,33 +246,41 @@ impl<'p> Migrator<'p> {
             || rows.clone(),
             |s| plan::next_rows(self.project.graph(), &rows, s),
         );
-        if let Some(step) = step {
-            outcome.steps.push(self.step_done(
-                step.revision,
-                step.direction.name(),
-                Duration::ZERO,
-            ));
-        }
-        outcome.heads = self.ids(&after);
+        let outcome = Outcome {
+            steps: step
+                .map(|s| self.step_done(s.revision, s.direction.name(), Duration::ZERO))
+                .into_iter()
+                .collect(),
+            heads: self.ids(&after),
+        };
         if options.dry_run {
             return Ok(outcome);
         }
-        let script = step.map(|s| self.project.script(s.revision));
-        driver.begin().map_err(db("starting a transaction"))?;
-        let write = |driver: &mut dyn Driver| -> Result<(), MigrateError> {
-            self.tables
-                .journal_clear(driver, held)
-                .map_err(db("clearing the journal"))?;
-            if let (Some(step), Some(script)) = (step, script) {
-                self.record(driver, script, step, &rows, &after, Instant::now())?;
+        match step {
+            // Recorded as a resumed run records it, nothing left to run.
+            Some(step) => {
+                let mut database = Database::new(self, driver, options, events);
+                let migration = Migration {
+                    step,
+                    script: self.project.script(step.revision),
+                    statements: Vec::new(),
+                    before: rows.clone(),
+                    after,
+                    from: 0,
+                    was_running: None,
+                    journaled: true,
+                };
+                database.transaction(None, &mut |sink| sink.record(&migration))?;
             }
-            Ok(())
-        };
-        if let Err(e) = write(driver) {
-            driver.rollback().map_err(db("rolling back"))?;
-            return Err(e);
+            None => {
+                driver.begin().map_err(db("starting a transaction"))?;
+                if let Err(e) = self.tables.journal_clear(driver, held) {
+                    let _ = driver.rollback();
+                    return Err(db("clearing the journal")(e));
+                }
+                driver.commit().map_err(db("committing the repair"))?;
+            }
         }
-        driver.commit().map_err(db("committing the repair"))?;
         Ok(outcome)
     }
 

@@ -189,6 +189,19 @@ impl Tables {
         (sql, params)
     }
 
+    /// Forgets the checksums of `ids` in one statement, with literals.
+    pub(crate) fn forget_applied_literals(&self, ids: &[&str]) -> String {
+        let list: Vec<String> = ids
+            .iter()
+            .map(|id| quote_literal(self.dialect, id))
+            .collect();
+        format!(
+            "DELETE FROM {} WHERE revision IN ({})",
+            self.applied_name(),
+            list.join(", ")
+        )
+    }
+
     pub(crate) fn update_checksum(&self, id: &str, checksum: &str) -> (String, Vec<Value>) {
         let params = vec![Value::Text(checksum.to_owned()), Value::Text(id.to_owned())];
         let sql = format!(

@@ -1,0 +1,439 @@
+//! The database as a [`Sink`]: statements run through the driver, each
+//! transaction retried when a statement timed out waiting for a lock,
+//! bookkeeping bound as parameters, progress reported as events.
+
+use std::ops::Range;
+use std::time::{Duration, Instant};
+
+use super::error::StatementFailure;
+use super::journal::{DONE, JournalRow, RUNNING};
+use super::prepare::{Migration, Prepared, Stamp};
+use super::store::{AppliedRow, Mode};
+use super::walk::Sink;
+use super::{Event, MigrateError, Migrator, Options, StepDone, db};
+use crate::db::{DbErrorKind, Driver, Value};
+use crate::script::checksum;
+use crate::time::UtcTime;
+
+/// The first pause before retrying a migration whose statement timed out
+/// waiting for a lock; each further retry waits twice as long.
+const LOCK_RETRY_BASE: Duration = Duration::from_millis(500);
+
+/// A plan applied to a database.
+pub(super) struct Database<'a, 'p> {
+    pub(super) migrator: &'a Migrator<'p>,
+    pub(super) driver: &'a mut dyn Driver,
+    pub(super) options: &'a Options,
+    pub(super) events: &'a mut dyn FnMut(Event),
+    /// The migrations done, in order.
+    pub(super) done: Vec<StepDone>,
+    /// When the current migration started.
+    started: Instant,
+}
+
+impl<'a, 'p> Database<'a, 'p> {
+    pub(super) fn new(
+        migrator: &'a Migrator<'p>,
+        driver: &'a mut dyn Driver,
+        options: &'a Options,
+        events: &'a mut dyn FnMut(Event),
+    ) -> Self {
+        Database {
+            migrator,
+            driver,
+            options,
+            events,
+            done: Vec::new(),
+            started: Instant::now(),
+        }
+    }
+
+    fn journal_row(&self, migration: &Migration<'_>, index: usize, state: &str) -> JournalRow {
+        let statement = &migration.statements[index];
+        JournalRow {
+            revision: migration.script.revision.clone(),
+            direction: migration.step.direction.section_name().to_owned(),
+            statement: index,
+            line: statement.line,
+            hash: checksum::checksum(statement.text),
+            state: state.to_owned(),
+            session: None,
+        }
+    }
+
+    /// Runs `statements[range]` of `migration`; an error names the file,
+    /// line and statement.
+    fn run_statements(
+        &mut self,
+        migration: &Migration<'_>,
+        range: Range<usize>,
+    ) -> Result<(), MigrateError> {
+        let driver_name = self.driver.describe();
+        let script = migration.script;
+        let first = range.start;
+        for (index, statement) in migration.statements[range].iter().enumerate() {
+            self.driver.run(statement.text).map_err(|error| {
+                if error.kind == DbErrorKind::ReadOnly {
+                    return MigrateError::Database {
+                        context: format!("writing to {driver_name}"),
+                        error,
+                    };
+                }
+                MigrateError::Statement(Box::new(StatementFailure {
+                    revision: script.revision.clone(),
+                    direction: migration.step.direction.section_name(),
+                    path: script.path.clone(),
+                    line: statement.line,
+                    excerpt: crate::sql::excerpt(statement.text, 100),
+                    error,
+                    left_at: Vec::new(),
+                    // Everything before the first statement here committed
+                    // in earlier parts.
+                    partial: first > 0,
+                    statement: first + index + 1,
+                    note: None,
+                }))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Runs `attempt`; when a statement in it timed out waiting for a lock
+    /// (a long transaction holds the table), which leaves nothing of it
+    /// applied, pauses and runs it again, rather than queueing every later
+    /// query on that table behind it.
+    fn retrying(
+        &mut self,
+        revision: &str,
+        attempt: &mut dyn FnMut(&mut Self) -> Result<(), MigrateError>,
+    ) -> Result<(), MigrateError> {
+        let mut retries = 0;
+        loop {
+            match attempt(self) {
+                Ok(()) => return Ok(()),
+                Err(e) if !is_lock_timeout(&e) || retries >= self.options.lock_retries => {
+                    return Err(with_attempts(e, retries + 1));
+                }
+                Err(_) => {
+                    retries += 1;
+                    let wait = LOCK_RETRY_BASE * 2u32.saturating_pow(retries - 1);
+                    (self.events)(Event::LockRetry {
+                        revision: revision.to_owned(),
+                        attempt: retries,
+                        of: self.options.lock_retries,
+                        wait,
+                    });
+                    std::thread::sleep(wait);
+                }
+            }
+        }
+    }
+
+    /// One statement outside a transaction. A DDL statement on MySQL that
+    /// timed out waiting for a metadata lock did nothing, so it is retried
+    /// like a transaction; where the driver says a statement must not be
+    /// retried (PostgreSQL's concurrent builds commit catalog entries
+    /// before they wait), it runs once, without the lock timeout: it waits
+    /// for older transactions by design, blocking no one meanwhile.
+    fn run_alone(&mut self, migration: &Migration<'_>, index: usize) -> Result<(), MigrateError> {
+        let range = index..index + 1;
+        let statement = migration.statements[index].text;
+        if self.driver.retries_alone(statement) {
+            return self.retrying(&migration.script.revision, &mut |sink| {
+                sink.run_statements(migration, range.clone())
+            });
+        }
+        let limited = self.options.statement_lock_timeout;
+        if limited.is_some() {
+            self.driver
+                .set_lock_wait(Duration::ZERO)
+                .map_err(db("lifting the lock timeout"))?;
+        }
+        let ran = self.run_statements(migration, range);
+        if let Some(timeout) = limited {
+            self.driver
+                .set_lock_wait(timeout)
+                .map_err(db("setting the lock timeout"))?;
+        }
+        ran
+    }
+
+    /// Rewrites the version rows from `before` to `after`, checking each
+    /// UPDATE and DELETE hit exactly one row.
+    fn change_rows(&mut self, before: &[usize], after: &[usize]) -> Result<(), MigrateError> {
+        let tables = &self.migrator.tables;
+        let graph = self.migrator.project.graph();
+        let id = |i: usize| graph.node(i).id().to_owned();
+        let change = super::plan::row_change(before, after);
+        // Each statement, what it does and to which row: it must hit
+        // exactly that one.
+        type RowWrite = ((String, Vec<Value>), &'static str, String);
+        let mut writes: Vec<RowWrite> = Vec::new();
+        for &d in &change.deletes {
+            writes.push((tables.delete_version(Mode::Bind, &id(d)), "delete", id(d)));
+        }
+        for &(from, to) in &change.updates {
+            writes.push((
+                tables.update_version(Mode::Bind, &id(from), &id(to)),
+                "update",
+                id(from),
+            ));
+        }
+        for &i in &change.inserts {
+            writes.push((tables.insert_version(Mode::Bind, &id(i)), "insert", id(i)));
+        }
+        for ((sql, params), action, row) in writes {
+            let n = self
+                .driver
+                .execute(&sql, &params)
+                .map_err(db("updating the version table"))?;
+            if n != 1 {
+                return Err(MigrateError::Tampered { action, id: row });
+            }
+        }
+        Ok(())
+    }
+
+    fn record_applied(
+        &mut self,
+        revision: usize,
+        took: Duration,
+        operation: &str,
+    ) -> Result<(), MigrateError> {
+        let script = self.migrator.project.script(revision);
+        let row = AppliedRow::new(script, UtcTime::now().rfc3339(), took, operation);
+        for (sql, params) in self.migrator.tables.record_applied(Mode::Bind, &row) {
+            self.driver
+                .execute(&sql, &params)
+                .map_err(db("recording the revision"))?;
+        }
+        Ok(())
+    }
+
+    fn forget_applied(&mut self, revision: &str) -> Result<(), MigrateError> {
+        let (sql, params) = self.migrator.tables.forget_applied(Mode::Bind, revision);
+        self.driver
+            .execute(&sql, &params)
+            .map_err(db("updating the applied table"))
+            .map(drop)
+    }
+}
+
+impl Sink for Database<'_, '_> {
+    fn start(&mut self, _prepared: &Prepared<'_>) -> Result<(), MigrateError> {
+        self.migrator.ensure_tables(self.driver)?;
+        if let Some(timeout) = self.options.statement_lock_timeout {
+            self.driver
+                .set_lock_wait(timeout)
+                .map_err(db("setting the lock timeout"))?;
+        }
+        Ok(())
+    }
+
+    fn transaction(
+        &mut self,
+        migration: Option<&Migration<'_>>,
+        body: &mut dyn FnMut(&mut dyn Sink) -> Result<(), MigrateError>,
+    ) -> Result<(), MigrateError> {
+        let mut attempt = |sink: &mut Self| -> Result<(), MigrateError> {
+            sink.driver.begin().map_err(db("starting a transaction"))?;
+            match body(sink) {
+                Ok(()) => sink.driver.commit().map_err(db("committing the migration")),
+                Err(e) => {
+                    // The first failure is the one to report; a rollback
+                    // that fails too (the server already ended the
+                    // transaction) adds nothing the user can act on.
+                    let _ = sink.driver.rollback();
+                    Err(e)
+                }
+            }
+        };
+        match migration {
+            Some(migration) => self.retrying(&migration.script.revision, &mut attempt),
+            None => attempt(self),
+        }
+    }
+
+    fn begin_plan(&mut self) -> Result<(), MigrateError> {
+        self.driver.begin().map_err(db("starting the transaction"))
+    }
+
+    fn end_plan(&mut self, result: Result<(), MigrateError>) -> Result<(), MigrateError> {
+        match result {
+            Ok(()) => self
+                .driver
+                .commit()
+                .map_err(db("committing the transaction")),
+            Err(e) => {
+                self.driver
+                    .rollback()
+                    .map_err(db("rolling back the transaction"))?;
+                Err(e)
+            }
+        }
+    }
+
+    fn started(&mut self, index: usize, total: usize, migration: &Migration<'_>) {
+        (self.events)(Event::StepStarted {
+            index,
+            total,
+            revision: migration.script.revision.clone(),
+            message: migration.script.message.clone(),
+            direction: migration.step.direction,
+        });
+        self.started = Instant::now();
+    }
+
+    fn finished(&mut self, migration: &Migration<'_>) {
+        let step = migration.step;
+        let done =
+            self.migrator
+                .step_done(step.revision, step.direction.name(), self.started.elapsed());
+        (self.events)(Event::StepFinished { done: done.clone() });
+        self.done.push(done);
+    }
+
+    fn run(
+        &mut self,
+        migration: &Migration<'_>,
+        range: Range<usize>,
+        alone: bool,
+    ) -> Result<(), MigrateError> {
+        if !alone {
+            return self.run_statements(migration, range);
+        }
+        let index = range.start;
+        let text = migration.statements[index].text;
+        let before_invalid = self.driver.left_invalid(text).unwrap_or_default();
+        let Err(mut error) = self.run_alone(migration, index) else {
+            return Ok(());
+        };
+        // It failed, so it did not complete — unless it was cut off in an
+        // earlier run and what it creates exists now: that run may have
+        // completed it, which stays `running` for the user to judge
+        // (`resume --skip-running`).
+        let exists = matches!(&error, MigrateError::Statement(f) if f.error.kind == DbErrorKind::AlreadyExists);
+        if !(exists && migration.was_running == Some(index)) {
+            self.migrator
+                .tables
+                .journal_forget(self.driver, &migration.script.revision, index)
+                .map_err(db("writing the journal"))?;
+        }
+        if let MigrateError::Statement(failure) = &mut error
+            && let Some(mut invalid) = self.driver.left_invalid(text)
+        {
+            invalid.retain(|i| !before_invalid.contains(i));
+            failure.note = invalid_note(&invalid);
+        }
+        Err(error)
+    }
+
+    fn journal(
+        &mut self,
+        migration: &Migration<'_>,
+        done: Range<usize>,
+        running: Option<usize>,
+    ) -> Result<(), MigrateError> {
+        let mut rows: Vec<JournalRow> =
+            done.map(|i| self.journal_row(migration, i, DONE)).collect();
+        if let Some(index) = running {
+            let session = self.driver.session();
+            rows.push(JournalRow {
+                session,
+                ..self.journal_row(migration, index, RUNNING)
+            });
+        }
+        self.migrator
+            .tables
+            .journal_write(self.driver, &rows, &UtcTime::now().rfc3339())
+            .map_err(db("writing the journal"))
+    }
+
+    fn record(&mut self, migration: &Migration<'_>) -> Result<(), MigrateError> {
+        if migration.journaled {
+            self.migrator
+                .tables
+                .journal_clear(self.driver, &migration.script.revision)
+                .map_err(db("clearing the journal"))?;
+        }
+        self.change_rows(&migration.before, &migration.after)?;
+        match migration.step.direction {
+            super::Direction::Up => {
+                self.record_applied(migration.step.revision, self.started.elapsed(), "upgrade")
+            }
+            super::Direction::Down => self.forget_applied(&migration.script.revision),
+        }
+    }
+
+    fn stamp(&mut self, stamp: &Stamp) -> Result<(), MigrateError> {
+        let graph = self.migrator.project.graph();
+        if stamp.purge {
+            let tables = &self.migrator.tables;
+            self.driver
+                .execute(&tables.delete_all_versions(), &[])
+                .map_err(db("purging the version table"))?;
+            // Forget checksums of this project's revisions no longer
+            // applied; a revision no file defines may be another project's,
+            // sharing the applied table.
+            let recorded = tables
+                .read_applied(self.driver)
+                .map_err(db("reading the applied table"))?;
+            for row in recorded {
+                let forget = graph
+                    .index_of(&row.revision)
+                    .is_some_and(|i| stamp.unapplied.contains(&i));
+                if forget {
+                    self.forget_applied(&row.revision)?;
+                }
+            }
+        }
+        self.change_rows(&stamp.before, &stamp.after)?;
+        for &i in &stamp.removed {
+            self.forget_applied(graph.node(i).id())?;
+        }
+        for &i in &stamp.added {
+            self.record_applied(i, Duration::ZERO, "stamp")?;
+        }
+        Ok(())
+    }
+}
+
+/// What a failed statement outside a transaction left that needs a hand:
+/// PostgreSQL keeps the index of a failed `CREATE INDEX CONCURRENTLY`,
+/// marked INVALID.
+fn invalid_note(invalid: &[String]) -> Option<String> {
+    if invalid.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "PostgreSQL left {} INVALID: drop {} with {} before running it again",
+        invalid
+            .iter()
+            .map(|i| format!("index `{i}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        if invalid.len() == 1 { "it" } else { "them" },
+        invalid
+            .iter()
+            .map(|i| format!("`DROP INDEX CONCURRENTLY {i};`"))
+            .collect::<Vec<_>>()
+            .join(" "),
+    ))
+}
+
+fn is_lock_timeout(error: &MigrateError) -> bool {
+    matches!(error, MigrateError::Statement(f) if f.error.kind == DbErrorKind::LockTimeout)
+}
+
+fn with_attempts(error: MigrateError, attempts: u32) -> MigrateError {
+    match error {
+        MigrateError::Statement(mut failure) if failure.error.kind == DbErrorKind::LockTimeout => {
+            failure.error.message = format!(
+                "{} (gave up after {attempts} attempt(s))",
+                failure.error.message
+            );
+            MigrateError::Statement(failure)
+        }
+        other => other,
+    }
+}
