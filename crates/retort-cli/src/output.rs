@@ -4,9 +4,11 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use serde_json::{Value, json};
+use retort::Diagnostic as _;
+use serde::Serialize;
 
 use crate::args::Format;
+use crate::json;
 
 /// Exit codes (documented in docs/cli.md).
 pub(crate) const EXIT_FAILURE: u8 = 1;
@@ -21,20 +23,23 @@ pub(crate) struct Printer {
 
 impl Printer {
     /// Prints text (text format) or the JSON document (json format).
-    pub(crate) fn emit(
+    pub(crate) fn emit<T: Serialize>(
         &self,
         text: impl FnOnce() -> String,
-        data: impl FnOnce() -> Value,
+        data: impl FnOnce() -> T,
     ) -> io::Result<()> {
         match self.format {
-            Format::Json => {
-                let mut doc = serde_json::to_string_pretty(&data()).map_err(io::Error::other)?;
-                doc.push('\n');
-                write_stdout(&doc)
-            }
+            Format::Json => write_json(&data()),
             Format::Text | Format::Dot => write_stdout(&text()),
         }
     }
+}
+
+/// One JSON document on stdout.
+pub(crate) fn write_json(doc: &impl Serialize) -> io::Result<()> {
+    let mut text = serde_json::to_string_pretty(doc).map_err(io::Error::other)?;
+    text.push('\n');
+    write_stdout(&text)
 }
 
 pub(crate) fn write_stdout(text: &str) -> io::Result<()> {
@@ -123,8 +128,13 @@ impl Failure {
         }
         match format {
             Format::Json => {
-                let doc = json!({"error": {"kind": self.kind, "message": self.message, "hint": self.hint}});
-                let _ = write_stdout(&format!("{doc:#}\n"));
+                let _ = write_json(&json::Error {
+                    error: json::ErrorBody {
+                        kind: &self.kind,
+                        message: &self.message,
+                        hint: self.hint.as_deref(),
+                    },
+                });
             }
             Format::Text | Format::Dot => {
                 let mut text = format!("error: {}\n", self.message);

@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use retort::project::Project;
-use serde_json::{Value, json};
+
+use crate::json;
 
 /// What a one-line summary includes.
 #[derive(Debug, Clone, Copy, Default)]
@@ -119,22 +120,22 @@ pub(crate) fn entry(project: &Project, index: usize, cwd: &Path) -> String {
 }
 
 /// The JSON object of a revision (the `--format json` contract).
-pub(crate) fn json(project: &Project, index: usize, cwd: &Path) -> Value {
+pub(crate) fn json<'p>(project: &'p Project, index: usize, cwd: &Path) -> json::Revision<'p> {
     let node = project.graph().node(index);
     let script = project.script(index);
-    json!({
-        "revision": node.id(),
-        "revises": script.revises,
-        "message": script.message,
-        "branch_labels": script.branch_labels,
-        "depends_on": script.depends_on,
-        "path": display_path(&script.path, cwd),
-        "created": script.created,
-        "is_head": node.is_head(),
-        "is_base": node.is_base(),
-        "is_branch_point": node.is_branch_point(),
-        "is_merge_point": node.is_merge_point(),
-    })
+    json::Revision {
+        revision: node.id(),
+        revises: &script.revises,
+        message: &script.message,
+        branch_labels: &script.branch_labels,
+        depends_on: &script.depends_on,
+        path: display_path(&script.path, cwd),
+        created: script.created.as_deref(),
+        is_head: node.is_head(),
+        is_base: node.is_base(),
+        is_branch_point: node.is_branch_point(),
+        is_merge_point: node.is_merge_point(),
+    }
 }
 
 /// `path` relative to the working directory when it is below it.

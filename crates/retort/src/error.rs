@@ -12,8 +12,8 @@ use crate::script::ScriptError;
 /// Everything that can go wrong in the library.
 ///
 /// Each error renders as one lowercase line naming the file, revision or key
-/// involved; [`Error::hint`] says what to type next, [`Error::kind`] is a
-/// stable name for scripts and [`Error::class`] decides the exit code.
+/// involved; its [`Diagnostic`] says what to type next, gives a stable name
+/// for scripts and decides the exit code.
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -53,6 +53,20 @@ pub enum ErrorClass {
     Runtime,
 }
 
+/// What every error of the library says about itself, so that one path
+/// renders them all: a stable name for scripts, what to type next, and
+/// whether the input or the run is at fault (which decides the exit code).
+pub trait Diagnostic: std::error::Error {
+    /// A stable snake_case name (`error.kind` in `--format json`).
+    fn kind(&self) -> &'static str;
+    /// What to type next, when there is something to suggest.
+    fn hint(&self) -> Option<String>;
+    /// Whether the input (a file, a setting, a target) or the run failed.
+    fn class(&self) -> ErrorClass {
+        ErrorClass::Input
+    }
+}
+
 impl Error {
     pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
         Error::Io {
@@ -62,46 +76,37 @@ impl Error {
         }
     }
 
-    /// A stable snake_case name.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Error::Config(e) => e.kind(),
-            Error::Script(e) => e.kind_name(),
-            Error::Graph(e) => e.kind(),
-            Error::Request(e) => e.kind(),
-            Error::Migrate(e) => e.kind(),
-            Error::Io { .. } => "io",
-        }
+    /// The error this one wraps, which answers for it.
+    fn inner(&self) -> Option<&dyn Diagnostic> {
+        Some(match self {
+            Error::Config(e) => e,
+            Error::Script(e) => e,
+            Error::Graph(e) => e,
+            Error::Request(e) => e,
+            Error::Migrate(e) => e,
+            Error::Io { .. } => return None,
+        })
+    }
+}
+
+impl Diagnostic for Error {
+    fn kind(&self) -> &'static str {
+        self.inner().map_or("io", Diagnostic::kind)
     }
 
-    /// What to type next, when there is something to suggest.
-    pub fn hint(&self) -> Option<String> {
-        match self {
-            Error::Config(e) => e.hint(),
-            Error::Script(e) => e.hint(),
-            Error::Graph(e) => e.hint(),
-            Error::Request(e) => e.hint(),
-            Error::Migrate(e) => e.hint(),
-            Error::Io { source, .. } if source.kind() == io::ErrorKind::PermissionDenied => {
+    fn hint(&self) -> Option<String> {
+        match (self.inner(), self) {
+            (Some(inner), _) => inner.hint(),
+            (None, Error::Io { source, .. })
+                if source.kind() == io::ErrorKind::PermissionDenied =>
+            {
                 Some("check the file's permissions and owner".into())
             }
-            Error::Io { .. } => None,
+            (None, _) => None,
         }
     }
 
-    /// Input error or runtime failure.
-    pub fn class(&self) -> ErrorClass {
-        match self {
-            Error::Io { .. } => ErrorClass::Runtime,
-            // A missing file is a wrong path (input); an unreadable one is not.
-            Error::Config(ConfigError::Read { source, .. })
-                if source.kind() != io::ErrorKind::NotFound =>
-            {
-                ErrorClass::Runtime
-            }
-            Error::Config(ConfigError::CurrentDir { .. }) => ErrorClass::Runtime,
-            Error::Migrate(e) if !e.is_input() => ErrorClass::Runtime,
-            _ => ErrorClass::Input,
-        }
+    fn class(&self) -> ErrorClass {
+        self.inner().map_or(ErrorClass::Runtime, Diagnostic::class)
     }
 }

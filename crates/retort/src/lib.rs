@@ -34,4 +34,4 @@ mod text;
 mod time;
 
 pub use dialect::Dialect;
-pub use error::{Error, ErrorClass};
+pub use error::{Diagnostic, Error, ErrorClass};

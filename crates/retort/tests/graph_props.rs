@@ -8,6 +8,7 @@
 //! checked to follow the input order, and failures are reported by revision
 //! id, with the whole input listed compactly.
 
+use retort::Diagnostic as _;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 

@@ -5,11 +5,12 @@ use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use retort::migrator::{Event, FindingKind, Migrator, Options, Outcome, Request};
-use serde_json::{Value, json};
+use retort::Diagnostic as _;
+use retort::migrator::{Event, FindingKind, Migrator, Options, Outcome, Request, StepKind};
 
 use super::{Context, DbUse};
 use crate::args::{Format, RunArgs};
+use crate::json;
 use crate::output::{Failure, write_stdout};
 use crate::render::{self, Line};
 
@@ -151,17 +152,21 @@ fn summary(outcome: &Outcome, dry_run: bool) -> String {
     }
 }
 
-fn outcome_json(outcome: &Outcome, dry_run: bool) -> Value {
-    json!({
-        "steps": outcome.steps.iter().map(|s| json!({
-            "revision": s.revision,
-            "message": s.message,
-            "direction": s.direction,
-            "duration_ms": s.duration_ms,
-        })).collect::<Vec<_>>(),
-        "heads": outcome.heads,
-        "dry_run": dry_run,
-    })
+fn outcome_json(outcome: &Outcome, dry_run: bool) -> json::Outcome<'_> {
+    json::Outcome {
+        steps: outcome
+            .steps
+            .iter()
+            .map(|s| json::Step {
+                revision: &s.revision,
+                message: &s.message,
+                direction: s.direction.name(),
+                duration_ms: s.duration_ms,
+            })
+            .collect(),
+        heads: &outcome.heads,
+        dry_run,
+    }
 }
 
 /// Shows progress on stderr: a line per migration, or a bar on a terminal
@@ -218,7 +223,7 @@ impl Reporter {
                     for (revision, direction) in steps {
                         self.say(&format!(
                             "  {:<9} {revision}",
-                            direction_word(direction.name())
+                            direction_word(direction.into())
                         ));
                     }
                 } else if steps.len() > SCREENFUL && std::io::stderr().is_terminal() {
@@ -266,11 +271,11 @@ impl Reporter {
     }
 }
 
-fn direction_word(direction: &str) -> &'static str {
-    match direction {
-        "up" => "upgrade",
-        "down" => "downgrade",
-        _ => "stamp",
+fn direction_word(kind: StepKind) -> &'static str {
+    match kind {
+        StepKind::Up => "upgrade",
+        StepKind::Down => "downgrade",
+        StepKind::Stamp => "stamp",
     }
 }
 
@@ -296,7 +301,10 @@ pub(crate) fn current(context: &Context, verbose: bool) -> Result<(), Failure> {
                 })
                 .collect()
         },
-        || json!({"heads": current.heads, "current": current.current}),
+        || json::Current {
+            heads: &current.heads,
+            current: &current.current,
+        },
     )?)
 }
 
@@ -330,7 +338,8 @@ pub(crate) fn status(context: &Context) -> Result<(), Failure> {
                 list(&status.heads)
             );
             if let Some(interrupted) = &status.interrupted {
-                let error = retort::migrator::MigrateError::Interrupted(Box::new(interrupted.clone()));
+                let error =
+                    retort::migrator::MigrateError::Interrupted(Box::new(interrupted.clone()));
                 text.push_str(&format!("half-applied: {error}\n"));
                 if let Some(hint) = error.hint() {
                     text.push_str(&format!("  hint: {hint}\n"));
@@ -346,35 +355,43 @@ pub(crate) fn status(context: &Context) -> Result<(), Failure> {
             }
             text
         },
-        || {
-            json!({
-                "heads_in_db": status.current.heads,
-                "current": status.current.current,
-                "heads": status.heads,
-                "pending": status.pending.iter().map(|id| json!({"revision": id, "message": message(id)})).collect::<Vec<_>>(),
-                "interrupted": status.interrupted.as_ref().map(interruption_json),
-            })
+        || json::Status {
+            heads_in_db: &status.current.heads,
+            current: &status.current.current,
+            heads: &status.heads,
+            pending: status
+                .pending
+                .iter()
+                .map(|id| json::Pending {
+                    revision: id,
+                    message: message(id),
+                })
+                .collect(),
+            interrupted: status.interrupted.as_ref().map(interruption_json),
         },
     )?)
 }
 
-fn interruption_json(i: &retort::migrator::Interruption) -> Value {
-    let at = |p: &Option<retort::migrator::JournalPosition>| {
-        p.as_ref()
-            .map(|p| json!({"statement": p.statement, "line": p.line, "excerpt": p.excerpt}))
-    };
-    json!({
-        "revision": i.revision,
-        "direction": i.direction,
-        "path": i.path,
-        "statements": i.total,
-        "completed": i.completed,
-        "last_completed": at(&i.last_done),
-        "running": at(&i.running),
-        "next": at(&i.next),
-        "note": i.note,
-        "still_running_in_session": i.still_running,
-    })
+fn interruption_json(i: &retort::migrator::Interruption) -> json::Interruption<'_> {
+    fn at(p: &Option<retort::migrator::JournalPosition>) -> Option<json::Position<'_>> {
+        p.as_ref().map(|p| json::Position {
+            statement: p.statement,
+            line: p.line,
+            excerpt: &p.excerpt,
+        })
+    }
+    json::Interruption {
+        revision: &i.revision,
+        direction: i.direction.section_name(),
+        path: i.path.as_deref(),
+        statements: i.total,
+        completed: i.completed,
+        last_completed: at(&i.last_done),
+        running: at(&i.running),
+        next: at(&i.next),
+        note: i.note.as_deref(),
+        still_running_in_session: i.still_running.as_deref(),
+    }
 }
 
 pub(crate) fn verify(context: &Context) -> Result<(), Failure> {
@@ -410,15 +427,16 @@ pub(crate) fn verify(context: &Context) -> Result<(), Failure> {
             }
             text
         },
-        || {
-            json!({
-                "ok": problems == 0,
-                "findings": findings.iter().map(|f| json!({
-                    "revision": f.revision,
-                    "kind": f.kind.name(),
-                    "path": path(&f.path),
-                })).collect::<Vec<_>>(),
-            })
+        || json::Verify {
+            ok: problems == 0,
+            findings: findings
+                .iter()
+                .map(|f| json::Finding {
+                    revision: &f.revision,
+                    kind: f.kind.name(),
+                    path: path(&f.path),
+                })
+                .collect(),
         },
     )?;
     if problems > 0 {
@@ -440,10 +458,13 @@ pub(crate) fn rehash(context: &Context) -> Result<(), Failure> {
     let report = migrator
         .rehash(driver.as_mut())
         .map_err(retort::Error::from)?;
-    let changed: Vec<Value> = report
+    let changed: Vec<json::Changed<'_>> = report
         .changed
         .iter()
-        .map(|(id, p)| json!({"revision": id, "path": render::display_path(p, &context.cwd)}))
+        .map(|(id, p)| json::Changed {
+            revision: id,
+            path: render::display_path(p, &context.cwd),
+        })
         .collect();
     context.printer.emit(
         || {
@@ -466,7 +487,11 @@ pub(crate) fn rehash(context: &Context) -> Result<(), Failure> {
             }
             text
         },
-        || json!({"updated": report.updated, "recorded": report.recorded, "changed": changed}),
+        || json::Rehash {
+            updated: &report.updated,
+            recorded: &report.recorded,
+            changed,
+        },
     )?;
     if !report.changed.is_empty() {
         return Err(Failure::check(

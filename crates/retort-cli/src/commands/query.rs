@@ -1,13 +1,11 @@
 //! Commands that read the revision graph: history, heads, branches, show.
 
-use retort::graph::{dot, draw};
-use retort::project::Project;
-use serde_json::Value;
-
 use super::Context;
 use crate::args::Format;
 use crate::output::{Failure, write_stdout};
 use crate::render::{self, Line};
+use retort::graph::{dot, draw};
+use retort::project::Project;
 
 const HISTORY_LINE: Line = Line {
     parents: true,
@@ -15,13 +13,15 @@ const HISTORY_LINE: Line = Line {
     message: true,
 };
 
-fn json_list(project: &Project, indices: &[usize], context: &Context) -> Value {
-    Value::Array(
-        indices
-            .iter()
-            .map(|&i| render::json(project, i, &context.cwd))
-            .collect(),
-    )
+fn json_list<'p>(
+    project: &'p Project,
+    indices: &[usize],
+    context: &Context,
+) -> Vec<crate::json::Revision<'p>> {
+    indices
+        .iter()
+        .map(|&i| render::json(project, i, &context.cwd))
+        .collect()
 }
 
 fn entries(project: &Project, indices: &[usize], context: &Context) -> String {

@@ -2,14 +2,13 @@
 
 use std::path::Path;
 
-use retort::Dialect;
-use retort::project::{self, NewRevision};
-use serde_json::json;
-
 use super::Context;
 use crate::args::{DialectArg, RevisionArgs};
+use crate::json;
 use crate::output::Failure;
 use crate::render;
+use retort::Dialect;
+use retort::project::{self, NewRevision};
 
 pub(crate) fn init(context: &Context, dir: &Path, dialect: DialectArg) -> Result<(), Failure> {
     context.no_dot("init")?;
@@ -30,7 +29,10 @@ pub(crate) fn init(context: &Context, dir: &Path, dialect: DialectArg) -> Result
             text.push_str("next: edit retort.toml, then `retort revision -m \"first revision\"`\n");
             text
         },
-        || json!({ "created": created, "dialect": dialect.name() }),
+        || json::Init {
+            created: &created,
+            dialect: dialect.name(),
+        },
     )?)
 }
 
@@ -76,16 +78,14 @@ fn print_new(context: &Context, script: &retort::script::Script) -> Result<(), F
     let path = render::display_path(&script.path, &context.cwd);
     Ok(context.printer.emit(
         || format!("{path}\n"),
-        || {
-            json!({
-                "revision": script.revision,
-                "revises": script.revises,
-                "message": script.message,
-                "branch_labels": script.branch_labels,
-                "depends_on": script.depends_on,
-                "path": path,
-                "created": script.created,
-            })
+        || json::NewRevision {
+            revision: &script.revision,
+            revises: &script.revises,
+            message: &script.message,
+            branch_labels: &script.branch_labels,
+            depends_on: &script.depends_on,
+            path: path.clone(),
+            created: script.created.as_deref(),
         },
     )?)
 }

@@ -237,9 +237,9 @@ pub enum ConfigError {
     },
 }
 
-impl ConfigError {
+impl crate::Diagnostic for ConfigError {
     /// A stable snake_case identifier for this kind of error.
-    pub fn kind(&self) -> &'static str {
+    fn kind(&self) -> &'static str {
         match self {
             ConfigError::NotFound { .. } => "config_not_found",
             ConfigError::Read { .. } => "config_read",
@@ -254,7 +254,7 @@ impl ConfigError {
     }
 
     /// A suggestion for fixing the problem, if there is one.
-    pub fn hint(&self) -> Option<String> {
+    fn hint(&self) -> Option<String> {
         match self {
             ConfigError::NotFound { .. } => {
                 Some("run `retort init` to create one, or pass `--config PATH`".to_owned())
@@ -277,6 +277,17 @@ impl ConfigError {
                 "set `database.url` in retort.toml, set the `DATABASE_URL` environment variable (or put it in `.env`), or pass `--url`"
                     .to_owned(),
             ),
+        }
+    }
+
+    fn class(&self) -> crate::ErrorClass {
+        match self {
+            // A missing file is a wrong path (input); an unreadable one is not.
+            ConfigError::Read { source, .. } if source.kind() != io::ErrorKind::NotFound => {
+                crate::ErrorClass::Runtime
+            }
+            ConfigError::CurrentDir { .. } => crate::ErrorClass::Runtime,
+            _ => crate::ErrorClass::Input,
         }
     }
 }
@@ -824,6 +835,7 @@ files = ["@SCHEMA_FILE@"]
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Diagnostic as _;
     use std::fs;
 
     fn tempdir() -> tempfile::TempDir {

@@ -148,9 +148,9 @@ pub enum UrlError {
     },
 }
 
-impl UrlError {
+impl crate::Diagnostic for UrlError {
     /// A stable snake_case identifier for this kind of error.
-    pub fn kind(&self) -> &'static str {
+    fn kind(&self) -> &'static str {
         match self {
             UrlError::Empty => "url_empty",
             UrlError::MissingScheme => "url_missing_scheme",
@@ -162,7 +162,7 @@ impl UrlError {
     }
 
     /// A suggestion for fixing the URL, if there is one.
-    pub fn hint(&self) -> Option<String> {
+    fn hint(&self) -> Option<String> {
         match self {
             UrlError::Empty | UrlError::MissingScheme => Some(
                 "write a URL such as `sqlite://app.db`, `postgres://user@localhost:5432/app` or `mysql://user@localhost:3306/app`"
@@ -733,6 +733,7 @@ pub(crate) fn redact_in_text(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Diagnostic as _;
 
     fn parse(text: &str) -> DatabaseUrl {
         match DatabaseUrl::parse(text) {

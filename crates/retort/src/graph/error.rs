@@ -155,9 +155,9 @@ pub enum GraphError {
     },
 }
 
-impl GraphError {
+impl crate::Diagnostic for GraphError {
     /// A stable snake_case name for scripts (`--format json`).
-    pub fn kind(&self) -> &'static str {
+    fn kind(&self) -> &'static str {
         match self {
             GraphError::DuplicateRevision { .. } => "duplicate_revision",
             GraphError::DuplicateLabel { .. } => "duplicate_branch_label",
@@ -180,7 +180,7 @@ impl GraphError {
     }
 
     /// What to type next.
-    pub fn hint(&self) -> Option<String> {
+    fn hint(&self) -> Option<String> {
         Some(match self {
             GraphError::DuplicateRevision { .. } => {
                 "give one of the files a new id in its `-- retort:revision` line and update the `-- retort:revises` lines that point to it".into()

@@ -1,4 +1,5 @@
 use super::*;
+use crate::Diagnostic as _;
 
 fn graph(nodes: Vec<Node>) -> Graph {
     Graph::build(nodes).unwrap()

@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-use super::plan::PlanError;
+use super::plan::{Direction, PlanError};
 use crate::db::{DbError, DbErrorKind};
 
 /// A statement of a migration that failed.
@@ -11,8 +11,8 @@ use crate::db::{DbError, DbErrorKind};
 pub struct StatementFailure {
     /// The revision.
     pub revision: String,
-    /// `upgrade` or `downgrade`.
-    pub direction: &'static str,
+    /// Its upgrade or its downgrade.
+    pub direction: Direction,
     /// Its file.
     pub path: PathBuf,
     /// The line of the failing statement in the file.
@@ -49,8 +49,8 @@ pub struct JournalPosition {
 pub struct Interruption {
     /// The revision.
     pub revision: String,
-    /// `upgrade` or `downgrade`.
-    pub direction: String,
+    /// Its upgrade or its downgrade.
+    pub direction: Direction,
     /// Its file, when one defines it.
     pub path: Option<PathBuf>,
     /// How many statements the section has (when the file is there).
@@ -183,8 +183,8 @@ pub enum MigrateError {
     TransactionControl {
         /// The revision.
         revision: String,
-        /// `upgrade` or `downgrade`.
-        direction: &'static str,
+        /// Its upgrade or its downgrade.
+        direction: Direction,
         /// Its file.
         path: PathBuf,
         /// The line of the statement in the file.
@@ -243,8 +243,8 @@ pub enum MigrateError {
     JournalDisagrees {
         /// The revision.
         revision: String,
-        /// `upgrade` or `downgrade`.
-        direction: &'static str,
+        /// Its upgrade or its downgrade.
+        direction: Direction,
         /// What the version table says.
         applied: bool,
     },
@@ -275,9 +275,9 @@ pub enum MigrateError {
     Script(#[from] crate::script::ScriptError),
 }
 
-impl MigrateError {
+impl crate::Diagnostic for MigrateError {
     /// A stable snake_case name.
-    pub fn kind(&self) -> &'static str {
+    fn kind(&self) -> &'static str {
         match self {
             MigrateError::Database { error, .. } => match error.kind {
                 DbErrorKind::Connect => "connect",
@@ -298,13 +298,12 @@ impl MigrateError {
             MigrateError::JournalDisagrees { .. } => "journal_conflict",
             MigrateError::Tampered { .. } => "version_table_changed",
             MigrateError::Plan(e) => e.kind(),
-            MigrateError::Script(e) => e.kind_name(),
+            MigrateError::Script(e) => e.kind(),
         }
     }
 
-    /// Whether the input (files, target) is at fault rather than the run.
-    pub fn is_input(&self) -> bool {
-        matches!(
+    fn class(&self) -> crate::ErrorClass {
+        let input = matches!(
             self,
             MigrateError::Split { .. }
                 | MigrateError::TransactionControl { .. }
@@ -315,11 +314,16 @@ impl MigrateError {
                 | MigrateError::JournalMismatch { .. }
                 | MigrateError::NotInterrupted { .. }
                 | MigrateError::Plan(_)
-        ) || matches!(self, MigrateError::Script(e) if !matches!(e.kind, crate::script::ScriptErrorKind::Unreadable(_)))
+        );
+        match self {
+            MigrateError::Script(e) => e.class(),
+            _ if input => crate::ErrorClass::Input,
+            _ => crate::ErrorClass::Runtime,
+        }
     }
 
     /// What to type next.
-    pub fn hint(&self) -> Option<String> {
+    fn hint(&self) -> Option<String> {
         Some(match self {
             MigrateError::Database { error, context } => match error.kind {
                 DbErrorKind::ReadOnly => "the database file or its directory is not writable by this user (check permissions), or the URL opens it read only (`?mode=ro`)".into(),

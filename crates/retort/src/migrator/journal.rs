@@ -12,6 +12,7 @@
 //! Projects sharing a database through different version tables share the
 //! table; each row names its version table, and each project sees its own.
 
+use super::plan::Direction;
 use super::store::{Mode, Tables};
 use crate::db::{DbError, Driver, Value};
 
@@ -23,27 +24,41 @@ pub const JOURNAL_TABLE: &str = "retort_journal";
 pub struct JournalRow {
     /// The revision being applied or reverted.
     pub revision: String,
-    /// `upgrade` or `downgrade`.
-    pub direction: String,
+    /// Its upgrade or its downgrade.
+    pub direction: Direction,
     /// 0-based index of the statement in its section.
     pub statement: usize,
     /// Its line in the revision file.
     pub line: usize,
     /// The tagged checksum of the statement's text.
     pub hash: String,
-    /// `running` or `done`.
-    pub state: String,
+    /// Whether the statement completed.
+    pub state: JournalState,
     /// The server session that ran a `running` statement (PostgreSQL's
     /// backend pid, MySQL's connection id): after the client dies, the
     /// server may still be running the statement in it.
     pub session: Option<String>,
 }
 
-/// A statement completed.
-pub(super) const DONE: &str = "done";
-/// A statement outside a transaction was started; whether it completed is
-/// unknown if the run stopped.
-pub(super) const RUNNING: &str = "running";
+/// Where a journaled statement is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JournalState {
+    /// A statement outside a transaction was started; whether it completed
+    /// is unknown if the run stopped.
+    Running,
+    /// The statement completed.
+    Done,
+}
+
+impl JournalState {
+    /// As stored: `running` or `done`.
+    pub fn name(self) -> &'static str {
+        match self {
+            JournalState::Running => "running",
+            JournalState::Done => "done",
+        }
+    }
+}
 
 impl Tables {
     pub(crate) fn journal_name(&self) -> String {
@@ -90,11 +105,11 @@ impl Tables {
         let params = vec![
             Value::Text(self.version.clone()),
             Value::Text(row.revision.clone()),
-            Value::Text(row.direction.clone()),
+            Value::Text(row.direction.section_name().to_owned()),
             Value::Int(i64::try_from(row.statement).unwrap_or(i64::MAX)),
             Value::Int(i64::try_from(row.line).unwrap_or(i64::MAX)),
             Value::Text(row.hash.clone()),
-            Value::Text(row.state.clone()),
+            Value::Text(row.state.name().to_owned()),
             row.session.clone().map_or(Value::Null, Value::Text),
             Value::Text(at.to_owned()),
         ];
@@ -184,11 +199,17 @@ impl Tables {
                 };
                 JournalRow {
                     revision: text(0),
-                    direction: text(1),
+                    // Rows written by this retort: anything else reads as
+                    // the cautious value (a downgrade; not completed).
+                    direction: Direction::from_section_name(&text(1)).unwrap_or(Direction::Down),
                     statement: number(2),
                     line: number(3),
                     hash: text(4),
-                    state: text(5),
+                    state: if text(5) == JournalState::Done.name() {
+                        JournalState::Done
+                    } else {
+                        JournalState::Running
+                    },
                     session: r.get(6).and_then(Value::as_text).map(str::to_owned),
                 }
             })

@@ -63,7 +63,7 @@ use std::time::Duration;
 
 pub use error::{Interruption, JournalPosition, MigrateError, StatementFailure};
 pub use inspect::{Current, Finding, FindingKind, RehashReport, Status};
-pub use journal::{JOURNAL_TABLE, JournalRow};
+pub use journal::{JOURNAL_TABLE, JournalRow, JournalState};
 pub use offline::offline_sql;
 pub use plan::{Direction, Step};
 pub use store::AppliedRow;
@@ -195,6 +195,37 @@ pub enum Event {
     },
 }
 
+/// What a step did to its revision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepKind {
+    /// Ran its upgrade.
+    Up,
+    /// Ran its downgrade.
+    Down,
+    /// Marked it applied or not, running nothing.
+    Stamp,
+}
+
+impl StepKind {
+    /// `up`, `down` or `stamp`.
+    pub fn name(self) -> &'static str {
+        match self {
+            StepKind::Up => "up",
+            StepKind::Down => "down",
+            StepKind::Stamp => "stamp",
+        }
+    }
+}
+
+impl From<Direction> for StepKind {
+    fn from(direction: Direction) -> StepKind {
+        match direction {
+            Direction::Up => StepKind::Up,
+            Direction::Down => StepKind::Down,
+        }
+    }
+}
+
 /// A step that ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepDone {
@@ -202,8 +233,8 @@ pub struct StepDone {
     pub revision: String,
     /// The revision's message.
     pub message: String,
-    /// `up`, `down` or `stamp`.
-    pub direction: &'static str,
+    /// What the step did.
+    pub direction: StepKind,
     /// How long it took.
     pub duration_ms: u64,
 }

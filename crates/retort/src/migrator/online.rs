@@ -6,7 +6,7 @@ use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use super::error::StatementFailure;
-use super::journal::{DONE, JournalRow, RUNNING};
+use super::journal::{JournalRow, JournalState};
 use super::prepare::{Migration, Prepared, Stamp};
 use super::store::{AppliedRow, Mode};
 use super::walk::Sink;
@@ -48,15 +48,20 @@ impl<'a, 'p> Database<'a, 'p> {
         }
     }
 
-    fn journal_row(&self, migration: &Migration<'_>, index: usize, state: &str) -> JournalRow {
+    fn journal_row(
+        &self,
+        migration: &Migration<'_>,
+        index: usize,
+        state: JournalState,
+    ) -> JournalRow {
         let statement = &migration.statements[index];
         JournalRow {
             revision: migration.script.revision.clone(),
-            direction: migration.step.direction.section_name().to_owned(),
+            direction: migration.step.direction,
             statement: index,
             line: statement.line,
             hash: checksum::checksum(statement.text),
-            state: state.to_owned(),
+            state,
             session: None,
         }
     }
@@ -81,7 +86,7 @@ impl<'a, 'p> Database<'a, 'p> {
                 }
                 MigrateError::Statement(Box::new(StatementFailure {
                     revision: script.revision.clone(),
-                    direction: migration.step.direction.section_name(),
+                    direction: migration.step.direction,
                     path: script.path.clone(),
                     line: statement.line,
                     excerpt: crate::sql::excerpt(statement.text, 100),
@@ -286,9 +291,9 @@ impl Sink for Database<'_, '_> {
 
     fn finished(&mut self, migration: &Migration<'_>) {
         let step = migration.step;
-        let done =
-            self.migrator
-                .step_done(step.revision, step.direction.name(), self.started.elapsed());
+        let done = self
+            .migrator
+            .step_done(step.revision, step.direction, self.started.elapsed());
         (self.events)(Event::StepFinished { done: done.clone() });
         self.done.push(done);
     }
@@ -334,13 +339,14 @@ impl Sink for Database<'_, '_> {
         done: Range<usize>,
         running: Option<usize>,
     ) -> Result<(), MigrateError> {
-        let mut rows: Vec<JournalRow> =
-            done.map(|i| self.journal_row(migration, i, DONE)).collect();
+        let mut rows: Vec<JournalRow> = done
+            .map(|i| self.journal_row(migration, i, JournalState::Done))
+            .collect();
         if let Some(index) = running {
             let session = self.driver.session();
             rows.push(JournalRow {
                 session,
-                ..self.journal_row(migration, index, RUNNING)
+                ..self.journal_row(migration, index, JournalState::Running)
             });
         }
         self.migrator

@@ -35,6 +35,22 @@ impl Direction {
             Direction::Down => "downgrade",
         }
     }
+
+    /// The direction of a section name (`upgrade`, `downgrade`).
+    pub fn from_section_name(name: &str) -> Option<Direction> {
+        match name {
+            "upgrade" => Some(Direction::Up),
+            "downgrade" => Some(Direction::Down),
+            _ => None,
+        }
+    }
+}
+
+/// Written as the section's name (`upgrade`, `downgrade`).
+impl std::fmt::Display for Direction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.section_name())
+    }
 }
 
 /// One revision to run.
@@ -77,9 +93,9 @@ pub enum PlanError {
     Graph(#[from] GraphError),
 }
 
-impl PlanError {
+impl crate::Diagnostic for PlanError {
     /// What to type next.
-    pub fn hint(&self) -> Option<String> {
+    fn hint(&self) -> Option<String> {
         match self {
             PlanError::UpgradeBackwards { target } => {
                 Some(format!("run `retort downgrade {target}` to go back to it"))
@@ -95,7 +111,7 @@ impl PlanError {
     }
 
     /// A stable snake_case name.
-    pub fn kind(&self) -> &'static str {
+    fn kind(&self) -> &'static str {
         match self {
             PlanError::UpgradeBackwards { .. } => "upgrade_backwards",
             PlanError::DowngradeForwards { .. } => "downgrade_forwards",

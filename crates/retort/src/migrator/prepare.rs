@@ -6,7 +6,7 @@
 //! `--atomic` cannot hold) is found here, before anything runs.
 
 use super::plan::{self, Direction, Step};
-use super::{MigrateError, Migrator, StepDone, segments};
+use super::{MigrateError, Migrator, StepDone, StepKind, segments};
 use crate::script::{Body, Script, Section};
 use crate::sql;
 
@@ -156,7 +156,7 @@ impl<'p> Migrator<'p> {
         if let Some(statement) = statements.iter().find(|s| s.transaction_control) {
             return Err(MigrateError::TransactionControl {
                 revision: script.revision.clone(),
-                direction: direction.section_name(),
+                direction,
                 path: script.path.clone(),
                 line: statement.line,
                 excerpt: sql::excerpt(statement.text, 60),
@@ -183,14 +183,14 @@ impl<'p> Migrator<'p> {
     pub(super) fn step_done(
         &self,
         revision: usize,
-        direction: &'static str,
+        direction: impl Into<StepKind>,
         took: std::time::Duration,
     ) -> StepDone {
         let script = self.project.script(revision);
         StepDone {
             revision: script.revision.clone(),
             message: script.message.clone(),
-            direction,
+            direction: direction.into(),
             duration_ms: u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
         }
     }
@@ -202,12 +202,12 @@ impl<'p> Migrator<'p> {
             match action {
                 Action::Migrate(m) => steps.push(self.step_done(
                     m.step.revision,
-                    m.step.direction.name(),
+                    m.step.direction,
                     std::time::Duration::ZERO,
                 )),
                 Action::Stamp(stamp) => {
                     for &i in stamp.removed.iter().rev().chain(&stamp.added) {
-                        steps.push(self.step_done(i, "stamp", std::time::Duration::ZERO));
+                        steps.push(self.step_done(i, StepKind::Stamp, std::time::Duration::ZERO));
                     }
                 }
             }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::error::{Interruption, JournalPosition};
-use super::journal::{DONE, JournalRow, RUNNING};
+use super::journal::{JournalRow, JournalState};
 use super::online::Database;
 use super::plan::{self, Direction, Step};
 use super::prepare::{Action, Migration, Prepared};
@@ -26,11 +26,7 @@ impl<'p> Migrator<'p> {
     fn halfway<'j>(&self, journal: &'j [JournalRow]) -> Halfway<'j> {
         let revision = &journal[0].revision;
         let rows: Vec<&JournalRow> = journal.iter().filter(|r| &r.revision == revision).collect();
-        let direction = if rows[0].direction == "downgrade" {
-            Direction::Down
-        } else {
-            Direction::Up
-        };
+        let direction = rows[0].direction;
         let step = self
             .project
             .graph()
@@ -82,7 +78,10 @@ impl<'p> Migrator<'p> {
                 .unwrap_or_default(),
         };
         let completed = leading_done(&halfway.rows);
-        let running = halfway.rows.iter().find(|r| r.state == RUNNING);
+        let running = halfway
+            .rows
+            .iter()
+            .find(|r| r.state == JournalState::Running);
         let next = match &statements {
             Some(statements) if completed < statements.len() => {
                 let statement = &statements[completed];
@@ -118,7 +117,7 @@ impl<'p> Migrator<'p> {
         Interruption {
             still_running,
             revision: first.revision.clone(),
-            direction: first.direction.clone(),
+            direction: first.direction,
             path: script.map(|s| s.path.clone()),
             total: statements.as_ref().map(Vec::len),
             completed,
@@ -171,11 +170,11 @@ impl<'p> Migrator<'p> {
         let running = halfway
             .rows
             .iter()
-            .find(|r| r.state == RUNNING && r.statement == from);
+            .find(|r| r.state == JournalState::Running && r.statement == from);
         if let (true, Some(running), false) = (skip_running, running, options.dry_run) {
             // Recorded as done first, so a later stop resumes after it.
             let done = JournalRow {
-                state: DONE.to_owned(),
+                state: JournalState::Done,
                 ..(*running).clone()
             };
             self.tables
@@ -248,7 +247,7 @@ impl<'p> Migrator<'p> {
         );
         let outcome = Outcome {
             steps: step
-                .map(|s| self.step_done(s.revision, s.direction.name(), Duration::ZERO))
+                .map(|s| self.step_done(s.revision, s.direction, Duration::ZERO))
                 .into_iter()
                 .collect(),
             heads: self.ids(&after),
@@ -298,7 +297,7 @@ impl<'p> Migrator<'p> {
         if applied != (step.direction == Direction::Down) {
             return Err(MigrateError::JournalDisagrees {
                 revision: revision.clone(),
-                direction: step.direction.section_name(),
+                direction: step.direction,
                 applied,
             });
         }
@@ -311,6 +310,6 @@ impl<'p> Migrator<'p> {
 fn leading_done(rows: &[&JournalRow]) -> usize {
     rows.iter()
         .enumerate()
-        .take_while(|(i, r)| r.statement == *i && r.state == DONE)
+        .take_while(|(i, r)| r.statement == *i && r.state == JournalState::Done)
         .count()
 }

@@ -62,7 +62,7 @@ impl<'p> Migrator<'p> {
         // Settling a statement the server is still running would race it.
         if settling
             && journal.iter().any(|row| {
-                row.state == super::journal::RUNNING
+                row.state == super::journal::JournalState::Running
                     && row
                         .session
                         .as_deref()

@@ -102,9 +102,9 @@ pub enum RequestError {
     Target(GraphError),
 }
 
-impl RequestError {
+impl crate::Diagnostic for RequestError {
     /// A stable snake_case name.
-    pub fn kind(&self) -> &'static str {
+    fn kind(&self) -> &'static str {
         match self {
             RequestError::MultipleHeads { .. } => "multiple_heads",
             RequestError::NotAHead { .. } => "not_a_head",
@@ -126,7 +126,7 @@ impl RequestError {
     }
 
     /// What to type next.
-    pub fn hint(&self) -> Option<String> {
+    fn hint(&self) -> Option<String> {
         Some(match self {
             RequestError::MultipleHeads { heads } => format!(
                 "pass `--head {}` (or `--head <label>@head`), or join the heads first with `retort merge heads -m \"merge\"`",

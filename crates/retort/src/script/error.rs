@@ -141,9 +141,11 @@ impl ScriptError {
             kind,
         }
     }
+}
 
+impl crate::Diagnostic for ScriptError {
     /// A stable snake_case name for scripts.
-    pub fn kind_name(&self) -> &'static str {
+    fn kind(&self) -> &'static str {
         match self.kind {
             ScriptErrorKind::UnknownPlaceholder(_)
             | ScriptErrorKind::UnclosedPlaceholder
@@ -153,7 +155,7 @@ impl ScriptError {
     }
 
     /// What to type next.
-    pub fn hint(&self) -> Option<String> {
+    fn hint(&self) -> Option<String> {
         Some(match &self.kind {
             ScriptErrorKind::SpacedDirective(name) => format!("remove the space: `-- retort:{name}`"),
             ScriptErrorKind::UnknownDirective(_) => "known directives: `revision`, `revises`, `message`, `created`, `branch-labels`, `depends-on`, `transaction`, `upgrade`, `downgrade`".into(),
@@ -168,6 +170,13 @@ impl ScriptError {
             ScriptErrorKind::ChangedSinceLoaded => "run the command again once the file is no longer being edited".into(),
             _ => return None,
         })
+    }
+
+    fn class(&self) -> crate::ErrorClass {
+        match self.kind {
+            ScriptErrorKind::Unreadable(_) => crate::ErrorClass::Runtime,
+            _ => crate::ErrorClass::Input,
+        }
     }
 }
 

@@ -1,0 +1,149 @@
+//! The documents `--format json` prints, one type each: the contract
+//! docs/cli.md describes, with fields in the order they are printed.
+
+use serde::Serialize;
+
+/// `init`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Init<'a> {
+    pub(crate) created: &'a [String],
+    pub(crate) dialect: &'static str,
+}
+
+/// `revision` and `merge`: the file written.
+#[derive(Debug, Serialize)]
+pub(crate) struct NewRevision<'a> {
+    pub(crate) revision: &'a str,
+    pub(crate) revises: &'a [String],
+    pub(crate) message: &'a str,
+    pub(crate) branch_labels: &'a [String],
+    pub(crate) depends_on: &'a [String],
+    pub(crate) path: String,
+    pub(crate) created: Option<&'a str>,
+}
+
+/// A revision in `history`, `heads`, `branches`, `show`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Revision<'a> {
+    pub(crate) revision: &'a str,
+    pub(crate) revises: &'a [String],
+    pub(crate) message: &'a str,
+    pub(crate) branch_labels: &'a [String],
+    pub(crate) depends_on: &'a [String],
+    pub(crate) path: String,
+    pub(crate) created: Option<&'a str>,
+    pub(crate) is_head: bool,
+    pub(crate) is_base: bool,
+    pub(crate) is_branch_point: bool,
+    pub(crate) is_merge_point: bool,
+}
+
+/// `upgrade`, `downgrade`, `stamp`, `resume`, `repair`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Outcome<'a> {
+    pub(crate) steps: Vec<Step<'a>>,
+    pub(crate) heads: &'a [String],
+    pub(crate) dry_run: bool,
+}
+
+/// One step of an [`Outcome`].
+#[derive(Debug, Serialize)]
+pub(crate) struct Step<'a> {
+    pub(crate) revision: &'a str,
+    pub(crate) message: &'a str,
+    /// `up`, `down` or `stamp`.
+    pub(crate) direction: &'static str,
+    pub(crate) duration_ms: u64,
+}
+
+/// `current`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Current<'a> {
+    pub(crate) heads: &'a [String],
+    pub(crate) current: &'a [String],
+}
+
+/// `status`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Status<'a> {
+    pub(crate) heads_in_db: &'a [String],
+    pub(crate) current: &'a [String],
+    pub(crate) heads: &'a [String],
+    pub(crate) pending: Vec<Pending<'a>>,
+    pub(crate) interrupted: Option<Interruption<'a>>,
+}
+
+/// A revision `status` would apply.
+#[derive(Debug, Serialize)]
+pub(crate) struct Pending<'a> {
+    pub(crate) revision: &'a str,
+    pub(crate) message: String,
+}
+
+/// A migration a run left half way.
+#[derive(Debug, Serialize)]
+pub(crate) struct Interruption<'a> {
+    pub(crate) revision: &'a str,
+    /// `upgrade` or `downgrade`.
+    pub(crate) direction: &'static str,
+    pub(crate) path: Option<&'a std::path::Path>,
+    pub(crate) statements: Option<usize>,
+    pub(crate) completed: usize,
+    pub(crate) last_completed: Option<Position<'a>>,
+    pub(crate) running: Option<Position<'a>>,
+    pub(crate) next: Option<Position<'a>>,
+    pub(crate) note: Option<&'a str>,
+    pub(crate) still_running_in_session: Option<&'a str>,
+}
+
+/// A statement of an [`Interruption`].
+#[derive(Debug, Serialize)]
+pub(crate) struct Position<'a> {
+    pub(crate) statement: usize,
+    pub(crate) line: usize,
+    pub(crate) excerpt: &'a str,
+}
+
+/// `verify`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Verify<'a> {
+    pub(crate) ok: bool,
+    pub(crate) findings: Vec<Finding<'a>>,
+}
+
+/// One finding of [`Verify`].
+#[derive(Debug, Serialize)]
+pub(crate) struct Finding<'a> {
+    pub(crate) revision: &'a str,
+    pub(crate) kind: &'static str,
+    pub(crate) path: Option<String>,
+}
+
+/// `rehash`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Rehash<'a> {
+    pub(crate) updated: &'a [String],
+    pub(crate) recorded: &'a [String],
+    pub(crate) changed: Vec<Changed<'a>>,
+}
+
+/// A file whose SQL changed since it was applied.
+#[derive(Debug, Serialize)]
+pub(crate) struct Changed<'a> {
+    pub(crate) revision: &'a str,
+    pub(crate) path: String,
+}
+
+/// Any failure.
+#[derive(Debug, Serialize)]
+pub(crate) struct Error<'a> {
+    pub(crate) error: ErrorBody<'a>,
+}
+
+/// What failed, with what to type next.
+#[derive(Debug, Serialize)]
+pub(crate) struct ErrorBody<'a> {
+    pub(crate) kind: &'a str,
+    pub(crate) message: &'a str,
+    pub(crate) hint: Option<&'a str>,
+}
