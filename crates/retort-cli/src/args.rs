@@ -164,8 +164,14 @@ pub(crate) enum Command {
     Status,
     /// Check that applied revision files are unchanged (exit code 3 if not)
     Verify,
-    /// Update stored checksums to the current algorithm where files are provably unchanged
-    Rehash,
+    /// Update stored checksums to the current algorithm where files are provably unchanged;
+    /// with --accept, record changed applied files as they are now
+    Rehash {
+        /// Applied revisions whose files changed on purpose: record them as they
+        /// are now (the old checksums go to the `retort_audit` table)
+        #[arg(long, value_name = "REV", num_args = 1..)]
+        accept: Vec<String>,
+    },
     /// Show the revisions a target names
     Show {
         /// A revision id, unique prefix, label, `head`, `heads`, `rev-1`…

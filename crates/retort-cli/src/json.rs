@@ -61,6 +61,8 @@ pub(crate) struct Step<'a> {
 pub(crate) struct Current<'a> {
     pub(crate) heads: &'a [String],
     pub(crate) current: &'a [String],
+    /// What is wrong with the version table (exit code 3), or null.
+    pub(crate) problem: Option<ErrorBody<'a>>,
 }
 
 /// `status`.
@@ -71,6 +73,10 @@ pub(crate) struct Status<'a> {
     pub(crate) heads: &'a [String],
     pub(crate) pending: Vec<Pending<'a>>,
     pub(crate) interrupted: Option<Interruption<'a>>,
+    /// What is wrong with the version table, or null.
+    pub(crate) problem: Option<ErrorBody<'a>>,
+    /// Applied revisions whose files changed since.
+    pub(crate) changed: Vec<Changed<'a>>,
 }
 
 /// A revision `status` would apply.
@@ -125,6 +131,7 @@ pub(crate) struct Rehash<'a> {
     pub(crate) updated: &'a [String],
     pub(crate) recorded: &'a [String],
     pub(crate) changed: Vec<Changed<'a>>,
+    pub(crate) accepted: &'a [String],
 }
 
 /// A file whose SQL changed since it was applied.

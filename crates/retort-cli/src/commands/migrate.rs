@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use retort::Diagnostic as _;
-use retort::migrator::{Event, FindingKind, Migrator, Options, Outcome, Request, StepKind};
+use retort::migrator::{
+    Event, FindingKind, Migrator, Options, Outcome, Request, StateProblem, StepKind,
+};
 
 use super::{Context, DbUse};
 use crate::args::{Format, RunArgs};
@@ -169,12 +171,18 @@ fn outcome_json(outcome: &Outcome, dry_run: bool) -> json::Outcome<'_> {
     }
 }
 
-/// Shows progress on stderr: a line per migration, or a bar on a terminal
-/// when more than a screenful runs. Quiet for JSON.
+/// Shows progress on stderr. In a pipe or a container's log: a line when
+/// each migration starts and one when it ends, so a long migration is not
+/// silent. On a terminal: the line when it ends, with a spinner and the
+/// time spent while it runs, or one bar when more than a screenful runs.
+/// Quiet for JSON.
 struct Reporter {
     text: bool,
     dry_run: bool,
+    terminal: bool,
     bar: Option<ProgressBar>,
+    /// The spinner of the migration running (terminal, short plans).
+    spinner: Option<ProgressBar>,
 }
 
 impl Reporter {
@@ -182,12 +190,14 @@ impl Reporter {
         Reporter {
             text,
             dry_run,
+            terminal: std::io::stderr().is_terminal(),
             bar: None,
+            spinner: None,
         }
     }
 
     fn say(&self, line: &str) {
-        if let Some(bar) = &self.bar {
+        if let Some(bar) = self.bar.as_ref().or(self.spinner.as_ref()) {
             bar.println(line);
         } else {
             let _ = writeln!(std::io::stderr().lock(), "{line}");
@@ -226,7 +236,7 @@ impl Reporter {
                             direction_word(direction.into())
                         ));
                     }
-                } else if steps.len() > SCREENFUL && std::io::stderr().is_terminal() {
+                } else if steps.len() > SCREENFUL && self.terminal {
                     let bar = ProgressBar::with_draw_target(
                         Some(steps.len() as u64),
                         ProgressDrawTarget::stderr(),
@@ -240,35 +250,59 @@ impl Reporter {
                 }
             }
             Event::StepStarted {
-                revision, message, ..
+                revision,
+                message,
+                direction,
+                ..
             } => {
+                let line = step_line(direction.into(), &revision, &message);
                 if let Some(bar) = &self.bar {
                     bar.set_message(format!("{revision} {message}"));
+                } else if self.terminal {
+                    let spinner =
+                        ProgressBar::new_spinner().with_message(line.trim_start().to_owned());
+                    if let Ok(style) = ProgressStyle::with_template("  {spinner} {msg} ({elapsed})")
+                    {
+                        spinner.set_style(style);
+                    }
+                    spinner.enable_steady_tick(Duration::from_millis(120));
+                    self.spinner = Some(spinner);
+                } else {
+                    self.say(&format!("{line} ..."));
                 }
             }
-            Event::StepFinished { done } => match &self.bar {
-                Some(bar) => bar.inc(1),
-                None => {
-                    // A revision without a message reads as its id alone.
-                    let separator = if done.message.is_empty() { "" } else { " " };
-                    self.say(&format!(
-                        "  {:<9} {}{separator}{} ({} ms)",
-                        direction_word(done.direction),
-                        done.revision,
-                        done.message,
-                        done.duration_ms
-                    ));
+            Event::StepFinished { done } => {
+                if let Some(spinner) = self.spinner.take() {
+                    spinner.finish_and_clear();
                 }
-            },
+                match &self.bar {
+                    Some(bar) => bar.inc(1),
+                    None => self.say(&format!(
+                        "{} ({} ms)",
+                        step_line(done.direction, &done.revision, &done.message),
+                        done.duration_ms
+                    )),
+                }
+            }
             _ => {}
         }
     }
 
     fn finish(&mut self) {
-        if let Some(bar) = self.bar.take() {
+        for bar in [self.bar.take(), self.spinner.take()].into_iter().flatten() {
             bar.finish_and_clear();
         }
     }
+}
+
+/// `  upgrade   a1b2c3 add users`: what a step does, to which revision (a
+/// revision without a message reads as its id alone).
+fn step_line(kind: StepKind, revision: &str, message: &str) -> String {
+    let separator = if message.is_empty() { "" } else { " " };
+    format!(
+        "  {:<9} {revision}{separator}{message}",
+        direction_word(kind)
+    )
 }
 
 fn direction_word(kind: StepKind) -> &'static str {
@@ -286,12 +320,13 @@ pub(crate) fn current(context: &Context, verbose: bool) -> Result<(), Failure> {
     let current = migrator
         .current(driver.as_mut())
         .map_err(retort::Error::from)?;
-    Ok(context.printer.emit(
+    let graph = project.graph();
+    context.printer.emit(
         || {
-            current
+            let mut text: String = current
                 .current
                 .iter()
-                .filter_map(|id| project.graph().index_of(id))
+                .filter_map(|id| graph.index_of(id))
                 .map(|i| {
                     if verbose {
                         render::entry(&project, i, &context.cwd)
@@ -299,18 +334,51 @@ pub(crate) fn current(context: &Context, verbose: bool) -> Result<(), Failure> {
                         render::line(&project, i, Line::default()) + "\n"
                     }
                 })
-                .collect()
+                .collect();
+            for id in current
+                .heads
+                .iter()
+                .filter(|id| graph.index_of(id).is_none())
+            {
+                text.push_str(&format!("{id} (no revision file defines it)\n"));
+            }
+            text
         },
         || json::Current {
             heads: &current.heads,
             current: &current.current,
+            problem: current.problem.as_ref().map(problem_json),
         },
-    )?)
+    )?;
+    state_problem(current.problem.as_ref(), context.format())
+}
+
+fn problem_json(problem: &StateProblem) -> json::ErrorBody<'_> {
+    json::ErrorBody {
+        kind: problem.kind,
+        message: &problem.message,
+        hint: problem.hint.as_deref(),
+    }
+}
+
+/// A problem of the version table ends `current` and `status` with exit
+/// code 3, once their output is printed.
+fn state_problem(problem: Option<&StateProblem>, format: Format) -> Result<(), Failure> {
+    match problem {
+        Some(problem) => {
+            Err(
+                Failure::check(problem.kind, problem.message.clone(), problem.hint.clone())
+                    .quiet(format == Format::Json),
+            )
+        }
+        None => Ok(()),
+    }
 }
 
 pub(crate) fn status(context: &Context) -> Result<(), Failure> {
     context.no_dot("status")?;
-    let (project, mut driver) = context.load_project_and_database(DbUse::Read)?;
+    // Checksummed: drift is part of the state.
+    let (project, mut driver) = context.load_project_and_database(DbUse::Verify)?;
     let migrator = Migrator::new(&project, driver.as_ref());
     let status = migrator
         .status(driver.as_mut())
@@ -322,7 +390,7 @@ pub(crate) fn status(context: &Context) -> Result<(), Failure> {
             .map(|i| project.script(i).message.clone())
             .unwrap_or_default()
     };
-    Ok(context.printer.emit(
+    context.printer.emit(
         || {
             let list = |ids: &[String]| {
                 if ids.is_empty() {
@@ -345,8 +413,34 @@ pub(crate) fn status(context: &Context) -> Result<(), Failure> {
                     text.push_str(&format!("  hint: {hint}\n"));
                 }
             }
-            if status.pending.is_empty() {
+            if let Some(problem) = &status.current.problem {
+                text.push_str(&format!("version table: {}\n", problem.message));
+                if let Some(hint) = &problem.hint {
+                    text.push_str(&format!("  hint: {hint}\n"));
+                }
+            }
+            if !status.changed.is_empty() {
+                text.push_str("changed since applied (`upgrade` stops until they are restored or accepted):\n");
+                for (id, path) in &status.changed {
+                    text.push_str(&format!(
+                        "  {id} ({})\n",
+                        render::display_path(path, &context.cwd)
+                    ));
+                }
+                text.push_str(&format!(
+                    "  hint: restore the files, or record them as they are now with `retort rehash --accept {}`\n",
+                    status
+                        .changed
+                        .iter()
+                        .map(|(id, _)| id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ));
+            }
+            if status.pending.is_empty() && !status.needs_attention() {
                 text.push_str("up to date\n");
+            } else if status.pending.is_empty() {
+                text.push_str("pending:  none\n");
             } else {
                 text.push_str(&format!("pending:  {}\n", status.pending.len()));
                 for id in &status.pending {
@@ -368,8 +462,36 @@ pub(crate) fn status(context: &Context) -> Result<(), Failure> {
                 })
                 .collect(),
             interrupted: status.interrupted.as_ref().map(interruption_json),
+            problem: status.current.problem.as_ref().map(problem_json),
+            changed: status
+                .changed
+                .iter()
+                .map(|(id, path)| json::Changed {
+                    revision: id,
+                    path: render::display_path(path, &context.cwd),
+                })
+                .collect(),
         },
-    )?)
+    )?;
+    if let Some(problem) = &status.current.problem {
+        return state_problem(Some(problem), context.format());
+    }
+    if status.needs_attention() {
+        return Err(Failure::check(
+            "needs_attention",
+            if status.interrupted.is_some() {
+                "a migration was left half way".to_owned()
+            } else {
+                format!(
+                    "{} applied revision file(s) changed since they were applied",
+                    status.changed.len()
+                )
+            },
+            None,
+        )
+        .quiet(true));
+    }
+    Ok(())
 }
 
 fn interruption_json(i: &retort::migrator::Interruption) -> json::Interruption<'_> {
@@ -451,12 +573,12 @@ pub(crate) fn verify(context: &Context) -> Result<(), Failure> {
     Ok(())
 }
 
-pub(crate) fn rehash(context: &Context) -> Result<(), Failure> {
+pub(crate) fn rehash(context: &Context, accept: &[String]) -> Result<(), Failure> {
     context.no_dot("rehash")?;
     let (project, mut driver) = context.load_project_and_database(DbUse::Migrate)?;
     let migrator = Migrator::new(&project, driver.as_ref());
     let report = migrator
-        .rehash(driver.as_mut())
+        .rehash(driver.as_mut(), accept)
         .map_err(retort::Error::from)?;
     let changed: Vec<json::Changed<'_>> = report
         .changed
@@ -475,13 +597,21 @@ pub(crate) fn rehash(context: &Context) -> Result<(), Failure> {
             for id in &report.recorded {
                 text.push_str(&format!("{id} checksum recorded\n"));
             }
+            for id in &report.accepted {
+                text.push_str(&format!(
+                    "{id} accepted as it is now (the old checksum is kept in `retort_audit`)\n"
+                ));
+            }
             for (id, p) in &report.changed {
                 text.push_str(&format!(
                     "{id} SQL changed since it was applied; checksum left as it was ({})\n",
                     render::display_path(p, &context.cwd)
                 ));
             }
-            if report.updated.is_empty() && report.recorded.is_empty() && report.changed.is_empty()
+            if report.updated.is_empty()
+                && report.recorded.is_empty()
+                && report.changed.is_empty()
+                && report.accepted.is_empty()
             {
                 text.push_str("nothing to rehash\n");
             }
@@ -491,6 +621,7 @@ pub(crate) fn rehash(context: &Context) -> Result<(), Failure> {
             updated: &report.updated,
             recorded: &report.recorded,
             changed,
+            accepted: &report.accepted,
         },
     )?;
     if !report.changed.is_empty() {
@@ -500,7 +631,15 @@ pub(crate) fn rehash(context: &Context) -> Result<(), Failure> {
                 "{} revision file(s) really changed since they were applied",
                 report.changed.len()
             ),
-            Some("restore them; write a new revision for new changes".into()),
+            Some(format!(
+                "restore them (write a new revision for new changes), or record them as they are now with `retort rehash --accept {}`",
+                report
+                    .changed
+                    .iter()
+                    .map(|(id, _)| id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )),
         )
         .quiet(context.format() == Format::Json));
     }

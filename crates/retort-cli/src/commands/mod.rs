@@ -211,6 +211,6 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
         Command::Current { verbose } => migrate::current(&context, verbose),
         Command::Status => migrate::status(&context),
         Command::Verify => migrate::verify(&context),
-        Command::Rehash => migrate::rehash(&context),
+        Command::Rehash { accept } => migrate::rehash(&context, &accept),
     }
 }

@@ -92,6 +92,77 @@ dialect_tests! {
     unknown_checksum_algorithm_is_never_failed,
 
     projects_sharing_a_database_keep_their_checksums,
+    changed_file_shown_by_status_and_accepted_with_an_audit_row,
+}
+
+/// An edited applied file blocks `upgrade` even with nothing to apply:
+/// `status` said "up to date" and nothing said how to get out but
+/// `stamp --purge`. Now `status` shows the drift (exit 3) and names
+/// `rehash --accept`, the upgrade error's hint names it too, and
+/// `rehash --accept REV` records the file as it is now, with an audit row
+/// of the old and new checksums; `upgrade` then runs.
+fn changed_file_shown_by_status_and_accepted_with_an_audit_row(db: &TestDb) {
+    let project = Project::new(db, linear(2));
+    project.json(&["upgrade"]).ok();
+    let old = applied_column(db, "r01", "checksum");
+    edit_sql(&project, "r01");
+    let status = project.json(&["status"]).code(3);
+    assert_eq!(
+        status.doc()["changed"][0]["revision"],
+        "r01",
+        "{}",
+        status.transcript()
+    );
+    let text = project.text(&["status"]).code(3);
+    assert!(!text.stdout.contains("up to date"), "{}", text.transcript());
+    assert!(
+        text.stdout.contains("rehash --accept r01"),
+        "{}",
+        text.transcript()
+    );
+    let run = project.json(&["upgrade"]).code(2);
+    assert_eq!(run.kind(), "checksum_mismatch");
+    assert!(
+        run.hint().contains("retort rehash --accept r01"),
+        "{}",
+        run.hint()
+    );
+
+    let run = project.json(&["rehash"]).code(3);
+    assert_eq!(run.doc()["changed"][0]["revision"], "r01");
+    assert_eq!(
+        applied_column(db, "r01", "checksum"),
+        old,
+        "plain rehash keeps it"
+    );
+
+    let run = project.json(&["rehash", "--accept", "r02x"]).code(2);
+    assert_eq!(run.kind(), "unknown_revision", "{}", run.transcript());
+    let run = project.json(&["rehash", "--accept", "r01"]).ok();
+    assert_eq!(run.doc()["accepted"], serde_json::json!(["r01"]));
+    let new = applied_column(db, "r01", "checksum");
+    assert_ne!(new, old);
+    assert_eq!(
+        db.rows(
+            "SELECT revision, action, old_checksum, new_checksum, version_table FROM retort_audit"
+        ),
+        [[
+            "r01".to_owned(),
+            "accept".to_owned(),
+            old,
+            new,
+            "retort_version".to_owned()
+        ]]
+    );
+    let status = project.json(&["status"]).ok();
+    assert_eq!(status.doc()["changed"], serde_json::json!([]));
+    assert_eq!(findings(&project), Vec::<(String, String)>::new());
+    // A revision that is not applied has nothing to accept.
+    let mut project = project;
+    project.add(Rev::table("r03", &["r02"], "t03"));
+    let run = project.json(&["rehash", "--accept", "r03"]).code(2);
+    assert_eq!(run.kind(), "not_applied");
+    assert_eq!(project.json(&["upgrade"]).ok().steps(), ["r03"]);
 }
 
 /// An applied file whose SQL changed: `upgrade` to a new head and
@@ -251,7 +322,7 @@ fn rehash_updates_only_provably_unchanged_checksums(db: &TestDb) {
     let run = project.json(&["rehash"]).ok();
     assert_eq!(
         run.doc(),
-        &json!({"updated": [], "recorded": [], "changed": []})
+        &json!({"updated": [], "recorded": [], "changed": [], "accepted": []})
     );
     assert_eq!(project.text(&["rehash"]).ok().stdout, "nothing to rehash\n");
 }

@@ -29,21 +29,104 @@ dialect_tests! {
     readers_leave_a_missing_file_missing,
 
     migration_controlling_its_transaction_is_refused,
+    overlapping_version_rows_are_refused_and_shown,
+    dropped_version_table_is_refused_not_replayed,
+}
+
+/// A revision and one of its ancestors both in the version table (a hand
+/// edit or another tool): `upgrade` refused it as Alembic does (it ran,
+/// kept the stale row and reported both), naming the rows and the stamp
+/// that fixes them; `current` and `status` show it (exit 3).
+fn overlapping_version_rows_are_refused_and_shown(db: &TestDb) {
+    let project = Project::new(db, graph());
+    project.json(&["upgrade", "c10003"]).ok();
+    db.exec("INSERT INTO retort_version (version_num) VALUES ('a00001')");
+    let run = project.json(&["upgrade", "heads"]).code(2);
+    assert_eq!(run.kind(), "overlapping_rows", "{}", run.transcript());
+    assert!(
+        run.message()
+            .contains("row `a00001` lies below row `c10003`"),
+        "{}",
+        run.message()
+    );
+    assert!(
+        run.hint().contains("retort stamp --purge c10003"),
+        "{}",
+        run.hint()
+    );
+    assert_eq!(version_rows(db), ["a00001", "c10003"]);
+    assert_eq!(user_tables(db), ["accounts", "orders", "users"]);
+    let status = project.json(&["status"]).code(3);
+    assert_eq!(status.doc()["problem"]["kind"], "overlapping_rows");
+    assert_eq!(
+        project.json(&["current"]).code(3).doc()["problem"]["kind"],
+        "overlapping_rows"
+    );
+    // Doing what the hint says.
+    project.json(&["stamp", "--purge", "c10003"]).ok();
+    assert_eq!(version_rows(db), ["c10003"]);
+    project.json(&["upgrade", "c20004"]).ok();
+}
+
+/// The version table dropped by hand while `retort_applied` still
+/// records revisions: `upgrade` used to replay everything from the first
+/// revision; it is refused, and `stamp` puts the table back.
+fn dropped_version_table_is_refused_not_replayed(db: &TestDb) {
+    let project = Project::new(db, linear(3));
+    project.json(&["upgrade", "r02"]).ok();
+    db.exec("DROP TABLE retort_version");
+    let run = project.json(&["upgrade"]).code(2);
+    assert_eq!(run.kind(), "version_table_missing", "{}", run.transcript());
+    assert!(run.message().contains("`r01`, `r02`"), "{}", run.message());
+    assert!(run.hint().contains("retort stamp"), "{}", run.hint());
+    assert_eq!(user_tables(db), ["t01", "t02"]);
+    assert_eq!(
+        project.json(&["status"]).code(3).doc()["problem"]["kind"],
+        "version_table_missing"
+    );
+    project.json(&["stamp", "r02"]).ok();
+    assert_eq!(version_rows(db), ["r02"]);
+    assert_eq!(project.json(&["upgrade"]).ok().steps(), ["r03"]);
 }
 
 /// The version table names a revision no file defines: every command
 /// that plans refuses (`unknown_revision`, exit 2) with Alembic's
-/// "can't locate revision" and a hint to `stamp --purge`.
+/// "can't locate revision" and a hint to `stamp --purge`; `current` and
+/// `status` show the table as it is, the problem with it, and exit 3.
 fn database_at_an_unknown_revision(db: &TestDb) {
     let project = Project::new(db, graph());
     project.json(&["upgrade", "a00001"]).ok();
     db.exec("INSERT INTO retort_version (version_num) VALUES ('zzz999')");
-    for args in [
-        &["upgrade", "heads"][..],
-        &["downgrade", "base"],
-        &["current"],
-        &["status"],
-    ] {
+    let current = project.json(&["current"]).code(3);
+    assert_eq!(
+        current.doc()["heads"],
+        serde_json::json!(["a00001", "zzz999"])
+    );
+    assert_eq!(current.doc()["current"], serde_json::json!(["a00001"]));
+    assert_eq!(current.doc()["problem"]["kind"], "unknown_revision");
+    let status = project.json(&["status"]).code(3);
+    assert_eq!(status.doc()["problem"]["kind"], "unknown_revision");
+    assert!(
+        status.doc()["problem"]["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("stamp --purge")),
+        "{}",
+        status.transcript()
+    );
+    let text = project.text(&["current"]).code(3);
+    assert!(
+        text.stdout.contains("zzz999 (no revision file defines it)"),
+        "{}",
+        text.transcript()
+    );
+    let text = project.text(&["status"]).code(3);
+    assert!(
+        text.stdout
+            .contains("version table: can't locate revision `zzz999`"),
+        "{}",
+        text.transcript()
+    );
+    for args in [&["upgrade", "heads"][..], &["downgrade", "base"]] {
         let run = project.json(args).code(2);
         assert_eq!(run.kind(), "unknown_revision", "{}", run.transcript());
         assert!(

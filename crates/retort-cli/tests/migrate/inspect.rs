@@ -61,7 +61,8 @@ dialect_tests! {
 }
 
 /// A revision without a message: its step line ends with the id, one
-/// space, then the duration.
+/// space, then the duration. In a pipe (a container's log) each migration
+/// also has a line when it starts, so a long one is not silent.
 fn step_line_without_a_message(db: &TestDb) {
     let mut revs = linear(2);
     revs[1].message = String::new();
@@ -75,7 +76,9 @@ fn step_line_without_a_message(db: &TestDb) {
         lines,
         [
             "running 2 migration(s)",
+            "  upgrade   r01 create t01 ...",
             "  upgrade   r01 create t01 (X ms)",
+            "  upgrade   r02 ...",
             "  upgrade   r02 (X ms)",
         ]
     );
@@ -128,7 +131,8 @@ fn json_documents(db: &TestDb) {
       ],
       "current": [
         "r02"
-      ]
+      ],
+      "problem": null
     }
     $ retort --format json status (exit 0)
     {
@@ -147,7 +151,9 @@ fn json_documents(db: &TestDb) {
           "message": "create t03"
         }
       ],
-      "interrupted": null
+      "interrupted": null,
+      "problem": null,
+      "changed": []
     }
     $ retort --format json verify (exit 0)
     {
@@ -275,7 +281,7 @@ fn current_on_two_branches(db: &TestDb) {
     let run = project.json(&["current"]).ok();
     assert_eq!(
         run.doc(),
-        &json!({"heads": ["c10003", "d20006"], "current": ["c10003", "d20006"]})
+        &json!({"heads": ["c10003", "d20006"], "current": ["c10003", "d20006"], "problem": null})
     );
     insta::assert_snapshot!(
         format!("current_on_two_branches_{}", db.kind().name()),
@@ -288,7 +294,10 @@ fn current_on_two_branches(db: &TestDb) {
 fn status_of_an_empty_database(db: &TestDb) {
     let project = Project::new(db, graph());
     let run = project.json(&["current"]).ok();
-    assert_eq!(run.doc(), &json!({"heads": [], "current": []}));
+    assert_eq!(
+        run.doc(),
+        &json!({"heads": [], "current": [], "problem": null})
+    );
     let run = project.json(&["status"]).ok();
     assert_eq!(run.doc()["heads_in_db"], json!([]));
     assert_eq!(run.doc()["current"], json!([]));
@@ -337,4 +346,49 @@ fn error_text(db: &TestDb) {
     ]
     .join("\n");
     insta::assert_snapshot!(format!("error_text_{}", db.kind().name()), text);
+}
+
+/// On a terminal a running migration shows a spinner with the time spent
+/// so far, replaced by its line when it ends; no start lines. Run under
+/// `script`, which gives retort a pseudo-terminal.
+#[test]
+fn a_running_migration_shows_a_spinner_on_a_terminal() {
+    let db = TestDb::create(crate::db::Kind::Sqlite).unwrap();
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        return crate::db::skip_without_tool(&db, "`script` (util-linux) is not installed");
+    }
+    let mut revs = linear(2);
+    // Long enough for the spinner to be drawn a few times.
+    revs[1].upgrade.push_str(
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1500000) SELECT count(*) FROM c;\n",
+    );
+    let project = Project::new(&db, revs);
+    let command = project.command(&["upgrade"]);
+    let line = std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(|a| format!("'{}'", a.to_string_lossy()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(
+        shown.contains("upgrade   r02 create t02 (0s)"),
+        "a spinner with the time spent:\n{shown}"
+    );
+    assert!(shown.contains("upgrade   r02 create t02 ("), "{shown}");
+    assert!(
+        !shown.contains(" ..."),
+        "no start lines on a terminal:\n{shown}"
+    );
+    assert!(shown.contains("2 step(s) done"), "{shown}");
 }

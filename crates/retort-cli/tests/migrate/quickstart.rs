@@ -36,18 +36,25 @@ fn readme_upgrade_applies_the_example_and_prints_each_migration() {
     let db = TestDb::create(Kind::Sqlite).unwrap();
     // Both branches, each revision after its parents, then the merge and
     // the head above it.
-    assert_snapshot!(retort(&db, &["upgrade"]), @r"
+    assert_snapshot!(retort(&db, &["upgrade"]), @"
     exit: 0
     --- stdout
     7 step(s) done; the database is at 758a03d802cf
     --- stderr
     running 7 migration(s)
+      upgrade   754ce64befef create users ...
       upgrade   754ce64befef create users (X ms)
+      upgrade   c495453246ae add sessions ...
       upgrade   c495453246ae add sessions (X ms)
+      upgrade   ad297cbefc29 add password hash ...
       upgrade   ad297cbefc29 add password hash (X ms)
+      upgrade   163c9bd7faec create posts ...
       upgrade   163c9bd7faec create posts (X ms)
+      upgrade   8d639793754d index posts by author ...
       upgrade   8d639793754d index posts by author (X ms)
+      upgrade   29a1d6a8bf14 merge auth into main ...
       upgrade   29a1d6a8bf14 merge auth into main (X ms)
+      upgrade   758a03d802cf create comments ...
       upgrade   758a03d802cf create comments (X ms)
     ");
     assert_eq!(user_tables(&db), ["comments", "posts", "sessions", "users"]);

@@ -109,7 +109,7 @@ fn failed_part_is_reported_then_resumed(db: &TestDb) {
         );
         assert!(run.hint().contains("from statement 3"), "{}", run.hint());
     }
-    let status = project.json(&["status"]).ok();
+    let status = project.json(&["status"]).code(3);
     let interrupted = &status.doc()["interrupted"];
     assert_eq!(interrupted["revision"], "r02");
     assert_eq!(interrupted["completed"], 2);
@@ -219,7 +219,7 @@ fn statement_cut_off_while_running_can_be_skipped(db: &TestDb) {
         "{}",
         run.hint()
     );
-    let status = project.json(&["status"]).ok();
+    let status = project.json(&["status"]).code(3);
     assert_eq!(status.doc()["interrupted"]["running"]["statement"], 3);
 
     // Say it completed: the statement after it runs, BAD does not.
@@ -250,7 +250,7 @@ fn skipped_statement_stays_done_when_a_later_one_fails(db: &TestDb) {
     assert_eq!(run.kind(), "statement_failed");
     assert!(run.message().contains("missing_too"), "{}", run.message());
     assert_eq!(journal(db), done(&[0, 1, 2, 3]));
-    let status = project.json(&["status"]).ok();
+    let status = project.json(&["status"]).code(3);
     assert_eq!(status.doc()["interrupted"]["completed"], 4);
     assert_eq!(status.doc()["interrupted"]["next"]["statement"], 5);
 
@@ -667,7 +667,7 @@ fn statement_left_running_on_the_server_is_waited_for(db: &TestDb) {
         );
         assert!(run.hint().contains("pg_cancel_backend("), "{}", run.hint());
     }
-    let status = project.json(&["status"]).ok();
+    let status = project.json(&["status"]).code(3);
     assert!(status.doc()["interrupted"]["still_running_in_session"].is_string());
 
     // The old transaction ends; the orphaned build completes, then its

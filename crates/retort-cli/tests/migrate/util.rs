@@ -14,7 +14,12 @@ use tempfile::TempDir;
 use crate::db::TestDb;
 
 /// The state tables retort creates.
-pub(crate) const STATE_TABLES: [&str; 3] = ["retort_applied", "retort_journal", "retort_version"];
+pub(crate) const STATE_TABLES: [&str; 4] = [
+    "retort_applied",
+    "retort_audit",
+    "retort_journal",
+    "retort_version",
+];
 
 /// The `retort` binary, located once (cargo builds it for integration tests).
 pub(crate) fn retort_bin() -> &'static Path {

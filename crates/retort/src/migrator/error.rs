@@ -198,6 +198,32 @@ pub enum MigrateError {
         /// The unknown ids.
         ids: Vec<String>,
     },
+    /// Version rows of which one lies below another: the lower one is
+    /// stale (another tool or a hand edit left it).
+    #[error("the version table is inconsistent: {}", pairs.iter().map(|(below, above)| format!("row `{below}` lies below row `{above}`")).collect::<Vec<_>>().join(", "))]
+    OverlappingRows {
+        /// (the row below, the row above it).
+        pairs: Vec<(String, String)>,
+        /// The rows to keep: those no other row lies above.
+        keep: Vec<String>,
+    },
+    /// No version table, while the applied table records revisions of
+    /// this project as applied: it was dropped, and upgrading would run
+    /// them again.
+    #[error("the version table `{table}` does not exist, but the applied table records {} of this project's revisions as applied ({}): was it dropped?", applied.len(), crate::graph::quote(applied))]
+    VersionTableMissing {
+        /// The version table's name.
+        table: String,
+        /// The revisions the applied table records.
+        applied: Vec<String>,
+    },
+    /// A revision named where an applied one is needed (`rehash
+    /// --accept`).
+    #[error("revision `{revision}` is not applied, so there is no recorded checksum to replace")]
+    NotApplied {
+        /// The revision.
+        revision: String,
+    },
     /// Applied revisions whose files were edited since.
     #[error("{} applied revision file(s) changed since they were applied: {}", changed.len(), changed.iter().map(|(id, path)| format!("`{id}` ({})", path.display())).collect::<Vec<_>>().join(", "))]
     Changed {
@@ -289,6 +315,9 @@ impl crate::Diagnostic for MigrateError {
             MigrateError::Split { .. } => "bad_sql",
             MigrateError::TransactionControl { .. } => "transaction_control",
             MigrateError::UnknownRevisions { .. } => "unknown_revision",
+            MigrateError::OverlappingRows { .. } => "overlapping_rows",
+            MigrateError::NotApplied { .. } => "not_applied",
+            MigrateError::VersionTableMissing { .. } => "version_table_missing",
             MigrateError::Changed { .. } => "checksum_mismatch",
             MigrateError::Irreversible { .. } => "irreversible",
             MigrateError::AtomicNotPossible { .. } => "atomic_not_possible",
@@ -308,6 +337,9 @@ impl crate::Diagnostic for MigrateError {
             MigrateError::Split { .. }
                 | MigrateError::TransactionControl { .. }
                 | MigrateError::UnknownRevisions { .. }
+                | MigrateError::OverlappingRows { .. }
+                | MigrateError::VersionTableMissing { .. }
+                | MigrateError::NotApplied { .. }
                 | MigrateError::Changed { .. }
                 | MigrateError::Irreversible { .. }
                 | MigrateError::AtomicNotPossible { .. }
@@ -373,7 +405,16 @@ impl crate::Diagnostic for MigrateError {
                 "restore the revision file(s), or point `migrations.dirs` at them; to forget them, `retort stamp --purge <rev>` rewrites the version table (e.g. `retort stamp --purge {}` after checking the schema)",
                 ids.first().map_or("head", |_| "head")
             ),
-            MigrateError::Changed { .. } => "restore the files (an applied revision should not change: write a new revision instead), run `retort verify` for details, or pass `--allow-changed` to proceed on purpose".into(),
+            MigrateError::OverlappingRows { keep, .. } => format!(
+                "after checking the schema, `retort stamp --purge {}` keeps the rows no other lies above; `retort status` shows the table",
+                keep.join(" ")
+            ),
+            MigrateError::NotApplied { .. } => "`retort current` shows what is applied; `--accept` takes applied revisions whose files changed (`retort verify` lists them)".into(),
+            MigrateError::VersionTableMissing { .. } => "after checking the schema, `retort stamp <rev>` recreates it at the revision the database is at (`retort history` lists them); `retort stamp --purge base` if the database was emptied".into(),
+            MigrateError::Changed { changed } => format!(
+                "restore the files (an applied revision should not change: write a new revision instead); if the change is meant (a comment, a fix already made by hand), record the files as they are now with `retort rehash --accept {}`; `--allow-changed` runs this once without recording anything",
+                changed.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>().join(" ")
+            ),
             MigrateError::Irreversible { .. } => "add a `-- retort:downgrade` section, or choose a target above this revision".into(),
             MigrateError::AtomicNotPossible { .. } => "run without `--atomic`".into(),
             MigrateError::Interrupted(i) => {

@@ -3,8 +3,10 @@
 use std::path::PathBuf;
 
 use super::plan::{self, Direction};
+use super::state::VersionState;
 use super::store::AppliedRow;
 use super::{MigrateError, Migrator, db};
+use crate::Diagnostic as _;
 use crate::db::Driver;
 use crate::graph::Resolved;
 use crate::script::checksum;
@@ -17,6 +19,21 @@ pub struct Current {
     /// The effective current revisions (Alembic's `current`): the rows plus
     /// revisions they depend on that nothing applied revises.
     pub current: Vec<String>,
+    /// What is wrong with the version table, which every command that
+    /// changes the database refuses (rows no file defines, overlapping
+    /// rows, a dropped table).
+    pub problem: Option<StateProblem>,
+}
+
+/// A problem with the version table, as `current` and `status` report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateProblem {
+    /// A stable snake_case name (the error's kind).
+    pub kind: &'static str,
+    /// What is wrong.
+    pub message: String,
+    /// What to type next.
+    pub hint: Option<String>,
 }
 
 /// Where the database stands against the files.
@@ -31,6 +48,17 @@ pub struct Status {
     /// A migration a run left half way, which must be resumed or repaired
     /// before anything else runs.
     pub interrupted: Option<super::Interruption>,
+    /// Applied revisions whose files changed since (revision, file), which
+    /// stop `upgrade` until restored or accepted (`rehash --accept`).
+    pub changed: Vec<(String, PathBuf)>,
+}
+
+impl Status {
+    /// Whether anything stops `upgrade`: a problem with the version table,
+    /// a half-applied migration, an applied file that changed.
+    pub fn needs_attention(&self) -> bool {
+        self.current.problem.is_some() || self.interrupted.is_some() || !self.changed.is_empty()
+    }
 }
 
 /// What `verify` found about one revision.
@@ -84,48 +112,63 @@ pub struct RehashReport {
     pub updated: Vec<String>,
     /// Checksums recorded for applied revisions that had none.
     pub recorded: Vec<String>,
-    /// Files whose SQL really changed; their checksums were left alone.
+    /// Files whose SQL really changed; their checksums were left alone
+    /// unless accepted.
     pub changed: Vec<(String, PathBuf)>,
+    /// Changed files accepted as they are now (`--accept`): their new
+    /// checksums are recorded, the old ones kept in the audit table.
+    pub accepted: Vec<String>,
 }
 
 impl Migrator<'_> {
-    /// The current revisions.
+    /// The current revisions, and what is wrong with the version table.
     pub fn current(&self, driver: &mut dyn Driver) -> Result<Current, MigrateError> {
-        let rows = self.rows(driver)?;
-        Ok(self.current_of(&rows))
+        let state = self.read_state(driver)?;
+        Ok(self.current_of(&state))
     }
 
-    fn current_of(&self, rows: &[usize]) -> Current {
+    fn current_of(&self, state: &VersionState) -> Current {
         let graph = self.project.graph();
-        let applied = plan::applied_set(graph, rows);
+        let applied = plan::applied_set(graph, &state.rows);
         // Alembic's `current`: what no applied revision revises, so a
         // dependency that is a head of its own line shows too.
         let effective = plan::tops(graph, &applied, false);
+        let mut heads = self.ids(&state.rows);
+        heads.extend(state.unknown.iter().cloned());
+        heads.sort();
         Current {
-            heads: self.ids(rows),
+            heads,
             current: self.ids(&effective),
+            problem: state.problem(self).map(|e| StateProblem {
+                kind: e.kind(),
+                message: e.to_string(),
+                hint: e.hint(),
+            }),
         }
     }
 
-    /// Current revisions, file heads and pending revisions.
+    /// Current revisions, file heads and pending revisions (from the rows
+    /// a file defines, whatever else the table holds).
     pub fn status(&self, driver: &mut dyn Driver) -> Result<Status, MigrateError> {
-        let rows = self.rows(driver)?;
+        let state = self.read_state(driver)?;
+        let rows = &state.rows;
         let graph = self.project.graph();
         let heads = Resolved {
             revisions: graph.heads().to_vec(),
             branch: None,
             walked_from: None,
         };
-        let pending = plan::upgrade(graph, &rows, &heads, "heads")?
+        let pending = plan::upgrade(graph, rows, &heads, "heads")?
             .into_iter()
             .filter(|s| s.direction == Direction::Up)
             .map(|s| graph.node(s.revision).id().to_owned())
             .collect();
         Ok(Status {
-            current: self.current_of(&rows),
+            current: self.current_of(&state),
             heads: graph.head_ids().iter().map(|s| (*s).to_owned()).collect(),
             pending,
             interrupted: self.interruption(driver)?,
+            changed: self.changed(driver, rows)?,
         })
     }
 
@@ -181,23 +224,48 @@ impl Migrator<'_> {
     }
 
     /// Rewrites stored checksums to the current algorithm where the file is
-    /// provably the one applied, and records missing ones.
-    pub fn rehash(&self, driver: &mut dyn Driver) -> Result<RehashReport, MigrateError> {
+    /// provably the one applied, and records missing ones. The revisions in
+    /// `accept` (ids or unique prefixes of applied revisions) have their
+    /// files recorded as they are now, changed or not, with an audit row.
+    pub fn rehash(
+        &self,
+        driver: &mut dyn Driver,
+        accept: &[String],
+    ) -> Result<RehashReport, MigrateError> {
         driver
             .lock(std::time::Duration::from_secs(300), &mut |_| {})
             .map_err(db("taking the run lock"))?;
-        let result = self.rehash_locked(driver);
+        let result = self.rehash_locked(driver, accept);
         let released = driver.unlock().map_err(db("releasing the run lock"));
         let report = result?;
         released?;
         Ok(report)
     }
 
-    fn rehash_locked(&self, driver: &mut dyn Driver) -> Result<RehashReport, MigrateError> {
-        self.ensure_tables(driver)?;
+    fn rehash_locked(
+        &self,
+        driver: &mut dyn Driver,
+        accept: &[String],
+    ) -> Result<RehashReport, MigrateError> {
         let graph = self.project.graph();
         let rows = self.rows(driver)?;
         let applied_set = plan::applied_set(graph, &rows);
+        let mut accepting = Vec::with_capacity(accept.len());
+        for target in accept {
+            let index = graph.lookup(target).map_err(plan::PlanError::from)?;
+            if !applied_set[index] {
+                return Err(MigrateError::NotApplied {
+                    revision: graph.node(index).id().to_owned(),
+                });
+            }
+            accepting.push(index);
+        }
+        self.ensure_tables(driver)?;
+        if !accepting.is_empty() {
+            driver
+                .run(&self.tables.create_audit())
+                .map_err(db("creating the audit table"))?;
+        }
         let recorded = self
             .tables
             .read_applied(driver)
@@ -221,6 +289,26 @@ impl Migrator<'_> {
                             .execute(&sql, &params)
                             .map_err(db("updating a checksum"))?;
                         report.updated.push(row.revision.clone());
+                    }
+                    Some(false) if accepting.contains(&index) => {
+                        let now = crate::time::UtcTime::now().rfc3339();
+                        let (sql, params) = self.tables.audit(
+                            &row.revision,
+                            "accept",
+                            &row.checksum,
+                            script.checksum(),
+                            &now,
+                        );
+                        driver
+                            .execute(&sql, &params)
+                            .map_err(db("writing the audit table"))?;
+                        let (sql, params) = self
+                            .tables
+                            .update_checksum(&row.revision, script.checksum());
+                        driver
+                            .execute(&sql, &params)
+                            .map_err(db("updating a checksum"))?;
+                        report.accepted.push(row.revision.clone());
                     }
                     Some(false) => report
                         .changed

@@ -56,17 +56,18 @@ mod prepare;
 mod resume;
 mod run;
 mod segments;
+mod state;
 mod store;
 mod walk;
 
 use std::time::Duration;
 
 pub use error::{Interruption, JournalPosition, MigrateError, StatementFailure};
-pub use inspect::{Current, Finding, FindingKind, RehashReport, Status};
+pub use inspect::{Current, Finding, FindingKind, RehashReport, StateProblem, Status};
 pub use journal::{JOURNAL_TABLE, JournalRow, JournalState};
 pub use offline::offline_sql;
 pub use plan::{Direction, Step};
-pub use store::AppliedRow;
+pub use store::{AUDIT_TABLE, AppliedRow};
 
 use crate::db::{DbError, Driver};
 use crate::project::Project;
@@ -304,30 +305,6 @@ impl<'p> Migrator<'p> {
             .graph()
             .index_of(revision)
             .filter(|&i| applied_set[i])
-    }
-
-    /// The version rows as graph indices; ids no file defines are an error.
-    fn rows(&self, driver: &mut dyn Driver) -> Result<Vec<usize>, MigrateError> {
-        let ids = self
-            .tables
-            .read_versions(driver)
-            .map_err(db("reading the version table"))?;
-        self.indices(&ids)
-    }
-
-    fn indices(&self, ids: &[String]) -> Result<Vec<usize>, MigrateError> {
-        let graph = self.project.graph();
-        let unknown: Vec<String> = ids
-            .iter()
-            .filter(|id| graph.index_of(id).is_none())
-            .cloned()
-            .collect();
-        if !unknown.is_empty() {
-            return Err(MigrateError::UnknownRevisions { ids: unknown });
-        }
-        let mut rows: Vec<usize> = ids.iter().filter_map(|id| graph.index_of(id)).collect();
-        rows.sort_unstable();
-        Ok(rows)
     }
 
     fn ids(&self, rows: &[usize]) -> Vec<String> {

@@ -222,19 +222,19 @@ impl<'p> Migrator<'p> {
         events: &mut dyn FnMut(Event),
     ) -> Result<Outcome, MigrateError> {
         let graph = self.project.graph();
-        let ids = self
-            .tables
-            .read_versions(driver)
-            .map_err(db("reading the version table"))?;
-        // A purge rewrites a table that may name revisions no file
-        // defines; relative targets still count from the rows it held.
-        let rows = if purge {
-            let mut known: Vec<usize> = ids.iter().filter_map(|id| graph.index_of(id)).collect();
-            known.sort_unstable();
-            known
-        } else {
-            self.indices(&ids)?
-        };
+        let state = self.read_state(driver)?;
+        // A purge rewrites a table that may name revisions no file defines
+        // or overlap; relative targets still count from the rows it held.
+        // A stamp is also how a dropped version table is put back.
+        if !purge
+            && let Some(problem) = state.problem(self)
+            && !matches!(problem, MigrateError::VersionTableMissing { .. })
+        {
+            return Err(problem);
+        }
+        let rows = state.rows;
+        let mut ids = self.ids(&rows);
+        ids.extend(state.unknown);
         let mut resolved = Vec::with_capacity(targets.len());
         for target in targets {
             resolved.push(

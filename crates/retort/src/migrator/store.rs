@@ -24,6 +24,9 @@ pub(crate) struct Tables {
     pub(crate) known: AtomicU8,
 }
 
+/// The audit table's name.
+pub const AUDIT_TABLE: &str = "retort_audit";
+
 /// Every bit of [`Tables::known`].
 const ALL_KNOWN: u8 = 0b111;
 
@@ -185,6 +188,46 @@ impl Tables {
             "DELETE FROM {} WHERE revision = {}",
             self.applied_name(),
             self.arg(mode, 1, &params[0])
+        );
+        (sql, params)
+    }
+
+    /// The audit table: what was accepted by hand (`rehash --accept`),
+    /// when, and the checksums before and after. Created when first
+    /// needed, not with the other state tables.
+    pub(crate) fn create_audit(&self) -> String {
+        format!(
+            "CREATE TABLE IF NOT EXISTS {} (version_table VARCHAR(255) NOT NULL, revision VARCHAR(255) NOT NULL, action VARCHAR(16) NOT NULL, old_checksum VARCHAR(100), new_checksum VARCHAR(100), at VARCHAR(40) NOT NULL, retort_version VARCHAR(40) NOT NULL)",
+            self.qualified(AUDIT_TABLE)
+        )
+    }
+
+    /// An audit row: `revision`'s checksum went from `old` to `new` by
+    /// `action`.
+    pub(crate) fn audit(
+        &self,
+        revision: &str,
+        action: &str,
+        old: &str,
+        new: &str,
+        at: &str,
+    ) -> (String, Vec<Value>) {
+        let params = vec![
+            Value::Text(self.version.clone()),
+            Value::Text(revision.to_owned()),
+            Value::Text(action.to_owned()),
+            Value::Text(old.to_owned()),
+            Value::Text(new.to_owned()),
+            Value::Text(at.to_owned()),
+            Value::Text(env!("CARGO_PKG_VERSION").to_owned()),
+        ];
+        let args: Vec<String> = (1..=params.len())
+            .map(|n| self.arg(Mode::Bind, n, &params[n - 1]))
+            .collect();
+        let sql = format!(
+            "INSERT INTO {} (version_table, revision, action, old_checksum, new_checksum, at, retort_version) VALUES ({})",
+            self.qualified(AUDIT_TABLE),
+            args.join(", ")
         );
         (sql, params)
     }

@@ -1,0 +1,118 @@
+//! The version table as read, and what can be wrong with it: rows no file
+//! defines, rows that overlap (a revision and one of its ancestors, as a
+//! hand edit or another tool can leave), and a table dropped while the
+//! applied table still records this project's revisions. Commands that
+//! change the database refuse such a table; `current` and `status` show
+//! it.
+
+use super::{MigrateError, Migrator, db};
+use crate::db::Driver;
+
+/// The version rows and their problems.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct VersionState {
+    /// The rows a file defines, as graph indices, sorted.
+    pub(super) rows: Vec<usize>,
+    /// Rows no revision file defines.
+    pub(super) unknown: Vec<String>,
+    /// Rows below another row: (the row below, the row above it).
+    pub(super) overlapping: Vec<(String, String)>,
+    /// With no version table: this project's revisions the applied table
+    /// still records.
+    pub(super) dropped: Vec<String>,
+}
+
+impl VersionState {
+    /// The error a command that changes the database gives for this
+    /// table, if any.
+    pub(super) fn problem(&self, migrator: &Migrator<'_>) -> Option<MigrateError> {
+        if !self.unknown.is_empty() {
+            return Some(MigrateError::UnknownRevisions {
+                ids: self.unknown.clone(),
+            });
+        }
+        if !self.overlapping.is_empty() {
+            let below: Vec<usize> = self
+                .overlapping
+                .iter()
+                .filter_map(|(b, _)| migrator.project.graph().index_of(b))
+                .collect();
+            let keep = self.rows.iter().copied().filter(|r| !below.contains(r));
+            return Some(MigrateError::OverlappingRows {
+                pairs: self.overlapping.clone(),
+                keep: keep
+                    .map(|r| migrator.project.graph().node(r).id().to_owned())
+                    .collect(),
+            });
+        }
+        if !self.dropped.is_empty() {
+            return Some(MigrateError::VersionTableMissing {
+                table: migrator.tables.version.clone(),
+                applied: self.dropped.clone(),
+            });
+        }
+        None
+    }
+}
+
+impl Migrator<'_> {
+    /// Reads the version table and finds what is wrong with it.
+    pub(super) fn read_state(&self, driver: &mut dyn Driver) -> Result<VersionState, MigrateError> {
+        let graph = self.project.graph();
+        let ids = self
+            .tables
+            .read_versions(driver)
+            .map_err(db("reading the version table"))?;
+        let mut state = VersionState::default();
+        for id in &ids {
+            match graph.index_of(id) {
+                Some(i) => state.rows.push(i),
+                None => state.unknown.push(id.clone()),
+            }
+        }
+        state.rows.sort_unstable();
+        if state.rows.len() > 1 {
+            for &row in &state.rows {
+                let below = graph.ancestors(&[row], true);
+                for &other in &state.rows {
+                    if other != row && below[other] {
+                        state.overlapping.push((
+                            graph.node(other).id().to_owned(),
+                            graph.node(row).id().to_owned(),
+                        ));
+                    }
+                }
+            }
+            state.overlapping.sort();
+        }
+        if ids.is_empty()
+            && !self
+                .tables
+                .present(driver, &self.tables.version)
+                .map_err(db("reading the version table"))?
+        {
+            // Only where there is no version table: a table emptied on
+            // purpose (`stamp base`) is a database at base.
+            let recorded = self
+                .tables
+                .read_applied(driver)
+                .map_err(db("reading the applied table"))?;
+            state.dropped = recorded
+                .into_iter()
+                .filter(|row| graph.index_of(&row.revision).is_some())
+                .map(|row| row.revision)
+                .collect();
+        }
+        Ok(state)
+    }
+
+    /// The version rows as graph indices, for a command that changes the
+    /// database: a table with a problem is refused.
+    pub(super) fn rows(&self, driver: &mut dyn Driver) -> Result<Vec<usize>, MigrateError> {
+        let state = self.read_state(driver)?;
+        match state.problem(self) {
+            Some(problem) => Err(problem),
+            None => Ok(state.rows),
+        }
+    }
+}
