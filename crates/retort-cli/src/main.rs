@@ -40,14 +40,25 @@ fn usage_error(error: &clap::Error) -> ExitCode {
         let _ = error.print();
         return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(output::EXIT_USAGE));
     }
-    let message = error
-        .render()
-        .to_string()
-        .lines()
+    // clap's message without its usage lines, on one line: "the following
+    // required arguments were not provided: <REVS>...".
+    let rendered = error.render().to_string();
+    let message = rendered
+        .split("\nUsage:")
         .next()
-        .unwrap_or("invalid arguments")
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
         .trim_start_matches("error: ")
-        .to_owned();
+        .replace(": <", " <");
+    let message = if message.is_empty() {
+        "invalid arguments".to_owned()
+    } else {
+        message
+    };
     Failure::usage(message, Some("run `retort --help` for usage".into())).report(Format::Json)
 }
 

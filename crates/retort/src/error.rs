@@ -102,7 +102,7 @@ impl Diagnostic for Error {
             {
                 Some("check the file's permissions and owner".into())
             }
-            (None, _) => None,
+            (None, _) => Some("check the path, and that this user may read and write there".into()),
         }
     }
 

@@ -266,7 +266,7 @@ fn revision_that_revises_itself() {
       "error": {
         "kind": "bad_revision_file",
         "message": "[TMP]/migrations/a1.sql:3: revision `a1` revises itself",
-        "hint": null
+        "hint": "a revision revises its parents: fix the `-- retort:revises` line (`retort history` lists the revisions)"
       }
     }
     --- stderr

@@ -358,7 +358,9 @@ impl TestDb {
         }
         // The server's release, which the description names.
         for flavour in ["MariaDB ", "MySQL "] {
-            if let Some(at) = text.find(flavour) {
+            if let Some(at) = text.find(flavour)
+                && text[at + flavour.len()..].starts_with(|c: char| c.is_ascii_digit())
+            {
                 let start = at + flavour.len();
                 let end = text[start..].find(' ').map_or(text.len(), |n| start + n);
                 text.replace_range(start..end, "[VERSION]");

@@ -109,7 +109,7 @@ fn offline_stamp_matches_online(db: &TestDb) {
     for command in ["stamp", "upgrade"] {
         let run = off.json(&[command, "current:heads", "--sql"]).code(2);
         assert!(
-            run.message().contains("offline script does not read"),
+            run.message().contains("the script does not read"),
             "{}",
             run.message()
         );
@@ -206,7 +206,7 @@ fn offline_downgrade_after_an_online_upgrade(db: &TestDb) {
     off.json(&["upgrade", "heads"]).ok();
 
     let run = off.json(&["downgrade", "base", "--sql"]).code(2);
-    assert_eq!(run.kind(), "invalid_target");
+    assert_eq!(run.kind(), "not_offline");
     assert!(run.message().contains("head:base"), "{}", run.message());
 
     on.json(&["downgrade", "base"]).ok();

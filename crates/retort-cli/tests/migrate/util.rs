@@ -234,6 +234,11 @@ impl Project {
         project
     }
 
+    /// Points the project at another database URL from now on.
+    pub(crate) fn set_url(&mut self, url: &str) {
+        url.clone_into(&mut self.url);
+    }
+
     /// The revisions of the fixture.
     pub(crate) fn revs(&self) -> &[Rev] {
         &self.revs

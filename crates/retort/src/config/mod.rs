@@ -263,7 +263,12 @@ impl crate::Diagnostic for ConfigError {
                 "check the path; without `--config`, retort looks for `retort.toml` in the current directory and its parents"
                     .to_owned(),
             ),
-            ConfigError::Read { .. } | ConfigError::CurrentDir { .. } => None,
+            ConfigError::Read { .. } => {
+                Some("check that the file can be read by this user".to_owned())
+            }
+            ConfigError::CurrentDir { .. } => Some(
+                "run retort from a directory that exists, or pass `-C DIR`".to_owned(),
+            ),
             ConfigError::Parse { .. } | ConfigError::Invalid { .. } => {
                 Some("`retort init` writes a `retort.toml` with every key and its default".to_owned())
             }

@@ -54,6 +54,29 @@ pub(crate) fn mysql_ssl_mode(value: &str) -> String {
     value.to_ascii_lowercase().replace('-', "_")
 }
 
+/// The parameters a PostgreSQL URL may give (libpq's names).
+const POSTGRES_PARAMS: &[&str] = &[
+    "user",
+    "password",
+    "sslmode",
+    "sslrootcert",
+    "connect_timeout",
+    "application_name",
+    "options",
+];
+
+/// The parameters a MySQL URL may give (the `mysql` client's names, with
+/// their other spellings).
+const MYSQL_PARAMS: &[&str] = &[
+    "ssl-mode",
+    "ssl_mode",
+    "sslmode",
+    "ssl-ca",
+    "ssl_ca",
+    "sslca",
+    "connect_timeout",
+];
+
 /// libpq's `sslmode` values, the only ones a PostgreSQL URL may give.
 pub(crate) const POSTGRES_SSLMODES: [&str; 6] = [
     "disable",
@@ -172,7 +195,14 @@ impl crate::Diagnostic for UrlError {
                 "a driver part is allowed and ignored, as in `postgresql+psycopg2://` or `sqlite+aiosqlite://`"
                     .to_owned(),
             ),
-            UrlError::InvalidPort { .. } | UrlError::InvalidParam { .. } => None,
+            UrlError::InvalidPort { .. } => Some(
+                "the port is a number from 1 to 65535 after the host (`host:5432`); percent-encode a `:` in the user name or password as %3A"
+                    .to_owned(),
+            ),
+            UrlError::InvalidParam { .. } => Some(
+                "docs/configuration.md lists each database's URL parameters; remove the parameter, or fix its name or value"
+                    .to_owned(),
+            ),
             UrlError::Invalid { .. } | UrlError::Hidden { .. } => Some(
                 "percent-encode special characters in the user name and password: `@` as %40, `:` as %3A, `/` as %2F, `?` as %3F, `#` as %23, `%` as %25"
                     .to_owned(),
@@ -427,9 +457,58 @@ impl DatabaseUrl {
             self.query = Some((format!("?{query}"), format!("?{redacted}")));
         }
         match self.dialect {
-            Dialect::Postgres => self.check_sslmode()?,
-            Dialect::Mysql => self.check_mysql_ssl_mode()?,
+            Dialect::Postgres => {
+                self.check_known_params(POSTGRES_PARAMS, "PostgreSQL")?;
+                self.check_sslmode()?;
+                // libpq takes them in the query too; the URL's own win.
+                if self.user.is_none() {
+                    self.user = self.param("user").map(str::to_owned);
+                }
+                if self.password.is_none() {
+                    self.password = self.param("password").map(str::to_owned);
+                }
+            }
+            Dialect::Mysql => {
+                self.check_known_params(MYSQL_PARAMS, "MySQL/MariaDB")?;
+                self.check_mysql_ssl_mode()?;
+            }
             Dialect::Sqlite => {}
+        }
+        Ok(())
+    }
+
+    /// A parameter retort does not act on would be ignored (a driver
+    /// Alembic uses would refuse it), so it is refused, with the closest
+    /// known one when it looks like a typo; `connect_timeout` must be a
+    /// number of seconds.
+    fn check_known_params(&self, known: &[&str], server: &str) -> Result<(), UrlError> {
+        for (key, value) in &self.params {
+            if !known.contains(&key.as_str()) {
+                let guess = crate::suggest::closest(key, known.iter().copied())
+                    .map(|k| format!(" (did you mean `{k}`?)"))
+                    .unwrap_or_default();
+                return Err(UrlError::InvalidParam {
+                    url: self.redacted.clone(),
+                    message: format!(
+                        "`{key}` is not a parameter retort understands in {server} URLs{guess}; it takes {}",
+                        known
+                            .iter()
+                            .map(|k| format!("`{k}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                });
+            }
+            if key == "connect_timeout"
+                && (value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()))
+            {
+                return Err(UrlError::InvalidParam {
+                    url: self.redacted.clone(),
+                    message: format!(
+                        "`connect_timeout={value}`: expected whole seconds (0 waits as long as it takes)"
+                    ),
+                });
+            }
         }
         Ok(())
     }
@@ -1028,17 +1107,52 @@ mod tests {
 
     #[test]
     fn server_params() {
-        let url = parse("postgres://h/app?sslmode=require&application_name=my%20app&flag&&x=a%3Db");
+        let url = parse(
+            "postgres://h/app?sslmode=require&application_name=my%20app&&options=-c%20a%3Db&password=p%40w",
+        );
         assert_eq!(
             url.params(),
             [
                 ("sslmode".to_owned(), "require".to_owned()),
                 ("application_name".to_owned(), "my app".to_owned()),
-                ("flag".to_owned(), String::new()),
-                ("x".to_owned(), "a=b".to_owned()),
+                ("options".to_owned(), "-c a=b".to_owned()),
+                ("password".to_owned(), "p@w".to_owned()),
             ]
         );
         assert_eq!(url.database(), Some("app"));
+        assert_eq!(url.password(), Some("p@w"));
+        // Anything else would be ignored, so it is refused, naming the
+        // parameters there are; a typo gets the closest.
+        for (text, says) in [
+            (
+                "postgres://h/app?sslmod=require",
+                "`sslmod` is not a parameter retort understands in PostgreSQL URLs (did you mean `sslmode`?)",
+            ),
+            (
+                "postgres://h/app?target_session_attrs=read-write",
+                "`target_session_attrs` is not a parameter",
+            ),
+            (
+                "mysql://h/app?ssl_mdoe=required",
+                "`ssl_mdoe` is not a parameter retort understands in MySQL/MariaDB URLs (did you mean `ssl_mode`?)",
+            ),
+            (
+                "mysql://h/app?connect_timeout=soon",
+                "`connect_timeout=soon`: expected whole seconds",
+            ),
+            (
+                "postgres://h/app?connect_timeout=",
+                "`connect_timeout=`: expected whole seconds",
+            ),
+        ] {
+            let e = err(text);
+            assert_eq!(e.kind(), "url_invalid_param", "{text}");
+            assert!(e.to_string().contains(says), "{text}: {e}");
+        }
+        assert_eq!(
+            parse("mysql://h/app?connect_timeout=0").param("connect_timeout"),
+            Some("0")
+        );
     }
 
     #[test]
@@ -1138,7 +1252,7 @@ mod tests {
         assert!(err("oracle://x").hint().is_some());
         assert_eq!(err("postgres://h:70000").kind(), "url_invalid_port");
         assert_eq!(err("postgres://h?sslmode=on").kind(), "url_invalid_param");
-        assert_eq!(err("postgres://h?sslmode=on").hint(), None);
+        assert!(err("postgres://h?sslmode=on").hint().is_some());
         for mode in POSTGRES_SSLMODES {
             assert_eq!(
                 parse(&format!("postgres://h?sslmode={mode}")).param("sslmode"),

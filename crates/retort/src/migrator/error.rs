@@ -132,6 +132,10 @@ fn connect_hint(message: &str) -> String {
         )
     } else if lower.contains("lookup address") || lower.contains("name or service not known") {
         format!("the host name does not resolve: check the host in the URL {url}")
+    } else if lower.contains("directory") && lower.contains("does not exist") {
+        format!(
+            "create the directory (retort creates the SQLite file, not the directories above it), or fix the path in the URL {url}"
+        )
     } else if lower.contains("unknown database")
         || (lower.contains("database") && lower.contains("does not exist"))
     {
@@ -360,9 +364,10 @@ impl crate::Diagnostic for MigrateError {
             MigrateError::Database { error, context } => match error.kind {
                 DbErrorKind::ReadOnly => "the database file or its directory is not writable by this user (check permissions), or the URL opens it read only (`?mode=ro`)".into(),
                 DbErrorKind::LockTimeout if context.contains("run lock") => "another `retort` run is still migrating; wait for it, or raise the timeout with `--lock-timeout SECONDS`".into(),
+                DbErrorKind::LockTimeout if error.message.contains("SQLite") => "another program holds a lock on the database file (a transaction left open, in a `sqlite3` shell or the application): end it, then run the command again".into(),
                 DbErrorKind::LockTimeout => "another session holds a lock retort needs (a long or forgotten transaction: `pg_stat_activity` on PostgreSQL and `SHOW PROCESSLIST` on MySQL/MariaDB list them); run the command again once it ends".into(),
                 DbErrorKind::Connect => connect_hint(&error.message),
-                _ => return None,
+                _ => format!("retort could not {context} (its own state tables): check that the database user may create, read and write tables there"),
             },
             MigrateError::Statement(failure) => {
                 let StatementFailure {
@@ -455,7 +460,8 @@ impl crate::Diagnostic for MigrateError {
             MigrateError::Tampered { .. } => "another tool changed the version table during the run; check it with `retort current`".into(),
             MigrateError::Plan(e) => return e.hint(),
             MigrateError::Script(e) => return e.hint(),
-            MigrateError::Split { .. } => "close what the line opens (a quote, a comment or a `BEGIN … END` block), or end the statement with `;`".into(),
+            MigrateError::Split { message, .. } if message.starts_with("`)`") => "remove the `)`, or add the `(` it closes".into(),
+            MigrateError::Split { .. } => "close what the line opens (a parenthesis, a quote, a comment or a `BEGIN … END` block), or end the statement with `;`".into(),
             MigrateError::TransactionControl { .. } => "remove the statement: retort commits each migration with its version change (and, with `-- retort:transaction off`, records each statement in a transaction of its own)".into(),
         })
     }

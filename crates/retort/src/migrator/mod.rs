@@ -289,7 +289,7 @@ impl<'p> Migrator<'p> {
     }
 
     /// Creates the state tables that do not exist yet.
-    fn ensure_tables(&self, driver: &mut dyn Driver) -> Result<(), MigrateError> {
+    fn ensure_tables(&self, driver: &mut dyn Driver) -> Result<u8, MigrateError> {
         self.tables
             .ensure(driver)
             .map_err(db("creating the version tables"))

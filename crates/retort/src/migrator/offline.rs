@@ -55,7 +55,7 @@ impl Migrator<'_> {
             None if command == "downgrade" => {
                 return Err(offline_refusal(
                     &written,
-                    "an offline downgrade needs a range `FROM:TO`, e.g. `head:base`, since the database is not read".to_owned(),
+                    "a downgrade needs a range `FROM:TO` (e.g. `head:base`), since the script does not read where the database is".to_owned(),
                 ));
             }
             None => ("", written.clone()),
@@ -66,7 +66,7 @@ impl Migrator<'_> {
             if part == "current" {
                 return Err(offline_refusal(
                     &written,
-                    "`current` names the database's revisions, which an offline script does not read; write them out (`REV:TARGET`, or `REV1,REV2:TARGET` on branches)".to_owned(),
+                    "`current` names the database's revisions, which the script does not read; write them out (`REV:TARGET`, or `REV1,REV2:TARGET` on branches)".to_owned(),
                 ));
             }
             let resolved = graph.resolve(part, None).map_err(offline_graph_error)?;
@@ -111,12 +111,12 @@ impl Migrator<'_> {
     }
 }
 
-/// A request offline mode cannot serve, as a target error.
+/// A request offline mode cannot serve.
 fn offline_refusal(target: &str, reason: String) -> MigrateError {
-    plan::PlanError::Graph(GraphError::InvalidTarget {
+    plan::PlanError::NotOffline {
         target: target.to_owned(),
         reason,
-    })
+    }
     .into()
 }
 
@@ -126,7 +126,7 @@ fn offline_graph_error(error: GraphError) -> MigrateError {
     match error {
         GraphError::NeedsCurrent { target } => offline_refusal(
             &target,
-            "it is relative to the database's current revision, which an offline script does not read; give a range from a revision, e.g. `<rev>:head`".to_owned(),
+            "it is relative to the database's current revision, which the script does not read; give a range from a revision, e.g. `<rev>:head`".to_owned(),
         ),
         other => plan::PlanError::Graph(other).into(),
     }

@@ -29,6 +29,13 @@ pub(super) struct Database<'a, 'p> {
     pub(super) done: Vec<StepDone>,
     /// When the current migration started.
     started: Instant,
+    /// Whether the state tables are known to exist (committed). Where DDL
+    /// is transactional they are created in the first transaction that
+    /// writes, so that a run failing before anything is recorded leaves
+    /// the database as it found it.
+    tables_ready: bool,
+    /// The tables the plan's own transaction (`--atomic`) created.
+    plan_created: u8,
 }
 
 impl<'a, 'p> Database<'a, 'p> {
@@ -45,6 +52,28 @@ impl<'a, 'p> Database<'a, 'p> {
             events,
             done: Vec::new(),
             started: Instant::now(),
+            tables_ready: false,
+            plan_created: 0,
+        }
+    }
+
+    /// Creates the state tables if this run has not yet, in the
+    /// transaction open now (where DDL is transactional); the tables it
+    /// created, to forget if that transaction rolls back.
+    fn tables_in_transaction(&mut self) -> Result<u8, MigrateError> {
+        if self.tables_ready {
+            return Ok(0);
+        }
+        self.migrator.ensure_tables(self.driver)
+    }
+
+    /// Ends a transaction that created `created`: committed, the tables
+    /// are there; rolled back, they are not.
+    fn settle_tables(&mut self, committed: bool, created: u8) {
+        if committed {
+            self.tables_ready = true;
+        } else {
+            self.migrator.tables.forget(created);
         }
     }
 
@@ -226,7 +255,12 @@ impl<'a, 'p> Database<'a, 'p> {
 
 impl Sink for Database<'_, '_> {
     fn start(&mut self, _prepared: &Prepared<'_>) -> Result<(), MigrateError> {
-        self.migrator.ensure_tables(self.driver)?;
+        if self.driver.dialect().commits_ddl_implicitly() {
+            // A CREATE TABLE would commit the first migration's
+            // transaction half way: the tables come first.
+            self.migrator.ensure_tables(self.driver)?;
+            self.tables_ready = true;
+        }
         if let Some(timeout) = self.options.statement_lock_timeout {
             self.driver
                 .set_lock_wait(timeout)
@@ -242,7 +276,14 @@ impl Sink for Database<'_, '_> {
     ) -> Result<(), MigrateError> {
         let mut attempt = |sink: &mut Self| -> Result<(), MigrateError> {
             sink.driver.begin().map_err(db("starting a transaction"))?;
-            match body(sink) {
+            let created = match sink.tables_in_transaction() {
+                Ok(created) => created,
+                Err(e) => {
+                    let _ = sink.driver.rollback();
+                    return Err(e);
+                }
+            };
+            let result = match body(sink) {
                 Ok(()) => sink.driver.commit().map_err(db("committing the migration")),
                 Err(e) => {
                     // The first failure is the one to report; a rollback
@@ -251,7 +292,9 @@ impl Sink for Database<'_, '_> {
                     let _ = sink.driver.rollback();
                     Err(e)
                 }
-            }
+            };
+            sink.settle_tables(result.is_ok(), created);
+            result
         };
         match migration {
             Some(migration) => self.retrying(&migration.script.revision, &mut attempt),
@@ -260,16 +303,28 @@ impl Sink for Database<'_, '_> {
     }
 
     fn begin_plan(&mut self) -> Result<(), MigrateError> {
-        self.driver.begin().map_err(db("starting the transaction"))
+        self.driver
+            .begin()
+            .map_err(db("starting the transaction"))?;
+        self.plan_created = self.tables_in_transaction()?;
+        // Inside the plan's transaction: the migrations' own see them.
+        self.tables_ready = true;
+        Ok(())
     }
 
     fn end_plan(&mut self, result: Result<(), MigrateError>) -> Result<(), MigrateError> {
+        let created = self.plan_created;
         match result {
-            Ok(()) => self
-                .driver
-                .commit()
-                .map_err(db("committing the transaction")),
+            Ok(()) => {
+                let committed = self
+                    .driver
+                    .commit()
+                    .map_err(db("committing the transaction"));
+                self.settle_tables(committed.is_ok(), created);
+                committed
+            }
             Err(e) => {
+                self.settle_tables(false, created);
                 self.driver
                     .rollback()
                     .map_err(db("rolling back the transaction"))?;
@@ -339,6 +394,12 @@ impl Sink for Database<'_, '_> {
         done: Range<usize>,
         running: Option<usize>,
     ) -> Result<(), MigrateError> {
+        if !self.tables_ready {
+            // A statement outside a transaction is announced first: the
+            // tables are created on their own, with that row.
+            self.migrator.ensure_tables(self.driver)?;
+            self.tables_ready = true;
+        }
         let mut rows: Vec<JournalRow> = done
             .map(|i| self.journal_row(migration, i, JournalState::Done))
             .collect();

@@ -88,6 +88,23 @@ pub enum PlanError {
         /// The branch label (or revision) it is scoped to.
         label: String,
     },
+    /// A range (`A:B`) where the database is read: ranges are for
+    /// offline scripts.
+    #[error(
+        "`{target}` is a range, which only an offline script (`--sql`) starts from; against the database the start is where the database is"
+    )]
+    RangeNeedsSql {
+        /// The target as written.
+        target: String,
+    },
+    /// Something an offline script cannot do, since it reads no database.
+    #[error("`{target}` cannot be written as an offline script: {reason}")]
+    NotOffline {
+        /// The target or command as written.
+        target: String,
+        /// Why.
+        reason: String,
+    },
     /// A graph problem resolving the target.
     #[error(transparent)]
     Graph(#[from] GraphError),
@@ -106,6 +123,16 @@ impl crate::Diagnostic for PlanError {
             PlanError::BranchNotApplied { label, .. } => Some(format!(
                 "`retort current` shows what is applied; `retort upgrade {label}@head` applies the branch"
             )),
+            PlanError::RangeNeedsSql { target } => Some(format!(
+                "add `--sql` to print the script of `{target}`, or name one target (`{}`)",
+                target.rsplit(':').next().filter(|t| !t.is_empty()).unwrap_or("head")
+            )),
+            PlanError::NotOffline { target, .. } => {
+                let to = target.rsplit(':').next().unwrap_or(target);
+                Some(format!(
+                    "give the revisions the script starts from, e.g. `heads:{to}`; or run it against the database (without `--sql`)"
+                ))
+            }
             PlanError::Graph(e) => e.hint(),
         }
     }
@@ -116,6 +143,8 @@ impl crate::Diagnostic for PlanError {
             PlanError::UpgradeBackwards { .. } => "upgrade_backwards",
             PlanError::DowngradeForwards { .. } => "downgrade_forwards",
             PlanError::BranchNotApplied { .. } => "branch_not_applied",
+            PlanError::RangeNeedsSql { .. } => "range_needs_sql",
+            PlanError::NotOffline { .. } => "not_offline",
             PlanError::Graph(e) => e.kind(),
         }
     }

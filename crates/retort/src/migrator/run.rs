@@ -137,6 +137,14 @@ impl<'p> Migrator<'p> {
     }
 
     fn plan(&self, request: &Request, rows: &[usize]) -> Result<Vec<Step>, MigrateError> {
+        if let Request::Upgrade { target } | Request::Downgrade { target } = request
+            && target.contains(':')
+        {
+            return Err(plan::PlanError::RangeNeedsSql {
+                target: target.clone(),
+            }
+            .into());
+        }
         let graph = self.project.graph();
         let current = self.ids(rows);
         Ok(match request {

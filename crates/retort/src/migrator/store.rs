@@ -257,7 +257,10 @@ impl Tables {
     }
 
     /// Creates the state tables where they are missing.
-    pub(crate) fn ensure(&self, driver: &mut dyn Driver) -> Result<(), DbError> {
+    /// Returns the tables it was not known to have before (as
+    /// [`Tables::known`] bits), for [`Tables::forget`] when the
+    /// transaction they were created in rolls back.
+    pub(crate) fn ensure(&self, driver: &mut dyn Driver) -> Result<u8, DbError> {
         let known = self.known.load(Ordering::Relaxed);
         for (i, ddl) in self.create().into_iter().enumerate() {
             if known & (1 << i) == 0 {
@@ -265,7 +268,13 @@ impl Tables {
             }
         }
         self.known.store(ALL_KNOWN, Ordering::Relaxed);
-        Ok(())
+        Ok(ALL_KNOWN & !known)
+    }
+
+    /// Forgets that the tables of `created` (from [`Tables::ensure`])
+    /// exist: the transaction that created them rolled back.
+    pub(crate) fn forget(&self, created: u8) {
+        self.known.fetch_and(!created, Ordering::Relaxed);
     }
 
     /// Whether state table `table` exists (read-only commands do not

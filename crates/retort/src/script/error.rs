@@ -168,7 +168,20 @@ impl crate::Diagnostic for ScriptError {
             ScriptErrorKind::NotUtf8 => "save the file as UTF-8 (the line named is where the first invalid byte is)".into(),
             ScriptErrorKind::NulByte => "remove the byte (`grep -nP '\\x00' FILE` finds it); a NUL in data is written with the database's own escape, such as `char(0)`".into(),
             ScriptErrorKind::ChangedSinceLoaded => "run the command again once the file is no longer being edited".into(),
-            _ => return None,
+            ScriptErrorKind::DuplicateDirective { name, .. } => format!("keep one `-- retort:{name}` line"),
+            ScriptErrorKind::DuplicateSection { name, .. } => format!("keep one `-- retort:{name}` section: put all of its SQL under it"),
+            ScriptErrorKind::DowngradeFirst => "put the `-- retort:upgrade` section first, then `-- retort:downgrade`".into(),
+            ScriptErrorKind::MissingValue(name) => format!("write the value after the directive: `-- retort:{name} <value>`"),
+            ScriptErrorKind::InvalidRevisionId { .. } => format!(
+                "revision ids are letters, digits and `_`, at most {} characters (`retort revision` draws 12 hex digits)",
+                super::MAX_REVISION_ID_LEN
+            ),
+            ScriptErrorKind::InvalidBranchLabel(_) => "choose a label like `auth` or `billing-v2`".into(),
+            ScriptErrorKind::InvalidValue { directive, .. } if directive == "created" => "write the time in UTC as `retort revision` does (`2026-11-21T14:30:00Z`), or remove the line".into(),
+            ScriptErrorKind::InvalidValue { directive, expected, .. } => format!("write `-- retort:{directive}` with {expected}"),
+            ScriptErrorKind::RevisesItself(_) => "a revision revises its parents: fix the `-- retort:revises` line (`retort history` lists the revisions)".into(),
+            ScriptErrorKind::Unreadable(_) => "check that the file still exists and can be read by this user".into(),
+            ScriptErrorKind::UnclosedPlaceholder => "close the placeholder with `}}`".into(),
         })
     }
 

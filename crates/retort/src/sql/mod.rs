@@ -278,6 +278,14 @@ struct Splitter<'a> {
     head: Vec<Sig<'a>>,
     count: usize,
     previous_dot: bool,
+    /// Parentheses open in the current statement, and where the first
+    /// was: on every dialect one still open where the statement ends is
+    /// an error, caught before anything runs (the server would see half
+    /// a statement, and MySQL may have committed the ones before).
+    parens: usize,
+    first_paren: usize,
+    /// A `)` that closed nothing.
+    stray_paren: Option<usize>,
     body: Option<Body>,
     pg: PgState,
     sqlite: SqliteState,
@@ -298,6 +306,9 @@ impl<'a> Splitter<'a> {
             head: Vec::with_capacity(HEAD_LEN),
             count: 0,
             previous_dot: false,
+            parens: 0,
+            first_paren: 0,
+            stray_paren: None,
             body: None,
             pg: PgState::default(),
             sqlite: SqliteState::default(),
@@ -315,12 +326,16 @@ impl<'a> Splitter<'a> {
             };
             match token.kind {
                 Kind::Space | Kind::Comment => {}
-                Kind::CustomDelimiter => self.finish(),
+                Kind::CustomDelimiter => {
+                    self.check_parens(token.start)?;
+                    self.finish();
+                }
                 Kind::DelimiterCommand => {
                     self.check_closed(|| {
                         let (line, _) = Lines::new(self.src).at(token.start);
                         format!("before the `DELIMITER` line {line}")
                     })?;
+                    self.check_parens(token.start)?;
                     self.finish();
                     self.custom = self.lexer.custom_delimiter();
                 }
@@ -332,15 +347,41 @@ impl<'a> Splitter<'a> {
                     if self.open().is_some() {
                         self.push(token);
                     } else {
+                        self.check_parens(token.start)?;
                         self.finish();
                     }
                 }
-                _ => self.push(token),
+                _ => {
+                    self.push(token);
+                    if let Some(offset) = self.stray_paren {
+                        return Err(self.error(
+                            offset,
+                            "`)` without a matching `(` before it in the statement".to_owned(),
+                        ));
+                    }
+                }
             }
         }
         self.check_closed(|| "before the end of the input".to_owned())?;
+        self.check_parens(self.src.len())?;
         self.finish();
         Ok(self.out)
+    }
+
+    /// A statement ending (at `end`) with a parenthesis still open.
+    fn check_parens(&self, end: usize) -> Result<(), SplitError> {
+        if self.parens == 0 || self.start.is_none() {
+            return Ok(());
+        }
+        let where_ = if end >= self.src.len() {
+            "before the end of the input"
+        } else {
+            "before the `;` that ends the statement"
+        };
+        Err(self.error(
+            self.first_paren,
+            format!("unterminated `(`: not closed {where_}"),
+        ))
     }
 
     /// The outermost block of the current statement still open.
@@ -377,6 +418,17 @@ impl<'a> Splitter<'a> {
     fn push(&mut self, token: Token) {
         let sig = Sig::new(token, self.src, self.previous_dot);
         self.previous_dot = sig.is_punct(b'.');
+        if sig.is_punct(b'(') {
+            if self.parens == 0 {
+                self.first_paren = token.start;
+            }
+            self.parens += 1;
+        } else if sig.is_punct(b')') {
+            match self.parens.checked_sub(1) {
+                Some(left) => self.parens = left,
+                None => self.stray_paren = Some(token.start),
+            }
+        }
         if self.start.is_none() {
             self.start = Some(token.start);
         }
@@ -427,6 +479,7 @@ impl<'a> Splitter<'a> {
         self.head.clear();
         self.count = 0;
         self.previous_dot = false;
+        self.parens = 0;
         self.body = None;
         self.pg = PgState::default();
         self.sqlite = SqliteState::default();
