@@ -615,12 +615,7 @@ fn cases() -> Vec<Case> {
             revs: graph,
             ..case("head with two heads", |_| {}, &["upgrade", "head"], 2)
         },
-        case(
-            "downgrade without a target",
-            at_r01,
-            &["downgrade"],
-            2,
-        ),
+        case("downgrade without a target", at_r01, &["downgrade"], 2),
         case(
             "downgrade to a revision not applied",
             at_r01,
@@ -633,12 +628,7 @@ fn cases() -> Vec<Case> {
             &["upgrade", "r01"],
             2,
         ),
-        case(
-            "relative step past the head",
-            at_r01,
-            &["upgrade", "+5"],
-            2,
-        ),
+        case("relative step past the head", at_r01, &["upgrade", "+5"], 2),
         Case {
             revs: graph,
             ..case(
@@ -760,6 +750,21 @@ fn cases() -> Vec<Case> {
                 s.db.exec("INSERT INTO retort_journal (version_table, revision, direction, statement, line, hash, state, session, recorded_at) VALUES ('retort_version', 'r02', 'upgrade', 0, 6, 'x', 'done', NULL, '2026-01-01T00:00:00Z')");
             },
             &["upgrade"],
+            1,
+        ),
+        case(
+            "resume of a migration whose next statement fails",
+            |s| {
+                let mut rev = Rev::table("r02", &["r01"], "t02").transaction_off();
+                rev.upgrade = "CREATE TABLE t02 (id INTEGER PRIMARY KEY);\nINSERT INTO missing_table (id) VALUES (1);\n".to_owned();
+                s.file("r02", &rev.text());
+                s.run(&["upgrade", "r01"]);
+                s.db.exec("CREATE TABLE t02 (id INTEGER PRIMARY KEY)");
+                let hash =
+                    retort::script::checksum::checksum("CREATE TABLE t02 (id INTEGER PRIMARY KEY)");
+                s.db.exec(&format!("INSERT INTO retort_journal (version_table, revision, direction, statement, line, hash, state, session, recorded_at) VALUES ('retort_version', 'r02', 'upgrade', 0, 6, '{hash}', 'done', NULL, '2026-01-01T00:00:00Z')"));
+            },
+            &["resume"],
             1,
         ),
         Case {

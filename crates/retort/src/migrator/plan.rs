@@ -125,7 +125,11 @@ impl crate::Diagnostic for PlanError {
             )),
             PlanError::RangeNeedsSql { target } => Some(format!(
                 "add `--sql` to print the script of `{target}`, or name one target (`{}`)",
-                target.rsplit(':').next().filter(|t| !t.is_empty()).unwrap_or("head")
+                target
+                    .rsplit(':')
+                    .next()
+                    .filter(|t| !t.is_empty())
+                    .unwrap_or("head")
             )),
             PlanError::NotOffline { target, .. } => {
                 let to = target.rsplit(':').next().unwrap_or(target);
