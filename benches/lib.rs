@@ -496,7 +496,7 @@ mod load_tests {
         .unwrap();
         let project = Project::load(Config::load(&generated.config).unwrap()).unwrap();
         let script = project.script(2);
-        assert_eq!(script.body().unwrap().upgrade.sql, "SELECT 2;\n");
+        assert_eq!(script.body().unwrap().upgrade().unwrap().sql, "SELECT 2;\n");
         assert!(!script.reversible);
     }
 }

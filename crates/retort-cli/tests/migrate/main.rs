@@ -14,6 +14,7 @@ mod checksums; // edited files stop runs, verify, line endings, rehash, missing 
 mod concurrency; // 2 and 8 processes upgrading one database at once
 mod connect; // refused, unknown host, rejected credentials, missing database: one line, no password
 mod db; // TestDb: a fresh database per test, inspected through retort's Driver
+mod dialects; // sections for some databases only: each runs its own, checksums cover what it runs
 mod errors; // unknown revisions, existing tables, permissions, dry runs, irreversible, targets
 mod failure; // a statement failing mid-plan, with and without --atomic
 mod inspect; // current/status JSON on branched states; text snapshots

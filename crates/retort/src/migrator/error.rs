@@ -234,6 +234,19 @@ pub enum MigrateError {
         /// Revision ids and files.
         changed: Vec<(String, PathBuf)>,
     },
+    /// A revision whose sections name dialects, none of them the one
+    /// running, and none for every dialect.
+    #[error("revision `{revision}` ({}) has no {direction} section for {dialect}: its sections name other dialects", path.display())]
+    NotCovered {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: PathBuf,
+        /// Upgrade or downgrade.
+        direction: Direction,
+        /// The database's dialect.
+        dialect: crate::Dialect,
+    },
     /// A downgrade through a revision without a downgrade section.
     #[error("revision `{revision}` ({}) has no `-- retort:downgrade` section, so it cannot be downgraded", path.display())]
     Irreversible {
@@ -324,6 +337,7 @@ impl crate::Diagnostic for MigrateError {
             MigrateError::VersionTableMissing { .. } => "version_table_missing",
             MigrateError::Changed { .. } => "checksum_mismatch",
             MigrateError::Irreversible { .. } => "irreversible",
+            MigrateError::NotCovered { .. } => "no_section_for_dialect",
             MigrateError::AtomicNotPossible { .. } => "atomic_not_possible",
             MigrateError::Interrupted(_) => "interrupted",
             MigrateError::JournalMismatch { .. } => "journal_mismatch",
@@ -346,6 +360,7 @@ impl crate::Diagnostic for MigrateError {
                 | MigrateError::NotApplied { .. }
                 | MigrateError::Changed { .. }
                 | MigrateError::Irreversible { .. }
+                | MigrateError::NotCovered { .. }
                 | MigrateError::AtomicNotPossible { .. }
                 | MigrateError::JournalMismatch { .. }
                 | MigrateError::NotInterrupted { .. }
@@ -421,6 +436,9 @@ impl crate::Diagnostic for MigrateError {
                 changed.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>().join(" ")
             ),
             MigrateError::Irreversible { .. } => "add a `-- retort:downgrade` section, or choose a target above this revision".into(),
+            MigrateError::NotCovered { direction, dialect, .. } => format!(
+                "add a `-- retort:{direction} {dialect}` section, or one without a dialect for every database the others do not name"
+            ),
             MigrateError::AtomicNotPossible { .. } => "run without `--atomic`".into(),
             MigrateError::Interrupted(i) => {
                 let note = i.note.as_ref().map_or(String::new(), |n| format!("{n}; "));

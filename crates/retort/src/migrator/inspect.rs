@@ -199,7 +199,7 @@ impl Migrator<'_> {
                 continue;
             };
             let script = self.project.script(index);
-            let kind = match script.matches(&row.checksum)? {
+            let kind = match script.matches(&row.checksum, self.tables.dialect)? {
                 Some(true) => continue,
                 Some(false) => FindingKind::Changed,
                 None => FindingKind::UnknownAlgorithm,
@@ -278,13 +278,14 @@ impl Migrator<'_> {
                     continue;
                 };
                 let script = self.project.script(index);
-                match script.matches(&row.checksum)? {
+                match script.matches(&row.checksum, self.tables.dialect)? {
                     Some(true)
                         if checksum::algorithm_of(&row.checksum) == Some(checksum::CURRENT) => {}
                     Some(true) => {
-                        let (sql, params) = self
-                            .tables
-                            .update_checksum(&row.revision, script.checksum());
+                        let (sql, params) = self.tables.update_checksum(
+                            &row.revision,
+                            script.checksum_for(self.tables.dialect),
+                        );
                         driver
                             .execute(&sql, &params)
                             .map_err(db("updating a checksum"))?;
@@ -296,15 +297,16 @@ impl Migrator<'_> {
                             &row.revision,
                             "accept",
                             &row.checksum,
-                            script.checksum(),
+                            script.checksum_for(self.tables.dialect),
                             &now,
                         );
                         driver
                             .execute(&sql, &params)
                             .map_err(db("writing the audit table"))?;
-                        let (sql, params) = self
-                            .tables
-                            .update_checksum(&row.revision, script.checksum());
+                        let (sql, params) = self.tables.update_checksum(
+                            &row.revision,
+                            script.checksum_for(self.tables.dialect),
+                        );
                         driver
                             .execute(&sql, &params)
                             .map_err(db("updating a checksum"))?;
@@ -324,6 +326,7 @@ impl Migrator<'_> {
                 }
                 let row = AppliedRow::new(
                     script,
+                    self.tables.dialect,
                     crate::time::UtcTime::now().rfc3339(),
                     std::time::Duration::ZERO,
                     "rehash",

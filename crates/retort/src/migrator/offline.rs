@@ -178,6 +178,7 @@ impl Script<'_, '_> {
         let script = self.migrator.project.script(revision);
         let row = AppliedRow::new(
             script,
+            self.migrator.tables.dialect,
             self.now.clone(),
             std::time::Duration::ZERO,
             operation,

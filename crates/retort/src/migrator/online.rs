@@ -235,7 +235,13 @@ impl<'a, 'p> Database<'a, 'p> {
         operation: &str,
     ) -> Result<(), MigrateError> {
         let script = self.migrator.project.script(revision);
-        let row = AppliedRow::new(script, UtcTime::now().rfc3339(), took, operation);
+        let row = AppliedRow::new(
+            script,
+            self.migrator.tables.dialect,
+            UtcTime::now().rfc3339(),
+            took,
+            operation,
+        );
         for (sql, params) in self.migrator.tables.record_applied(Mode::Bind, &row) {
             self.driver
                 .execute(&sql, &params)

@@ -10,48 +10,7 @@
 
 use crate::graph::{Graph, GraphError, Resolved};
 
-/// Which way a step goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    /// Run the upgrade section.
-    Up,
-    /// Run the downgrade section.
-    Down,
-}
-
-impl Direction {
-    /// `up` or `down`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Direction::Up => "up",
-            Direction::Down => "down",
-        }
-    }
-
-    /// The revision file's section: `upgrade` or `downgrade`.
-    pub fn section_name(self) -> &'static str {
-        match self {
-            Direction::Up => "upgrade",
-            Direction::Down => "downgrade",
-        }
-    }
-
-    /// The direction of a section name (`upgrade`, `downgrade`).
-    pub fn from_section_name(name: &str) -> Option<Direction> {
-        match name {
-            "upgrade" => Some(Direction::Up),
-            "downgrade" => Some(Direction::Down),
-            _ => None,
-        }
-    }
-}
-
-/// Written as the section's name (`upgrade`, `downgrade`).
-impl std::fmt::Display for Direction {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.section_name())
-    }
-}
+pub use crate::script::Direction;
 
 /// One revision to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,7 +7,7 @@
 
 use super::plan::{self, Direction, Step};
 use super::{MigrateError, Migrator, StepDone, StepKind, segments};
-use crate::script::{Body, Script, Section};
+use crate::script::Script;
 use crate::sql;
 
 /// What applying a plan does, in order.
@@ -140,7 +140,21 @@ impl<'p> Migrator<'p> {
         script: &'p Script,
         direction: Direction,
     ) -> Result<Vec<sql::Statement<'p>>, MigrateError> {
-        let section = section(script.body()?, direction);
+        let dialect = self.tables.dialect;
+        let Some(section) = script.body()?.section(direction, dialect) else {
+            if direction == Direction::Down {
+                return Err(MigrateError::Irreversible {
+                    revision: script.revision.clone(),
+                    path: script.path.clone(),
+                });
+            }
+            return Err(MigrateError::NotCovered {
+                revision: script.revision.clone(),
+                path: script.path.clone(),
+                direction,
+                dialect,
+            });
+        };
         let mut statements =
             sql::split(&section.sql, self.tables.dialect).map_err(|e| MigrateError::Split {
                 revision: script.revision.clone(),
@@ -169,7 +183,19 @@ impl<'p> Migrator<'p> {
     pub(super) fn check_reversible(&self, steps: &[Step]) -> Result<(), MigrateError> {
         for step in steps {
             let script = self.project.script(step.revision);
-            if step.direction == Direction::Down && !script.reversible {
+            let dialect = self.tables.dialect;
+            if step.direction == Direction::Down
+                && !script.covers(Direction::Down, dialect)
+                && script.reversible
+            {
+                return Err(MigrateError::NotCovered {
+                    revision: script.revision.clone(),
+                    path: script.path.clone(),
+                    direction: Direction::Down,
+                    dialect,
+                });
+            }
+            if step.direction == Direction::Down && !script.covers(Direction::Down, dialect) {
                 return Err(MigrateError::Irreversible {
                     revision: script.revision.clone(),
                     path: script.path.clone(),
@@ -226,19 +252,6 @@ impl Prepared<'_> {
         }
     }
 }
-
-pub(super) fn section(body: &Body, direction: Direction) -> &Section {
-    match direction {
-        Direction::Up => &body.upgrade,
-        // Callers check reversibility first; an absent section runs nothing.
-        Direction::Down => body.downgrade.as_ref().unwrap_or(&EMPTY),
-    }
-}
-
-static EMPTY: Section = Section {
-    sql: String::new(),
-    line: 1,
-};
 
 /// Why a migration cannot run inside `--atomic`.
 fn atomic_obstacle(

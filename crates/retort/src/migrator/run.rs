@@ -187,7 +187,7 @@ impl<'p> Migrator<'p> {
                     continue;
                 };
                 let script = self.project.script(i);
-                if script.matches(&row.checksum)? == Some(false) {
+                if script.matches(&row.checksum, self.tables.dialect)? == Some(false) {
                     changed.push((
                         row.applied_at.clone(),
                         row.revision.clone(),

@@ -59,13 +59,14 @@ impl AppliedRow {
     /// The row recorded for `script` now, by this retort.
     pub(crate) fn new(
         script: &crate::script::Script,
+        dialect: Dialect,
         applied_at: String,
         duration: std::time::Duration,
         operation: &str,
     ) -> AppliedRow {
         AppliedRow {
             revision: script.revision.clone(),
-            checksum: script.checksum().to_owned(),
+            checksum: script.checksum_for(dialect).to_owned(),
             applied_at,
             duration_ms: i64::try_from(duration.as_millis()).unwrap_or(i64::MAX),
             retort_version: env!("CARGO_PKG_VERSION").to_owned(),

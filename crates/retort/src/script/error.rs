@@ -49,6 +49,14 @@ pub enum ScriptErrorKind {
     /// `-- retort:downgrade` before `-- retort:upgrade`.
     #[error("`-- retort:downgrade` comes before `-- retort:upgrade`")]
     DowngradeFirst,
+    /// An upgrade section after a downgrade section.
+    #[error(
+        "an upgrade section after the downgrade section of line {downgrade}: upgrade sections come first"
+    )]
+    UpgradeAfterDowngrade {
+        /// The downgrade section's line.
+        downgrade: usize,
+    },
     /// A header directive inside a section.
     #[error("`-- retort:{0}` belongs in the header, before `-- retort:upgrade`")]
     HeaderInBody(String),
@@ -171,6 +179,7 @@ impl crate::Diagnostic for ScriptError {
             ScriptErrorKind::DuplicateDirective { name, .. } => format!("keep one `-- retort:{name}` line"),
             ScriptErrorKind::DuplicateSection { name, .. } => format!("keep one `-- retort:{name}` section: put all of its SQL under it"),
             ScriptErrorKind::DowngradeFirst => "put the `-- retort:upgrade` section first, then `-- retort:downgrade`".into(),
+            ScriptErrorKind::UpgradeAfterDowngrade { .. } => "move the upgrade sections (one per dialect, or one for all) above the first downgrade section".into(),
             ScriptErrorKind::MissingValue(name) => format!("write the value after the directive: `-- retort:{name} <value>`"),
             ScriptErrorKind::InvalidRevisionId { .. } => format!(
                 "revision ids are letters, digits and `_`, at most {} characters (`retort revision` draws 12 hex digits)",

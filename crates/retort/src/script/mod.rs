@@ -26,26 +26,122 @@ pub mod template;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use crate::Dialect;
+
 pub use error::{ScriptError, ScriptErrorKind};
 pub use parse::parse;
 pub(crate) use parse::parse_checksummed;
 
-/// The SQL of one direction, with where it starts in the file.
+/// Which way a step goes: which section of a revision file runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Run the upgrade section.
+    Up,
+    /// Run the downgrade section.
+    Down,
+}
+
+impl Direction {
+    /// `up` or `down`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Up => "up",
+            Direction::Down => "down",
+        }
+    }
+
+    /// The revision file's section: `upgrade` or `downgrade`.
+    pub fn section_name(self) -> &'static str {
+        match self {
+            Direction::Up => "upgrade",
+            Direction::Down => "downgrade",
+        }
+    }
+
+    /// The direction of a section name (`upgrade`, `downgrade`).
+    pub fn from_section_name(name: &str) -> Option<Direction> {
+        match name {
+            "upgrade" => Some(Direction::Up),
+            "downgrade" => Some(Direction::Down),
+            _ => None,
+        }
+    }
+}
+
+/// Written as the section's name (`upgrade`, `downgrade`).
+impl std::fmt::Display for Direction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.section_name())
+    }
+}
+
+/// The SQL of one section of a revision file, with where it starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Section {
+    /// Upgrade or downgrade.
+    pub direction: Direction,
+    /// The dialects it is for (`-- retort:upgrade postgres`); empty: every
+    /// dialect that has no section of its own.
+    pub dialects: Vec<Dialect>,
     /// The text between this section's directive and the next (or the end).
     pub sql: String,
     /// The 1-based file line of the first line of `sql`.
     pub line: usize,
 }
 
-/// The SQL of both directions of a revision file.
+/// The SQL sections of a revision file, in file order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Body {
-    /// The upgrade SQL.
-    pub upgrade: Section,
-    /// The downgrade SQL; `None` when the file has no downgrade section.
-    pub downgrade: Option<Section>,
+    /// Every section, upgrades before downgrades.
+    pub sections: Vec<Section>,
+}
+
+impl Body {
+    /// The section `dialect` runs for `direction`: the one that names the
+    /// dialect, else the one that names none.
+    pub fn section(&self, direction: Direction, dialect: Dialect) -> Option<&Section> {
+        pick(&self.sections, direction, dialect, |s| {
+            (s.direction, &s.dialects)
+        })
+    }
+
+    /// The upgrade section that names no dialect (the only one of most
+    /// files).
+    pub fn upgrade(&self) -> Option<&Section> {
+        self.sections
+            .iter()
+            .find(|s| s.direction == Direction::Up && s.dialects.is_empty())
+    }
+
+    /// The downgrade section that names no dialect.
+    pub fn downgrade(&self) -> Option<&Section> {
+        self.sections
+            .iter()
+            .find(|s| s.direction == Direction::Down && s.dialects.is_empty())
+    }
+}
+
+/// Of `sections`, the one `dialect` runs for `direction`.
+fn pick<T>(
+    sections: &[T],
+    direction: Direction,
+    dialect: Dialect,
+    of: impl Fn(&T) -> (Direction, &Vec<Dialect>),
+) -> Option<&T> {
+    let mut fallback = None;
+    for section in sections {
+        let (d, dialects) = of(section);
+        if d != direction {
+            continue;
+        }
+        if dialects.contains(&dialect) {
+            return Some(section);
+        }
+        if dialects.is_empty() {
+            fallback = Some(section);
+        }
+    }
+    fallback
 }
 
 /// A parsed revision file.
@@ -66,8 +162,14 @@ pub struct Script {
     /// `false` when the file says `-- retort:transaction off`.
     pub transactional: bool,
     /// Whether the file has a downgrade section; without one the revision
-    /// cannot be downgraded.
+    /// cannot be downgraded (see [`Script::covers`] for one dialect).
     pub reversible: bool,
+    /// Each section's direction and dialects, in file order.
+    sections: Vec<(Direction, Vec<Dialect>)>,
+    /// Per dialect (in [`Dialect::ALL`] order), the checksum of what it
+    /// runs, where sections name dialects; `None` when none does, and the
+    /// whole file's checksum serves every dialect.
+    dialect_checksums: Option<Box<[String; 3]>>,
     /// The file it was read from.
     pub path: PathBuf,
     /// [`Script::source`], unless only the checksum was kept.
@@ -122,17 +224,40 @@ impl Script {
             .get_or_init(|| checksum::checksum(self.text.get().map_or("", String::as_str)))
     }
 
+    /// The checksum of what `dialect` runs: the whole file, or, where
+    /// sections name dialects, the header and the sections it runs (an
+    /// edit to another dialect's section is no edit for this one).
+    pub fn checksum_for(&self, dialect: Dialect) -> &str {
+        match &self.dialect_checksums {
+            Some(all) => &all[dialect_index(dialect)],
+            None => self.checksum(),
+        }
+    }
+
+    /// Whether the file has a `direction` section `dialect` runs.
+    pub fn covers(&self, direction: Direction, dialect: Dialect) -> bool {
+        pick(&self.sections, direction, dialect, |(d, dialects)| {
+            (*d, dialects)
+        })
+        .is_some()
+    }
+
+    /// Whether any section names a dialect.
+    pub fn has_dialect_sections(&self) -> bool {
+        self.dialect_checksums.is_some()
+    }
+
     /// Whether [`Script::checksum`] is already computed.
     pub fn has_checksum(&self) -> bool {
         self.checksum.get().is_some()
     }
 
-    /// Whether the file matches a stored checksum under the stored one's
-    /// algorithm; `None` when the algorithm is unknown (a newer retort
-    /// wrote it).
-    pub fn matches(&self, stored: &str) -> Result<Option<bool>, ScriptError> {
+    /// Whether what `dialect` runs of the file matches a stored checksum
+    /// under the stored one's algorithm; `None` when the algorithm is
+    /// unknown (a newer retort wrote it).
+    pub fn matches(&self, stored: &str, dialect: Dialect) -> Result<Option<bool>, ScriptError> {
         Ok(match checksum::algorithm_of(stored) {
-            Some(checksum::CURRENT) => Some(self.checksum() == stored),
+            Some(checksum::CURRENT) => Some(self.checksum_for(dialect) == stored),
             _ => checksum::matches(stored, self.source()?),
         })
     }
@@ -143,6 +268,14 @@ impl Script {
 pub(crate) fn decode<'a>(bytes: &'a [u8], path: &std::path::Path) -> Result<&'a str, ScriptError> {
     crate::text::utf8(bytes)
         .map_err(|line| ScriptError::new(path, Some(line), ScriptErrorKind::NotUtf8))
+}
+
+/// The position of `dialect` in [`Dialect::ALL`].
+pub(crate) fn dialect_index(dialect: Dialect) -> usize {
+    Dialect::ALL
+        .iter()
+        .position(|d| *d == dialect)
+        .unwrap_or_default()
 }
 
 /// The metadata written into a new revision file's header.

@@ -4,9 +4,10 @@ use std::sync::OnceLock;
 
 use super::error::DIRECTIVES;
 use super::{
-    Body, Script, ScriptError, ScriptErrorKind as Kind, Section, checksum, is_valid_branch_label,
-    is_valid_revision_id, revision_id_problem,
+    Body, Direction, Script, ScriptError, ScriptErrorKind as Kind, Section, checksum,
+    is_valid_branch_label, is_valid_revision_id, revision_id_problem,
 };
+use crate::Dialect;
 
 /// The directives of the header: all but the two section markers.
 const HEADER_DIRECTIVES: &[&str] = DIRECTIVES.split_at(7).0;
@@ -106,22 +107,58 @@ pub(super) fn body(text: &str, path: &Path) -> Result<Body, ScriptError> {
     Ok(parse_parts(text, path)?.1.body(text))
 }
 
-/// Where each section's SQL is: its first line and its bytes in the file.
+/// One section as the parser found it.
+struct Span {
+    direction: Direction,
+    dialects: Vec<Dialect>,
+    /// The line of its directive.
+    directive_line: usize,
+    /// Where its directive line starts, and where its SQL starts and ends.
+    directive_start: usize,
+    sql: Range<usize>,
+}
+
+/// Where each section is, and where the header ends.
 struct Spans {
-    upgrade: (usize, Range<usize>),
-    downgrade: Option<(usize, Range<usize>)>,
+    sections: Vec<Span>,
+    header_end: usize,
 }
 
 impl Spans {
     fn body(&self, text: &str) -> Body {
-        let section = |(line, span): &(usize, Range<usize>)| Section {
-            sql: text[span.clone()].to_owned(),
-            line: *line,
-        };
         Body {
-            upgrade: section(&self.upgrade),
-            downgrade: self.downgrade.as_ref().map(section),
+            sections: self
+                .sections
+                .iter()
+                .map(|span| Section {
+                    direction: span.direction,
+                    dialects: span.dialects.clone(),
+                    sql: text[span.sql.clone()].to_owned(),
+                    line: span.directive_line + 1,
+                })
+                .collect(),
         }
+    }
+
+    /// Where sections name dialects: per dialect, the checksum of the
+    /// header and the sections it runs (each with its directive line).
+    fn dialect_checksums(&self, text: &str) -> Option<Box<[String; 3]>> {
+        if self.sections.iter().all(|s| s.dialects.is_empty()) {
+            return None;
+        }
+        let of = |dialect: Dialect| {
+            let mut runs = text[..self.header_end].to_owned();
+            for direction in [Direction::Up, Direction::Down] {
+                let chosen = super::pick(&self.sections, direction, dialect, |s| {
+                    (s.direction, &s.dialects)
+                });
+                if let Some(span) = chosen {
+                    runs.push_str(&text[span.directive_start..span.sql.end]);
+                }
+            }
+            checksum::checksum(&runs)
+        };
+        Some(Box::new(Dialect::ALL.map(of)))
     }
 }
 
@@ -149,15 +186,11 @@ fn parse_parts(source: &str, path: &Path) -> Result<(Script, Spans), ScriptError
     let mut branch_labels = Vec::new();
     let mut depends_on = Vec::new();
     let mut transactional = true;
-    // (line of the directive, byte offset where its SQL starts)
-    let mut upgrade: Option<(usize, usize)> = None;
-    let mut downgrade: Option<(usize, usize)> = None;
-    // Byte offset where the upgrade SQL ends (the downgrade directive line).
-    let mut upgrade_end = text.len();
+    let mut sections: Vec<Span> = Vec::new();
 
     let mut lines = Lines::new(text);
     loop {
-        let in_body = upgrade.is_some();
+        let in_body = !sections.is_empty();
         if in_body {
             lines.skip_to_possible_directive();
         }
@@ -173,33 +206,81 @@ fn parse_parts(source: &str, path: &Path) -> Result<(Script, Spans), ScriptError
             continue;
         };
         match d.name {
-            "upgrade" => {
-                if let Some((first, _)) = upgrade {
-                    return Err(err(
-                        number,
-                        Kind::DuplicateSection {
-                            name: "upgrade".into(),
-                            first,
-                        },
-                    ));
+            "upgrade" | "downgrade" => {
+                let direction = if d.name == "upgrade" {
+                    Direction::Up
+                } else {
+                    Direction::Down
+                };
+                let mut dialects = Vec::new();
+                for name in d.value.split([' ', '\t', ',']).filter(|v| !v.is_empty()) {
+                    let dialect = name.parse::<Dialect>().map_err(|_| {
+                        err(
+                            number,
+                            Kind::InvalidValue {
+                                directive: d.name.into(),
+                                value: d.value.into(),
+                                expected: "dialect names: `sqlite`, `postgres`, `mysql`".into(),
+                            },
+                        )
+                    })?;
+                    if !dialects.contains(&dialect) {
+                        dialects.push(dialect);
+                    }
                 }
-                upgrade = Some((number, offset));
-            }
-            "downgrade" => {
-                if let Some((first, _)) = downgrade {
-                    return Err(err(
-                        number,
-                        Kind::DuplicateSection {
-                            name: "downgrade".into(),
-                            first,
-                        },
-                    ));
-                }
-                if upgrade.is_none() {
+                let first_of_kind = sections.iter().find(|s| s.direction == direction);
+                if direction == Direction::Down
+                    && first_of_kind.is_none()
+                    && !sections.iter().any(|s| s.direction == Direction::Up)
+                {
                     return Err(err(number, Kind::DowngradeFirst));
                 }
-                upgrade_end = line_start;
-                downgrade = Some((number, offset));
+                if direction == Direction::Up
+                    && let Some(down) = sections.iter().find(|s| s.direction == Direction::Down)
+                {
+                    return Err(err(
+                        number,
+                        Kind::UpgradeAfterDowngrade {
+                            downgrade: down.directive_line,
+                        },
+                    ));
+                }
+                // One section per direction and dialect: two without a
+                // dialect, or two naming one, are the same section twice.
+                let clash = sections.iter().find(|s| {
+                    s.direction == direction
+                        && (s.dialects.is_empty() && dialects.is_empty()
+                            || s.dialects.iter().any(|x| dialects.contains(x)))
+                });
+                if let Some(clash) = clash {
+                    let shared: Vec<&str> = dialects
+                        .iter()
+                        .filter(|x| clash.dialects.contains(x))
+                        .map(|x| x.name())
+                        .collect();
+                    let name = if shared.is_empty() {
+                        d.name.to_owned()
+                    } else {
+                        format!("{} {}", d.name, shared.join(" "))
+                    };
+                    return Err(err(
+                        number,
+                        Kind::DuplicateSection {
+                            name,
+                            first: clash.directive_line,
+                        },
+                    ));
+                }
+                if let Some(last) = sections.last_mut() {
+                    last.sql.end = line_start;
+                }
+                sections.push(Span {
+                    direction,
+                    dialects,
+                    directive_line: number,
+                    directive_start: line_start,
+                    sql: offset..text.len(),
+                });
             }
             name if HEADER_DIRECTIVES.contains(&name) => {
                 if in_body {
@@ -312,16 +393,21 @@ fn parse_parts(source: &str, path: &Path) -> Result<(Script, Spans), ScriptError
     let Some(revision) = revision else {
         return Err(ScriptError::new(path, Some(1), Kind::MissingRevision));
     };
-    let Some((upgrade_line, upgrade_start)) = upgrade else {
+    if !sections.iter().any(|s| s.direction == Direction::Up) {
         return Err(ScriptError::new(path, None, Kind::MissingUpgrade));
-    };
+    }
     if revises.contains(&revision) {
         let line = seen.iter().find(|(n, _)| *n == "revises").map(|(_, l)| *l);
         return Err(ScriptError::new(path, line, Kind::RevisesItself(revision)));
     }
+    // Spans of the whole file, a BOM included.
+    for span in &mut sections {
+        span.directive_start += bom;
+        span.sql = span.sql.start + bom..span.sql.end + bom;
+    }
     let spans = Spans {
-        upgrade: (upgrade_line + 1, bom + upgrade_start..bom + upgrade_end),
-        downgrade: downgrade.map(|(line, start)| (line + 1, bom + start..source.len())),
+        header_end: sections.first().map_or(source.len(), |s| s.directive_start),
+        sections,
     };
     let script = Script {
         revision,
@@ -331,7 +417,16 @@ fn parse_parts(source: &str, path: &Path) -> Result<(Script, Spans), ScriptError
         branch_labels,
         depends_on,
         transactional,
-        reversible: spans.downgrade.is_some(),
+        reversible: spans
+            .sections
+            .iter()
+            .any(|s| s.direction == Direction::Down),
+        sections: spans
+            .sections
+            .iter()
+            .map(|s| (s.direction, s.dialects.clone()))
+            .collect(),
+        dialect_checksums: spans.dialect_checksums(source),
         path: path.to_owned(),
         text: OnceLock::new(),
         body: OnceLock::new(),
@@ -343,6 +438,7 @@ fn parse_parts(source: &str, path: &Path) -> Result<(Script, Spans), ScriptError
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Dialect;
 
     const GOOD: &str = "\
 -- retort:revision 3a4feffbb7a1
@@ -375,12 +471,12 @@ DROP TABLE users;
         assert_eq!(s.depends_on, ["5d2c7e9f1a00"]);
         assert!(!s.transactional);
         let body = s.body().unwrap();
-        assert_eq!(body.upgrade.line, 10);
+        assert_eq!(body.upgrade().unwrap().line, 10);
         assert_eq!(
-            body.upgrade.sql,
+            body.upgrade().unwrap().sql,
             "CREATE TABLE users (id integer PRIMARY KEY, email text NOT NULL UNIQUE);\n\n"
         );
-        let down = body.downgrade.as_ref().unwrap();
+        let down = body.downgrade().unwrap();
         assert_eq!(down.line, 13);
         assert_eq!(down.sql, "DROP TABLE users;\n");
     }
@@ -390,13 +486,13 @@ DROP TABLE users;
         let text = "\u{feff}-- a note\r\n--retort:revision m1\r\n-- retort:revises a1, b2\r\n-- retort:upgrade\r\nSELECT 1;\r\n";
         let s = parse_str(text).unwrap();
         assert_eq!(s.revises, ["a1", "b2"]);
-        assert_eq!(s.body().unwrap().upgrade.sql, "SELECT 1;\r\n");
-        assert!(s.body().unwrap().downgrade.is_none());
+        assert_eq!(s.body().unwrap().upgrade().unwrap().sql, "SELECT 1;\r\n");
+        assert!(s.body().unwrap().downgrade().is_none());
         assert!(!s.reversible);
         assert!(s.transactional);
         let base = parse_str("-- retort:revision b\n-- retort:upgrade\n").unwrap();
         assert!(base.revises.is_empty());
-        assert_eq!(base.body().unwrap().upgrade.sql, "");
+        assert_eq!(base.body().unwrap().upgrade().unwrap().sql, "");
     }
 
     #[test]
@@ -500,6 +596,116 @@ DROP TABLE users;
         }
     }
 
+    const PER_DIALECT: &str = "\
+-- retort:revision a1
+-- retort:message per dialect
+
+-- retort:upgrade postgres
+CREATE TABLE t (id serial PRIMARY KEY);
+
+-- retort:upgrade sqlite, mysql
+CREATE TABLE t (id integer PRIMARY KEY);
+
+-- retort:downgrade
+DROP TABLE t;
+";
+
+    #[test]
+    fn sections_may_name_their_dialects() {
+        let s = parse_str(PER_DIALECT).unwrap();
+        let body = s.body().unwrap();
+        let up = |d| body.section(Direction::Up, d).unwrap();
+        assert_eq!(
+            up(Dialect::Postgres).sql.trim(),
+            "CREATE TABLE t (id serial PRIMARY KEY);"
+        );
+        assert_eq!(up(Dialect::Postgres).line, 5);
+        assert_eq!(
+            up(Dialect::Mysql).sql.trim(),
+            "CREATE TABLE t (id integer PRIMARY KEY);"
+        );
+        assert_eq!(up(Dialect::Sqlite).line, 8);
+        assert_eq!(
+            body.section(Direction::Down, Dialect::Mysql).unwrap().line,
+            11
+        );
+        assert!(body.upgrade().is_none());
+        for dialect in Dialect::ALL {
+            assert!(s.covers(Direction::Up, dialect) && s.covers(Direction::Down, dialect));
+        }
+        // Each dialect's checksum covers the header and what it runs: an
+        // edit to PostgreSQL's section changes PostgreSQL's alone.
+        let edited = parse_str(&PER_DIALECT.replace("serial", "bigserial")).unwrap();
+        assert_ne!(
+            edited.checksum_for(Dialect::Postgres),
+            s.checksum_for(Dialect::Postgres)
+        );
+        assert_eq!(
+            edited.checksum_for(Dialect::Sqlite),
+            s.checksum_for(Dialect::Sqlite)
+        );
+        assert_eq!(
+            edited.checksum_for(Dialect::Mysql),
+            s.checksum_for(Dialect::Mysql)
+        );
+        assert_ne!(
+            s.checksum_for(Dialect::Sqlite),
+            s.checksum_for(Dialect::Postgres)
+        );
+        // The shared downgrade and the header count for every dialect.
+        let edited =
+            parse_str(&PER_DIALECT.replace("DROP TABLE t;", "DROP TABLE IF EXISTS t;")).unwrap();
+        for dialect in Dialect::ALL {
+            assert_ne!(edited.checksum_for(dialect), s.checksum_for(dialect));
+        }
+    }
+
+    #[test]
+    fn a_section_without_dialects_serves_the_others() {
+        let text = "-- retort:revision a1\n-- retort:upgrade\nSELECT 1;\n-- retort:upgrade postgres\nSELECT 2;\n";
+        let s = parse_str(text).unwrap();
+        let body = s.body().unwrap();
+        assert_eq!(
+            body.section(Direction::Up, Dialect::Postgres).unwrap().sql,
+            "SELECT 2;\n"
+        );
+        assert_eq!(
+            body.section(Direction::Up, Dialect::Sqlite).unwrap().sql,
+            "SELECT 1;\n"
+        );
+        assert!(!s.covers(Direction::Down, Dialect::Sqlite));
+        // Only PostgreSQL: the others are not covered.
+        let only =
+            parse_str("-- retort:revision a1\n-- retort:upgrade postgres\nSELECT 2;\n").unwrap();
+        assert!(only.covers(Direction::Up, Dialect::Postgres));
+        assert!(!only.covers(Direction::Up, Dialect::Mysql));
+        // A file without dialects keeps the whole-file checksum.
+        let plain = parse_str(GOOD).unwrap();
+        for dialect in Dialect::ALL {
+            assert_eq!(plain.checksum_for(dialect), plain.checksum());
+        }
+    }
+
+    #[test]
+    fn dialect_section_errors() {
+        for (text, expected) in [
+            (
+                "-- retort:revision a\n-- retort:upgrade oracle\n",
+                "m/x.sql:2: `-- retort:upgrade oracle`: expected dialect names: `sqlite`, `postgres`, `mysql`",
+            ),
+            (
+                "-- retort:revision a\n-- retort:upgrade postgres\n-- retort:upgrade sqlite postgres\n",
+                "m/x.sql:3: `-- retort:upgrade postgres` section appears twice (first on line 2)",
+            ),
+            (
+                "-- retort:revision a\n-- retort:upgrade\n-- retort:downgrade mysql\n-- retort:upgrade postgres\n",
+                "m/x.sql:4: an upgrade section after the downgrade section of line 3: upgrade sections come first",
+            ),
+        ] {
+            assert_eq!(parse_str(text).unwrap_err(), expected, "for {text:?}");
+        }
+    }
+
     #[test]
     fn a_revision_id_may_fill_the_version_column() {
         let id = "a123456789a123456789a123456789a1";
@@ -514,7 +720,7 @@ DROP TABLE users;
             "-- retort:revision a\n-- retort:upgrade\n-- plain comment\nSELECT '-- retort:x';\n",
         )
         .unwrap();
-        assert!(s.body().unwrap().upgrade.sql.contains("SELECT"));
+        assert!(s.body().unwrap().upgrade().unwrap().sql.contains("SELECT"));
     }
 
     #[test]
@@ -541,8 +747,8 @@ DROP TABLE users;
         // taken from the text as read now.
         std::fs::write(&path, text.replace('\n', "  \r\n")).unwrap();
         let body = s.body().unwrap();
-        assert_eq!(body.upgrade.sql, "SELECT 1;  \r\n");
-        assert_eq!(body.downgrade.as_ref().unwrap().sql, "SELECT 2;  \r\n");
+        assert_eq!(body.upgrade().unwrap().sql, "SELECT 1;  \r\n");
+        assert_eq!(body.downgrade().unwrap().sql, "SELECT 2;  \r\n");
 
         let s = parse_checksummed(text, &path).unwrap();
         std::fs::remove_file(&path).unwrap();

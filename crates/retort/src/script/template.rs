@@ -144,8 +144,8 @@ mod tests {
         let script = parse(&text, Path::new("x.sql")).unwrap();
         assert!(!script.transactional);
         let body = script.body().unwrap();
-        assert_eq!(body.upgrade.sql, "CREATE TABLE t (id int);\n\n");
-        assert_eq!(body.downgrade.as_ref().unwrap().sql, "DROP TABLE t;\n");
+        assert_eq!(body.upgrade().unwrap().sql, "CREATE TABLE t (id int);\n\n");
+        assert_eq!(body.downgrade().unwrap().sql, "DROP TABLE t;\n");
         assert!(text.contains("-- by add users\n"));
     }
 
