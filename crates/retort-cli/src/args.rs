@@ -76,7 +76,8 @@ pub(crate) enum Command {
     },
     /// List revisions, newest first
     History {
-        /// Only revisions in the range A:B (`base:head`, `abc:`, `:def`, `label@base:label@head`)
+        /// Only revisions in the range A:B (`base:head`, `abc:`, `:def`, `label@base:label@head`;
+        /// `current` reads the database)
         #[arg(
             short = 'r',
             long = "rev-range",
@@ -90,12 +91,19 @@ pub(crate) enum Command {
         /// Draw the revision graph
         #[arg(long, conflicts_with = "verbose")]
         graph: bool,
+        /// Mark the revisions the database is at with `(current)`
+        #[arg(short = 'i', long)]
+        indicate_current: bool,
     },
     /// List the head revisions
     Heads {
         /// Show every detail of each revision
         #[arg(short, long)]
         verbose: bool,
+        /// Leave out heads that another revision depends on (Alembic's
+        /// "effective heads"): the heads `upgrade heads` ends at
+        #[arg(long)]
+        resolve_dependencies: bool,
     },
     /// List branch points and the revisions they branch into
     Branches {
@@ -159,6 +167,15 @@ pub(crate) enum Command {
         /// Show every detail of each revision
         #[arg(short, long)]
         verbose: bool,
+        /// Exit with code 3 unless every head is applied
+        #[arg(long)]
+        check_heads: bool,
+    },
+    /// Open the file of a revision (`head`, an id, `current`…) in $EDITOR
+    Edit {
+        /// The revision
+        #[arg(allow_hyphen_values = true)]
+        rev: String,
     },
     /// Show the current revisions, the heads, and what `upgrade` would apply
     Status,

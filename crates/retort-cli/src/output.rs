@@ -104,6 +104,18 @@ impl Failure {
         }
     }
 
+    /// A failure while running (exit code 1).
+    pub(crate) fn runtime(kind: &str, message: impl Into<String>, hint: Option<String>) -> Self {
+        Failure {
+            quiet: false,
+            broken_pipe: false,
+            kind: kind.to_owned(),
+            message: message.into(),
+            hint,
+            code: EXIT_FAILURE,
+        }
+    }
+
     /// A check found a problem (exit code 3).
     pub(crate) fn check(kind: &str, message: impl Into<String>, hint: Option<String>) -> Self {
         Failure {

@@ -15,6 +15,8 @@ pub(crate) struct Line {
     pub(crate) tree: bool,
     /// `, message`.
     pub(crate) message: bool,
+    /// `(current)`: the database is at it.
+    pub(crate) current: bool,
 }
 
 /// `a1, b2 -> c3 (label) (head) (mergepoint), message`, as Alembic's
@@ -32,11 +34,13 @@ pub(crate) fn line(project: &Project, index: usize, what: Line) -> String {
         text.push_str(" -> ");
     }
     text.push_str(node.id());
-    if !node.branch_labels().is_empty() {
-        text.push_str(&format!(" ({})", node.branch_labels().join(", ")));
+    let names = graph.branch_names(index);
+    if !names.is_empty() {
+        text.push_str(&format!(" ({})", names.join(", ")));
     }
-    if node.is_head() {
-        text.push_str(" (head)");
+    text.push_str(head_word(node));
+    if what.current {
+        text.push_str(" (current)");
     }
     if what.tree {
         if node.is_branch_point() {
@@ -63,16 +67,29 @@ fn parents_text(project: &Project, index: usize) -> String {
     }
 }
 
-/// Every detail of a revision (Alembic's `log_entry`), ending in a blank line.
-pub(crate) fn entry(project: &Project, index: usize, cwd: &Path) -> String {
+/// ` (head)`, ` (effective head)` for a head another revision depends on
+/// (as Alembic marks them), or nothing.
+fn head_word(node: &retort::graph::Revision) -> &'static str {
+    if node.is_effective_head() {
+        " (effective head)"
+    } else if node.is_head() {
+        " (head)"
+    } else {
+        ""
+    }
+}
+
+/// Every detail of a revision (Alembic's `log_entry`), ending in a blank
+/// line; `current` marks a revision the database is at.
+pub(crate) fn entry(project: &Project, index: usize, cwd: &Path, current: bool) -> String {
     let graph = project.graph();
     let node = graph.node(index);
     let script = project.script(index);
-    let mut text = format!("Rev: {}", node.id());
+    let mut text = format!("Rev: {}{}", node.id(), head_word(node));
     for (flag, word) in [
-        (node.is_head(), " (head)"),
         (node.is_branch_point(), " (branchpoint)"),
         (node.is_merge_point(), " (mergepoint)"),
+        (current, " (current)"),
     ] {
         if flag {
             text.push_str(word);
@@ -100,11 +117,9 @@ pub(crate) fn entry(project: &Project, index: usize, cwd: &Path) -> String {
             graph.ids(node.children()).join(", ")
         ));
     }
-    if !node.branch_labels().is_empty() {
-        text.push_str(&format!(
-            "Branch names: {}\n",
-            node.branch_labels().join(", ")
-        ));
+    let names = graph.branch_names(index);
+    if !names.is_empty() {
+        text.push_str(&format!("Branch names: {}\n", names.join(", ")));
     }
     text.push_str(&format!("Path: {}\n", display_path(&script.path, cwd)));
     text.push('\n');

@@ -1215,7 +1215,21 @@ proptest! {
             for (steps, sign) in [(k, '+'), (-k, '-')] {
                 let target = format!("{name}@{sign}{k}");
                 let context = format!("{target} with current {current_ids:?}");
-                expect_kind(&g.resolve(&target, None), "needs_current", &target)?;
+                let without_current = g.resolve(&target, None);
+                if sign == '-' && k > 0 {
+                    // No database: a step down counts from the label's head.
+                    let from_head = g.resolve(&format!("{name}@head-{k}"), None);
+                    match (&without_current, &from_head) {
+                        (Ok(a), Ok(b)) => {
+                            prop_assert_eq!(&a.revisions, &b.revisions, "`{}` without current", &target);
+                            prop_assert_eq!(a.walked_from, None, "`{}` walked from nothing", &target);
+                        }
+                        (Err(a), Err(b)) => prop_assert_eq!(a.kind(), b.kind(), "`{}` without current", &target),
+                        (a, b) => prop_assert!(false, "`{}` without current: {:?} vs {:?}", &target, a, b),
+                    }
+                } else {
+                    expect_kind(&without_current, "needs_current", &target)?;
+                }
                 let actual = g.resolve(&target, Some(&current_ids));
                 match in_scope.as_slice() {
                     [] => check_walk(&g, &m, &context, &actual, &m.walk(None, steps, Some(lineage)), Some(name.as_str()))?,

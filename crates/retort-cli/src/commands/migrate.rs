@@ -313,7 +313,7 @@ fn direction_word(kind: StepKind) -> &'static str {
     }
 }
 
-pub(crate) fn current(context: &Context, verbose: bool) -> Result<(), Failure> {
+pub(crate) fn current(context: &Context, verbose: bool, check_heads: bool) -> Result<(), Failure> {
     context.no_dot("current")?;
     let (project, mut driver) = context.load_project_and_database(DbUse::Read)?;
     let migrator = Migrator::new(&project, driver.as_ref());
@@ -329,7 +329,7 @@ pub(crate) fn current(context: &Context, verbose: bool) -> Result<(), Failure> {
                 .filter_map(|id| graph.index_of(id))
                 .map(|i| {
                     if verbose {
-                        render::entry(&project, i, &context.cwd)
+                        render::entry(&project, i, &context.cwd, false)
                     } else {
                         render::line(&project, i, Line::default()) + "\n"
                     }
@@ -350,7 +350,41 @@ pub(crate) fn current(context: &Context, verbose: bool) -> Result<(), Failure> {
             problem: current.problem.as_ref().map(problem_json),
         },
     )?;
-    state_problem(current.problem.as_ref(), context.format())
+    state_problem(current.problem.as_ref(), context.format())?;
+    if check_heads {
+        // Every head applied: `upgrade heads` has nothing to do.
+        let rows: Vec<usize> = current
+            .heads
+            .iter()
+            .filter_map(|id| graph.index_of(id))
+            .collect();
+        let applied = retort::migrator::plan::applied_set(graph, &rows);
+        let missing: Vec<&str> = graph
+            .heads()
+            .iter()
+            .filter(|&&h| !applied[h])
+            .map(|&h| graph.node(h).id())
+            .collect();
+        if !missing.is_empty() {
+            return Err(Failure::check(
+                "not_at_heads",
+                format!(
+                    "the database is not on all head revisions: {} not applied",
+                    missing
+                        .iter()
+                        .map(|h| format!("`{h}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                Some(
+                    "`retort upgrade heads` applies them; `retort status` lists what is pending"
+                        .into(),
+                ),
+            )
+            .quiet(context.format() == Format::Json));
+        }
+    }
+    Ok(())
 }
 
 fn problem_json(problem: &StateProblem) -> json::ErrorBody<'_> {

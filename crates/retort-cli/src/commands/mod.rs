@@ -151,8 +151,13 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
             range,
             verbose,
             graph,
-        } => query::history(&context, range.as_deref(), verbose, graph),
-        Command::Heads { verbose } => query::heads(&context, verbose),
+            indicate_current,
+        } => query::history(&context, range.as_deref(), verbose, graph, indicate_current),
+        Command::Heads {
+            verbose,
+            resolve_dependencies,
+        } => query::heads(&context, verbose, resolve_dependencies),
+        Command::Edit { rev } => query::edit(&context, &rev),
         Command::Branches { verbose } => query::branches(&context, verbose),
         Command::Show { rev } => query::show(&context, &rev),
         Command::Upgrade(args) => migrate::upgrade(&context, args, true),
@@ -208,7 +213,10 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
                 ..Options::default()
             },
         ),
-        Command::Current { verbose } => migrate::current(&context, verbose),
+        Command::Current {
+            verbose,
+            check_heads,
+        } => migrate::current(&context, verbose, check_heads),
         Command::Status => migrate::status(&context),
         Command::Verify => migrate::verify(&context),
         Command::Rehash { accept } => migrate::rehash(&context, &accept),

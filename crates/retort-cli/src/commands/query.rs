@@ -11,6 +11,7 @@ const HISTORY_LINE: Line = Line {
     parents: true,
     tree: true,
     message: true,
+    current: false,
 };
 
 fn json_list<'p>(
@@ -24,12 +25,36 @@ fn json_list<'p>(
         .collect()
 }
 
-fn entries(project: &Project, indices: &[usize], context: &Context) -> String {
+/// Every detail of each revision; `current` marks those the database is
+/// at.
+fn entries(project: &Project, indices: &[usize], context: &Context, current: &[usize]) -> String {
     indices
         .iter()
-        .map(|&i| render::entry(project, i, &context.cwd))
+        .map(|&i| render::entry(project, i, &context.cwd, current.contains(&i)))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Whether `target` names the database's revisions (`current`), so that
+/// the database must be read, as Alembic reads it for them (only).
+fn needs_database(target: &str) -> bool {
+    target.split(':').any(|part| part == "current")
+}
+
+/// The project and, when `read` says so, the version rows of its database.
+fn project_and_rows(
+    context: &Context,
+    read: bool,
+) -> Result<(Project, Option<Vec<String>>), Failure> {
+    if !read {
+        return Ok((context.load_project()?, None));
+    }
+    let (project, mut driver) = context.load_project_and_database(super::DbUse::Read)?;
+    let current = retort::migrator::Migrator::new(&project, driver.as_ref())
+        .current(driver.as_mut())
+        .map_err(retort::Error::from)?;
+    super::close(driver);
+    Ok((project, Some(current.heads)))
 }
 
 pub(crate) fn history(
@@ -37,11 +62,19 @@ pub(crate) fn history(
     range: Option<&str>,
     verbose: bool,
     graph: bool,
+    indicate_current: bool,
 ) -> Result<(), Failure> {
-    let project = context.load_project()?;
-    // The database's current revision is not consulted by this command yet,
-    // so `current` and `+N` in a range are reported as unknown.
-    let indices = project.history(range, None)?;
+    // The database is read only when the range names it or `-i` asks.
+    let read = indicate_current || range.is_some_and(needs_database);
+    let (project, rows) = project_and_rows(context, read)?;
+    let indices = project.history(range, rows.as_deref())?;
+    let current: Vec<usize> = match &rows {
+        Some(rows) if indicate_current => rows
+            .iter()
+            .filter_map(|id| project.graph().index_of(id))
+            .collect(),
+        _ => Vec::new(),
+    };
     if context.format() == Format::Dot {
         let text = dot::render(project.graph(), &indices, |i| {
             let script = project.script(i);
@@ -86,11 +119,17 @@ pub(crate) fn history(
                 lines.push('\n');
                 lines
             } else if verbose {
-                entries(&project, &indices, context)
+                entries(&project, &indices, context, &current)
             } else {
                 indices
                     .iter()
-                    .map(|&i| render::line(&project, i, HISTORY_LINE) + "\n")
+                    .map(|&i| {
+                        let line = Line {
+                            current: current.contains(&i),
+                            ..HISTORY_LINE
+                        };
+                        render::line(&project, i, line) + "\n"
+                    })
                     .collect()
             }
         },
@@ -98,14 +137,22 @@ pub(crate) fn history(
     )?)
 }
 
-pub(crate) fn heads(context: &Context, verbose: bool) -> Result<(), Failure> {
+pub(crate) fn heads(
+    context: &Context,
+    verbose: bool,
+    resolve_dependencies: bool,
+) -> Result<(), Failure> {
     context.no_dot("heads")?;
     let project = context.load_project()?;
-    let heads = project.graph().heads().to_vec();
+    let heads = if resolve_dependencies {
+        project.graph().real_heads()
+    } else {
+        project.graph().heads().to_vec()
+    };
     Ok(context.printer.emit(
         || {
             if verbose {
-                entries(&project, &heads, context)
+                entries(&project, &heads, context, &[])
             } else {
                 heads
                     .iter()
@@ -127,7 +174,7 @@ pub(crate) fn branches(context: &Context, verbose: bool) -> Result<(), Failure> 
             for &point in &points {
                 let node = project.graph().node(point);
                 let head_line = if verbose {
-                    render::entry(&project, point, &context.cwd)
+                    render::entry(&project, point, &context.cwd, false)
                 } else {
                     render::line(
                         &project,
@@ -164,16 +211,78 @@ pub(crate) fn branches(context: &Context, verbose: bool) -> Result<(), Failure> 
 
 pub(crate) fn show(context: &Context, target: &str) -> Result<(), Failure> {
     context.no_dot("show")?;
-    let project = context.load_project()?;
-    let indices = project.resolve(target, None)?;
+    let (project, indices) = named(context, target)?;
+    // `base`, or `head` of a project without revisions: nothing to show,
+    // as Alembic, and as `heads` prints nothing then.
+    Ok(context.printer.emit(
+        || entries(&project, &indices, context, &[]),
+        || json_list(&project, &indices, context),
+    )?)
+}
+
+/// The project and the revisions `target` names; `current` (the version
+/// rows) and steps from it read the database.
+fn named(context: &Context, target: &str) -> Result<(Project, Vec<usize>), Failure> {
+    let (project, rows) = project_and_rows(context, needs_database(target))?;
+    let indices = match &rows {
+        Some(rows) if target == "current" => {
+            let mut indices: Vec<usize> = rows
+                .iter()
+                .filter_map(|id| project.graph().index_of(id))
+                .collect();
+            indices.sort_unstable();
+            indices
+        }
+        _ => project.resolve(target, rows.as_deref())?,
+    };
+    Ok((project, indices))
+}
+
+/// Opens the files of the revisions `target` names in the user's editor
+/// (`$EDITOR`, else `$VISUAL`, else `vi`), one after the other.
+pub(crate) fn edit(context: &Context, target: &str) -> Result<(), Failure> {
+    context.no_dot("edit")?;
+    let (project, indices) = named(context, target)?;
     if indices.is_empty() {
         return Err(Failure::usage(
-            format!("`{target}` names no revision (it is the base)"),
+            format!("`{target}` names no revision, so there is no file to edit"),
             Some("run `retort history` to list revisions".into()),
         ));
     }
-    Ok(context.printer.emit(
-        || entries(&project, &indices, context),
-        || json_list(&project, &indices, context),
-    )?)
+    let editor = ["EDITOR", "VISUAL"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+        .unwrap_or_else(|| "vi".to_owned());
+    let mut words = editor.split_whitespace();
+    let program = words.next().unwrap_or("vi");
+    for &i in &indices {
+        let path = &project.script(i).path;
+        let status = std::process::Command::new(program)
+            .args(words.clone())
+            .arg(path)
+            .status()
+            .map_err(|e| {
+                Failure::usage(
+                    format!("cannot start the editor `{editor}`: {e}"),
+                    Some(
+                        "set `EDITOR` to the editor to use, e.g. `EDITOR=nano retort edit head`"
+                            .into(),
+                    ),
+                )
+            })?;
+        if !status.success() {
+            return Err(Failure::runtime(
+                "editor",
+                format!(
+                    "the editor `{editor}` exited with {status} on `{}`",
+                    render::display_path(path, &context.cwd)
+                ),
+                Some(
+                    "the file is as the editor left it; run `retort verify` if it was applied"
+                        .into(),
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

@@ -46,10 +46,10 @@ fn config_in_a_subdirectory_from_the_parent() {
 fn config_relative_to_the_starting_directory() {
     let project = project_in_sub();
     // From inside `sub/migrations`, `--config ../retort.toml`.
-    assert_snapshot!(project.retort_from("sub/migrations", &["--config", "../retort.toml", "heads"]), @r"
+    assert_snapshot!(project.retort_from("sub/migrations", &["--config", "../retort.toml", "heads"]), @"
     exit: 0
     --- stdout
-    758a03d802cf (head)
+    758a03d802cf (auth) (head)
     --- stderr
     ");
     // `-C` applies first: `-C sub --config retort.toml` is `sub/retort.toml`.

@@ -42,11 +42,11 @@ fn history_range_of_a_second_base() {
 
 #[test]
 fn heads() {
-    assert_snapshot!(Project::three_heads().retort(&["heads"]), @r"
+    assert_snapshot!(Project::three_heads().retort(&["heads"]), @"
     exit: 0
     --- stdout
-    e1 (head)
-    f1 (head)
+    e1 (billing, catalog) (head)
+    f1 (billing, catalog) (head)
     g1 (search) (head)
     --- stderr
     ");
@@ -59,12 +59,12 @@ fn heads_json() {
 
 #[test]
 fn branches() {
-    assert_snapshot!(Project::three_heads().retort(&["branches"]), @r"
+    assert_snapshot!(Project::three_heads().retort(&["branches"]), @"
     exit: 0
     --- stdout
-    m3 (branchpoint) (mergepoint)
-       -> e1 (head)
-       -> f1 (head)
+    m3 (billing, catalog) (branchpoint) (mergepoint)
+       -> e1 (billing, catalog) (head)
+       -> f1 (billing, catalog) (head)
     a0 (branchpoint)
        -> b1 (billing)
        -> c1 (catalog)

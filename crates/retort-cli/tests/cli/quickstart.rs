@@ -64,10 +64,10 @@ fn history_range_to_a_label() {
 
 #[test]
 fn history_of_one_target() {
-    assert_snapshot!(Project::quickstart().retort(&["history", "-r", "auth+1"]), @r"
+    assert_snapshot!(Project::quickstart().retort(&["history", "-r", "auth+1"]), @"
     exit: 0
     --- stdout
-    c495453246ae -> ad297cbefc29, add password hash
+    c495453246ae -> ad297cbefc29 (auth), add password hash
     --- stderr
     ");
 }
@@ -84,35 +84,141 @@ fn history_range_not_along_one_line() {
 }
 
 #[test]
-fn history_from_current_needs_the_database() {
+fn history_from_current_reads_the_database() {
     let project = Project::quickstart();
-    assert_snapshot!(project.retort(&["history", "-r", "current:"]), @r"
-    exit: 2
+    assert_snapshot!(project.retort(&["history", "-r", "current:"]), @"
+    exit: 0
     --- stdout
+    29a1d6a8bf14 -> 758a03d802cf (auth) (head), create comments
+    8d639793754d, ad297cbefc29 -> 29a1d6a8bf14 (auth) (mergepoint), merge auth into main
+    163c9bd7faec -> 8d639793754d, index posts by author
+    754ce64befef -> 163c9bd7faec, create posts
+    c495453246ae -> ad297cbefc29 (auth), add password hash
+    754ce64befef -> c495453246ae (auth), add sessions
+    <base> -> 754ce64befef (branchpoint), create users
     --- stderr
-    error: `current` is relative to the database's current revision, which is not known here
-    hint: use an absolute target such as a revision id, `head` or `rev+1`
     ");
     assert_snapshot!(project.retort(&["history", "-r", "current:", "--format", "json"]), @r#"
-    exit: 2
+    exit: 0
     --- stdout
-    {
-      "error": {
-        "kind": "needs_current",
-        "message": "`current` is relative to the database's current revision, which is not known here",
-        "hint": "use an absolute target such as a revision id, `head` or `rev+1`"
+    [
+      {
+        "revision": "758a03d802cf",
+        "revises": [
+          "29a1d6a8bf14"
+        ],
+        "message": "create comments",
+        "branch_labels": [],
+        "depends_on": [],
+        "path": "migrations/20261107_0945_758a03d802cf_create_comments.sql",
+        "created": "2026-11-07T09:45:00Z",
+        "is_head": true,
+        "is_base": false,
+        "is_branch_point": false,
+        "is_merge_point": false
+      },
+      {
+        "revision": "29a1d6a8bf14",
+        "revises": [
+          "8d639793754d",
+          "ad297cbefc29"
+        ],
+        "message": "merge auth into main",
+        "branch_labels": [],
+        "depends_on": [],
+        "path": "migrations/20261106_1600_29a1d6a8bf14_merge_auth_into_main.sql",
+        "created": "2026-11-06T16:00:00Z",
+        "is_head": false,
+        "is_base": false,
+        "is_branch_point": false,
+        "is_merge_point": true
+      },
+      {
+        "revision": "8d639793754d",
+        "revises": [
+          "163c9bd7faec"
+        ],
+        "message": "index posts by author",
+        "branch_labels": [],
+        "depends_on": [],
+        "path": "migrations/20261104_0830_8d639793754d_index_posts_by_author.sql",
+        "created": "2026-11-04T08:30:00Z",
+        "is_head": false,
+        "is_base": false,
+        "is_branch_point": false,
+        "is_merge_point": false
+      },
+      {
+        "revision": "163c9bd7faec",
+        "revises": [
+          "754ce64befef"
+        ],
+        "message": "create posts",
+        "branch_labels": [],
+        "depends_on": [],
+        "path": "migrations/20261102_1015_163c9bd7faec_create_posts.sql",
+        "created": "2026-11-02T10:15:00Z",
+        "is_head": false,
+        "is_base": false,
+        "is_branch_point": false,
+        "is_merge_point": false
+      },
+      {
+        "revision": "ad297cbefc29",
+        "revises": [
+          "c495453246ae"
+        ],
+        "message": "add password hash",
+        "branch_labels": [],
+        "depends_on": [],
+        "path": "migrations/20261105_1120_ad297cbefc29_add_password_hash.sql",
+        "created": "2026-11-05T11:20:00Z",
+        "is_head": false,
+        "is_base": false,
+        "is_branch_point": false,
+        "is_merge_point": false
+      },
+      {
+        "revision": "c495453246ae",
+        "revises": [
+          "754ce64befef"
+        ],
+        "message": "add sessions",
+        "branch_labels": [
+          "auth"
+        ],
+        "depends_on": [],
+        "path": "migrations/20261103_1400_c495453246ae_add_sessions.sql",
+        "created": "2026-11-03T14:00:00Z",
+        "is_head": false,
+        "is_base": false,
+        "is_branch_point": false,
+        "is_merge_point": false
+      },
+      {
+        "revision": "754ce64befef",
+        "revises": [],
+        "message": "create users",
+        "branch_labels": [],
+        "depends_on": [],
+        "path": "migrations/20261101_0900_754ce64befef_create_users.sql",
+        "created": "2026-11-01T09:00:00Z",
+        "is_head": false,
+        "is_base": true,
+        "is_branch_point": true,
+        "is_merge_point": false
       }
-    }
+    ]
     --- stderr
     "#);
 }
 
 #[test]
 fn heads() {
-    assert_snapshot!(Project::quickstart().retort(&["heads"]), @r"
+    assert_snapshot!(Project::quickstart().retort(&["heads"]), @"
     exit: 0
     --- stdout
-    758a03d802cf (head)
+    758a03d802cf (auth) (head)
     --- stderr
     ");
 }
@@ -242,12 +348,10 @@ fn show_unknown_revision() {
 
 #[test]
 fn show_base_names_no_revision() {
-    assert_snapshot!(Project::quickstart().retort(&["show", "base"]), @r"
-    exit: 2
+    assert_snapshot!(Project::quickstart().retort(&["show", "base"]), @"
+    exit: 0
     --- stdout
     --- stderr
-    error: `base` names no revision (it is the base)
-    hint: run `retort history` to list revisions
     ");
 }
 

@@ -50,12 +50,12 @@ fn revision_on_a_head() {
 
     -- retort:downgrade
     ");
-    assert_snapshot!(project.retort(&["heads"]), @r"
+    assert_snapshot!(project.retort(&["heads"]), @"
     exit: 0
     --- stdout
-    e1 (head)
+    e1 (billing, catalog) (head)
     g1 (search) (head)
-    [ID1] (head)
+    [ID1] (billing, catalog) (head)
     --- stderr
     ");
 }
@@ -107,21 +107,21 @@ fn revision_spliced_onto_a_revision_that_is_not_a_head() {
     migrations/[DATE]_[TIME]_[ID1]_x.sql
     --- stderr
     ");
-    assert_snapshot!(project.retort(&["heads"]), @r"
+    assert_snapshot!(project.retort(&["heads"]), @"
     exit: 0
     --- stdout
-    e1 (head)
-    f1 (head)
+    e1 (billing, catalog) (head)
+    f1 (billing, catalog) (head)
     g1 (search) (head)
     [ID1] (head)
     --- stderr
     ");
-    assert_snapshot!(project.retort(&["branches"]), @r"
+    assert_snapshot!(project.retort(&["branches"]), @"
     exit: 0
     --- stdout
-    m3 (branchpoint) (mergepoint)
-       -> e1 (head)
-       -> f1 (head)
+    m3 (billing, catalog) (branchpoint) (mergepoint)
+       -> e1 (billing, catalog) (head)
+       -> f1 (billing, catalog) (head)
     a0 (branchpoint)
        -> b1 (billing)
        -> c1 (catalog)
@@ -285,11 +285,11 @@ fn revision_on_a_new_base() {
 
     -- retort:downgrade
     ");
-    assert_snapshot!(project.retort(&["heads"]), @r"
+    assert_snapshot!(project.retort(&["heads"]), @"
     exit: 0
     --- stdout
-    e1 (head)
-    f1 (head)
+    e1 (billing, catalog) (head)
+    f1 (billing, catalog) (head)
     g1 (search) (head)
     [ID1] (newline) (head)
     --- stderr
@@ -383,10 +383,10 @@ fn merge_of_all_heads() {
     -- retort:downgrade
     ");
     // g1's independent line is joined too: one head remains.
-    assert_snapshot!(project.retort(&["heads"]), @r"
+    assert_snapshot!(project.retort(&["heads"]), @"
     exit: 0
     --- stdout
-    [ID1] (head)
+    [ID1] (billing, catalog, search) (head)
     --- stderr
     ");
     assert_snapshot!(
@@ -404,12 +404,12 @@ fn merge_of_all_heads() {
     migrations/[DATE]_[TIME]_[ID2]_after_the_merge.sql
     --- stderr
     ");
-    assert_snapshot!(project.retort(&["history", "-r", "e1:"]), @r"
+    assert_snapshot!(project.retort(&["history", "-r", "e1:"]), @"
     exit: 0
     --- stdout
-    [ID1] -> [ID2] (head), after the merge
-    e1, f1, g1 -> [ID1] (mergepoint), merge all
-    m3 -> e1, add reports
+    [ID1] -> [ID2] (billing, catalog, search) (head), after the merge
+    e1, f1, g1 -> [ID1] (billing, catalog, search) (mergepoint), merge all
+    m3 -> e1 (billing, catalog), add reports
     --- stderr
     ");
 }
@@ -431,11 +431,11 @@ fn merge_json_with_label_and_id() {
         "json",
     ];
     assert_snapshot!(project.retort(&args));
-    assert_snapshot!(project.retort(&["heads"]), @r"
+    assert_snapshot!(project.retort(&["heads"]), @"
     exit: 0
     --- stdout
     g1 (search) (head)
-    m4 (trunk) (head)
+    m4 (billing, catalog, trunk) (head)
     --- stderr
     ");
 }

@@ -140,6 +140,18 @@ impl AlembicProject {
 
     /// Runs `alembic ARGS` with environment variables `env`; its stdout.
     pub(crate) fn run_with(&self, args: &[&str], env: &[(&str, &Path)]) -> String {
+        let (stdout, ok) = self.try_run_with(args, env);
+        assert!(ok, "alembic {} failed: {stdout}", args.join(" "));
+        stdout
+    }
+
+    /// Runs `alembic ARGS`: its stdout, and whether it succeeded.
+    pub(crate) fn try_run(&self, args: &[&str]) -> (String, bool) {
+        self.try_run_with(args, &[])
+    }
+
+    /// [`AlembicProject::try_run`] with environment variables `env`.
+    pub(crate) fn try_run_with(&self, args: &[&str], env: &[(&str, &Path)]) -> (String, bool) {
         let out = Command::new(&self.program)
             .envs(env.iter().copied())
             .arg("-c")
@@ -148,13 +160,7 @@ impl AlembicProject {
             .output()
             .unwrap();
         let stdout = String::from_utf8(out.stdout).unwrap();
-        assert!(
-            out.status.success(),
-            "alembic {}: {stdout}{}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        stdout
+        (stdout, out.status.success())
     }
 
     /// What `alembic current` says the database is at, sorted.

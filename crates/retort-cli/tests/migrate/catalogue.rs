@@ -692,7 +692,6 @@ fn cases() -> Vec<Case> {
             &["rehash", "--accept", "r02"],
             2,
         ),
-        case("show base", |_| {}, &["show", "base"], 2),
         case(
             "merge with one head",
             |_| {},

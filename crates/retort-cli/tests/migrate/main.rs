@@ -6,6 +6,7 @@
 //! by hand from Alembic's rules (see `walk`).
 
 mod alembic; // a database Alembic migrated, taken over through `version_table`
+mod alembic_commands; // heads, history -i and ranges on current, show, current --check-heads, edit against the real Alembic
 mod alembic_order; // upgrade heads, downgrade base and history step for step against the real Alembic, on large public histories
 mod alembic_rows; // every single-target command from every small state, against the real Alembic
 mod bodies; // function and trigger bodies with semicolons; offline script settings

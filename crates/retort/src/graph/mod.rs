@@ -103,9 +103,18 @@ impl Revision {
     pub fn dependencies(&self) -> &[usize] {
         &self.dependencies
     }
+    /// Indices of the revisions that depend on this one.
+    pub fn dependents(&self) -> &[usize] {
+        &self.dependents
+    }
     /// No revision revises this one.
     pub fn is_head(&self) -> bool {
         self.children.is_empty()
+    }
+    /// A head that another revision depends on (Alembic's "effective
+    /// head"): `upgrade heads` applies it on the way to that revision.
+    pub fn is_effective_head(&self) -> bool {
+        self.children.is_empty() && !self.dependents.is_empty()
     }
     /// This revision revises nothing.
     pub fn is_base(&self) -> bool {
@@ -134,6 +143,9 @@ pub struct Graph {
     newest_first: Vec<usize>,
     /// Per revision, what the walk leads down to (see [`walk`]).
     down: Vec<Vec<usize>>,
+    /// Per revision, the branch names it is shown with (see
+    /// [`Graph::branch_names`]); empty lists when no revision has a label.
+    names: Vec<Vec<String>>,
 }
 
 impl Graph {
@@ -252,9 +264,56 @@ impl Graph {
             bases,
             newest_first: Vec::new(),
             down,
+            names: Vec::new(),
         };
+        graph.names = graph.inherited_labels();
         graph.newest_first = graph.newest_first_of(&vec![true; len], &graph.real_heads());
         Ok(graph)
+    }
+
+    /// The branch names a revision is shown with, as Alembic shows them:
+    /// the labels it declares, those of the revisions it descends from
+    /// through `revises`, and, where a label's revision and everything
+    /// after it form one straight line, that label on the line below it too,
+    /// down to the first revision that forks, merges or is depended on.
+    /// Sorted.
+    pub fn branch_names(&self, index: usize) -> &[String] {
+        self.names.get(index).map_or(&[], Vec::as_slice)
+    }
+
+    fn inherited_labels(&self) -> Vec<Vec<String>> {
+        let mut names: Vec<Vec<String>> = vec![Vec::new(); self.revisions.len()];
+        if self.by_label.is_empty() {
+            return names;
+        }
+        // Forks where the walk down stops: several children or dependents,
+        // or several parents.
+        let stops = |r: &Revision| r.children.len() + r.dependents.len() > 1 || r.parents.len() > 1;
+        for (i, revision) in self.revisions.iter().enumerate() {
+            if revision.branch_labels.is_empty() {
+                continue;
+            }
+            let after = self.descendants(&[i], false);
+            let members: Vec<usize> = (0..self.revisions.len()).filter(|&j| after[j]).collect();
+            for &j in &members {
+                names[j].extend(revision.branch_labels.iter().cloned());
+            }
+            // A straight line from the label's revision up: the walk down
+            // from its end passes through it and goes on below.
+            let straight = members.iter().all(|&j| !stops(&self.revisions[j]));
+            if straight {
+                let mut at = revision.parents.first().copied();
+                while let Some(p) = at.filter(|&p| !stops(&self.revisions[p])) {
+                    names[p].extend(revision.branch_labels.iter().cloned());
+                    at = self.revisions[p].parents.first().copied();
+                }
+            }
+        }
+        for list in &mut names {
+            list.sort();
+            list.dedup();
+        }
+        names
     }
 
     /// Number of revisions.

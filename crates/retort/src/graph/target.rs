@@ -164,7 +164,8 @@ impl Graph {
     /// Resolves a target to the revisions it names.
     ///
     /// `current` is the database's current heads (version table rows), needed
-    /// only by relative targets without an anchor (`+1`, `-1`, `label@+1`).
+    /// only by relative targets without an anchor (`+1`, `-1`, `label@+1`);
+    /// without it, `label@-N` counts from the label's head.
     pub fn resolve(
         &self,
         target: &str,
@@ -199,13 +200,19 @@ impl Graph {
                     }
                 }
             }
+            // No database at hand (`show`, `history`): a step down a
+            // branch counts from the branch's head, as Alembic's `show`.
+            None if current.is_none() && anchor.is_some() && steps < 0 => {
+                let heads = self.resolve_symbol(target, &Symbol::Head, anchor)?;
+                heads.first().copied()
+            }
             None => self.current_in_scope(target, current, anchor)?,
         };
         let end = self.walk(target, start, steps, anchor)?;
         Ok(Resolved {
             revisions: end.into_iter().collect(),
             branch: spec.branch,
-            walked_from: start.filter(|_| from_current),
+            walked_from: start.filter(|_| from_current && current.is_some()),
         })
     }
 
