@@ -93,39 +93,30 @@ impl From<io::Error> for Failure {
 }
 
 impl Failure {
-    pub(crate) fn usage(message: impl Into<String>, hint: Option<String>) -> Self {
+    fn new(kind: &str, message: impl Into<String>, hint: Option<String>, code: u8) -> Self {
         Failure {
             quiet: false,
             broken_pipe: false,
-            kind: "usage".into(),
+            kind: kind.to_owned(),
             message: message.into(),
             hint,
-            code: EXIT_USAGE,
+            code,
         }
+    }
+
+    /// Bad arguments (exit code 2).
+    pub(crate) fn usage(message: impl Into<String>, hint: Option<String>) -> Self {
+        Failure::new("usage", message, hint, EXIT_USAGE)
     }
 
     /// A failure while running (exit code 1).
     pub(crate) fn runtime(kind: &str, message: impl Into<String>, hint: Option<String>) -> Self {
-        Failure {
-            quiet: false,
-            broken_pipe: false,
-            kind: kind.to_owned(),
-            message: message.into(),
-            hint,
-            code: EXIT_FAILURE,
-        }
+        Failure::new(kind, message, hint, EXIT_FAILURE)
     }
 
     /// A check found a problem (exit code 3).
     pub(crate) fn check(kind: &str, message: impl Into<String>, hint: Option<String>) -> Self {
-        Failure {
-            quiet: false,
-            broken_pipe: false,
-            kind: kind.to_owned(),
-            message: message.into(),
-            hint,
-            code: EXIT_CHECK,
-        }
+        Failure::new(kind, message, hint, EXIT_CHECK)
     }
 
     pub(crate) fn quiet(mut self, quiet: bool) -> Self {
