@@ -1,7 +1,10 @@
 //! Applying 1,000 migrations to a new PostgreSQL database with the real
 //! `retort` binary, as a deploy or a container start runs it, against the
 //! floor: the same SQL run by `psql` with one transaction per migration.
-//! Also the no-op `retort upgrade` of a database already at head.
+//! Also the no-op `retort upgrade` of a database already at head, and
+//! the same migrations run both ways by sqlx-cli, side by side with retort
+//! in rounds of their own: `upgrade` against `sqlx migrate run`,
+//! `downgrade base` against `sqlx migrate revert --target-version 0`.
 //!
 //! ```text
 //! cargo build --release -p retort-cli
@@ -20,7 +23,10 @@
 //! exits 0.
 //!
 //! Environment: `RETORT_BENCH_QUICK=1` for a smoke run (100 migrations, 2
-//! timed rounds); `RETORT_BENCH_REVISIONS=N` to choose the migration count.
+//! timed rounds); `RETORT_BENCH_REVISIONS=N` to choose the migration count;
+//! `RETORT_BENCH_SQLX=PATH` names the `sqlx` binary (default: `sqlx` on
+//! `PATH`; without one the comparison says it skipped; `cargo install
+//! sqlx-cli --no-default-features --features postgres,rustls` installs it).
 //! Exits non-zero when a command fails or leaves a database wrong, never
 //! because a figure is slow.
 //!
@@ -28,11 +34,15 @@
 //! benchmarks (`retort_benches::upgrade`); this file says how to make, run
 //! and query PostgreSQL databases.
 
+// A benchmark's report is its output.
+#![allow(clippy::print_stdout)]
+
 use std::env;
 use std::fs::{self, File};
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+use std::time::Duration;
 
 use retort::Dialect;
 use retort_benches::upgrade::{
@@ -49,6 +59,11 @@ const SPEC: Spec = Spec {
 };
 
 const URL_VAR: &str = "RETORT_BENCH_POSTGRES_URL";
+
+/// Rounds of the sqlx comparison (a quick run has as many as its fresh
+/// rounds): more than the fresh rounds, as a difference of a few per cent
+/// between two tools is what it is there to show.
+const SQLX_ROUNDS: usize = 11;
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 /// How long `psql` may try to reach the server before the benchmark says
@@ -281,5 +296,137 @@ fn run() -> Result<(), String> {
         },
     );
     upgrade::report(&bench, &[floor, databases], &figures);
+    compare_with_sqlx(&bench, &mut hosted, dir.path())
+}
+
+/// `sqlx migrate run` and `sqlx migrate revert --target-version 0` of
+/// the same migrations against `retort upgrade` and `retort downgrade
+/// base`, each round on two new databases, the order alternating; prints
+/// the medians and, by the median of the rounds' ratios, whether retort is
+/// ahead.
+fn compare_with_sqlx(
+    bench: &upgrade::Bench,
+    hosted: &mut Hosted<Postgres>,
+    dir: &Path,
+) -> Result<(), String> {
+    use retort_benches::Stats;
+    use upgrade::Database as _;
+    let sqlx = env::var_os("RETORT_BENCH_SQLX")
+        .map(PathBuf::from)
+        .or_else(|| find_on_path("sqlx"));
+    let Some(sqlx) = sqlx else {
+        println!(
+            "sqlx-cli: SKIPPED: no `sqlx` on PATH (`cargo install sqlx-cli --no-default-features --features postgres,rustls`, or set RETORT_BENCH_SQLX)"
+        );
+        return Ok(());
+    };
+    // sqlx's layout: `<version>_<description>.up.sql` and `.down.sql`.
+    let source = dir.join("sqlx");
+    fs::create_dir_all(&source)
+        .map_err(|e| format!("cannot create `{}`: {e}", source.display()))?;
+    for (i, revision) in bench.generated.revisions.iter().enumerate() {
+        let body = upgrade::body(revision);
+        let stem = source.join(format!("{:014}_{}", i + 1, revision.id));
+        let write = |suffix: &str, sql: &str| {
+            let path = stem.with_extension(suffix);
+            fs::write(&path, sql).map_err(|e| format!("cannot write `{}`: {e}", path.display()))
+        };
+        write("up.sql", &body.upgrade)?;
+        write("down.sql", body.downgrade.as_deref().unwrap_or_default())?;
+    }
+    let sqlx_command = |url: &str, args: &[&str]| {
+        let mut command = Command::new(&sqlx);
+        command
+            .args(["migrate"])
+            .args(args)
+            .arg("--source")
+            .arg(&source)
+            .arg("--database-url")
+            .arg(url);
+        command
+    };
+    let n = bench.revisions();
+    let rounds = if bench.settings.quick {
+        bench.settings.fresh_rounds
+    } else {
+        SQLX_ROUNDS
+    };
+    // Each round times all four on two new databases, the sides
+    // alternating which goes first; a round's pair ran seconds apart, so
+    // the ratio of the pair cancels most of what the machine was doing.
+    let mut upgrades = Vec::new();
+    let mut downgrades = Vec::new();
+    for round in 0..rounds {
+        let ours = hosted.create(&format!("sqlx-retort-{round}"))?;
+        let theirs = hosted.create(&format!("sqlx-{round}"))?;
+        let (ours_url, theirs_url) = (hosted.url(&ours), hosted.url(&theirs));
+        for up in [true, false] {
+            let mut pair = [Duration::ZERO; 2];
+            for side in [round % 2, 1 - round % 2] {
+                hosted.settle()?;
+                let mut command = match (side, up) {
+                    (0, true) => bench.retort(&ours_url, &["upgrade"]),
+                    (0, false) => bench.retort(&ours_url, &["downgrade", "base"]),
+                    (_, true) => sqlx_command(&theirs_url, &["run"]),
+                    (_, false) => sqlx_command(&theirs_url, &["revert", "--target-version", "0"]),
+                };
+                pair[side] = timed(&mut command)
+                    .map_err(|e| format!("sqlx comparison: {e}"))?
+                    .0;
+            }
+            if up {
+                // Both made the same tables before either goes down.
+                let count = "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() \
+                             AND tablename ~ '^t[0-9]+$';";
+                for key in [&ours, &theirs] {
+                    let got = hosted.server.query(key, count)?;
+                    if got.trim() != n.to_string() {
+                        return Err(format!(
+                            "sqlx comparison: {key} has {} tables, not {n}",
+                            got.trim()
+                        ));
+                    }
+                }
+                upgrades.push(pair);
+            } else {
+                downgrades.push(pair);
+            }
+        }
+        hosted.remove(&ours);
+        hosted.remove(&theirs);
+    }
+    println!(
+        "sqlx-cli: {} ({rounds} rounds, the same {n} migrations as .up.sql/.down.sql files, a new database per round each)",
+        sqlx.display(),
+    );
+    for (what, pairs) in [
+        ("fresh upgrade (sqlx migrate run)", upgrades),
+        (
+            "downgrade base (sqlx migrate revert --target-version 0)",
+            downgrades,
+        ),
+    ] {
+        let mut ratios: Vec<f64> = pairs
+            .iter()
+            .map(|[ours, theirs]| ours.as_secs_f64() / theirs.as_secs_f64())
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        let ratio = ratios.get(ratios.len() / 2).copied().unwrap_or(f64::NAN);
+        let side = |i: usize| Stats::of(&mut pairs.iter().map(|p| p[i]).collect::<Vec<_>>());
+        let (ours, theirs) = (side(0), side(1));
+        println!(
+            "  {what}: retort {:.1} ms, sqlx {:.1} ms (medians; minimums {:.1} and {:.1}); \
+             median of the rounds' ratios {ratio:.2}x — {}",
+            ours.median.as_secs_f64() * 1000.0,
+            theirs.median.as_secs_f64() * 1000.0,
+            ours.min.as_secs_f64() * 1000.0,
+            theirs.min.as_secs_f64() * 1000.0,
+            if ratio < 1.0 {
+                "PASS: retort ahead"
+            } else {
+                "FAIL: sqlx ahead"
+            }
+        );
+    }
     Ok(())
 }

@@ -37,6 +37,7 @@ dialect_tests! {
     failing_statement_keeps_the_migrations_before_it,
     failing_statement_with_atomic_keeps_nothing,
     failing_statement_text,
+    migration_changing_the_version_row_is_rolled_back,
 }
 
 /// Without `--atomic`: exit 1, the database at r03, r04's first
@@ -147,4 +148,28 @@ fn failing_statement_text(db: &TestDb) {
     let text = format!("--- stdout\n{}--- stderr\n{}", run.stdout, run.stderr);
     let text = normalise_durations(&db.redact(&project.redact(&text)));
     insta::assert_snapshot!(format!("failing_statement_text_{}", db.kind().name()), text);
+}
+
+/// A migration that deletes the version row (as another tool writing to
+/// the table during the run would): the version change it is recorded with
+/// hits no row, so exit 1 `version_table_changed`, and its own change is
+/// rolled back with it, where its statements share the bookkeeping's round
+/// trip too.
+fn migration_changing_the_version_row_is_rolled_back(db: &TestDb) {
+    let mut revs = linear(2);
+    revs[1].table = None;
+    revs[1].upgrade =
+        "INSERT INTO t01 (id, name) VALUES (4, 'four');\nDELETE FROM retort_version;\n".to_owned();
+    revs[1].downgrade = Some("DELETE FROM t01 WHERE id = 4;\n".to_owned());
+    let project = Project::new(db, revs);
+    project.json(&["upgrade", "r01"]).ok();
+    let run = project.json(&["upgrade"]).code(1);
+    assert_eq!(run.kind(), "version_table_changed", "{}", run.message());
+    assert!(
+        run.message().contains("`r01`"),
+        "the message names the row: {}",
+        run.message()
+    );
+    assert!(run.hint().contains("retort current"), "{}", run.hint());
+    assert_state(db, project.revs(), &["r01"], &["r01"], "after the refusal");
 }

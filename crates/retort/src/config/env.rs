@@ -510,6 +510,7 @@ mod tests {
             "MULTI=\"line one\n",
             "line two\"\n",
             "URL=postgres://u:p@h/db?x=1\n",
+            "DOLLAR=pa$word ${HOME}\n",
             "EQ=a=b\n",
             "exporter=not export\n",
             "DUP=first\n",
@@ -528,6 +529,9 @@ mod tests {
             ("DOUBLE", "a\nb \"q\" \\ \\x # kept"),
             ("MULTI", "line one\nline two"),
             ("URL", "postgres://u:p@h/db?x=1"),
+            // Taken as written: a password with `$` stays whole (see
+            // docs/dependencies.md).
+            ("DOLLAR", "pa$word ${HOME}"),
             ("EQ", "a=b"),
             ("exporter", "not export"),
             ("DUP", "second"),
@@ -552,6 +556,11 @@ mod tests {
             (
                 "A=1\nB='open\nC=2\n",
                 "cannot parse `/p/.env:2`: unterminated `'` quote",
+            ),
+            // The line number, never the line: it may hold a password.
+            (
+                "PASSWORD=\"hunter2\n",
+                "cannot parse `/p/.env:1`: unterminated `\"` quote",
             ),
             (
                 "A=\"x\" y\n",

@@ -844,6 +844,10 @@ mod tests {
             ("sqlite://dir/app.db", file("dir/app.db")),
             ("sqlite:///app.db", file("app.db")),
             ("sqlite:///dir/app.db", file("dir/app.db")),
+            // Dot segments stay, as in SQLAlchemy (a WHATWG parser would
+            // drop them and name another file: docs/dependencies.md).
+            ("sqlite:///../data/app.db", file("../data/app.db")),
+            ("sqlite:///./app.db", file("./app.db")),
             ("sqlite:////abs/app.db", file("/abs/app.db")),
             ("sqlite:app.db", file("app.db")),
             ("sqlite+aiosqlite:///app.db", file("app.db")),

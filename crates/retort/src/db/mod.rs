@@ -130,8 +130,38 @@ pub trait Driver: Send {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError>;
     /// Runs a query; returns its rows.
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>, DbError>;
+    /// Runs a query without parameters whose columns are all text (or
+    /// NULL), in one round trip where the driver can.
+    fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DbError> {
+        Ok(self
+            .query(sql, &[])?
+            .into_iter()
+            .map(|row| {
+                row.into_iter()
+                    .map(|v| match v {
+                        Value::Null => None,
+                        Value::Int(i) => Some(i.to_string()),
+                        Value::Text(t) => Some(t),
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+
     /// Whether a table exists.
     fn table_exists(&mut self, schema: Option<&str>, table: &str) -> Result<bool, DbError>;
+    /// Whether each of `tables` exists, in one question where the driver
+    /// can.
+    fn tables_exist(
+        &mut self,
+        schema: Option<&str>,
+        tables: &[&str],
+    ) -> Result<Vec<bool>, DbError> {
+        tables
+            .iter()
+            .map(|table| self.table_exists(schema, table))
+            .collect()
+    }
     /// Does ahead what [`Driver::lock`] needs, so that it can overlap with
     /// other work (PostgreSQL opens the lock's own connection); a failure
     /// is left for `lock` to report.
@@ -148,6 +178,25 @@ pub trait Driver: Send {
     fn session_busy(&mut self, session: &str) -> bool {
         let _ = session;
         false
+    }
+
+    /// Whether [`Driver::execute_batch`] sends its statements in one round
+    /// trip (otherwise the caller runs them one by one, with parameters).
+    fn batches(&self) -> bool {
+        false
+    }
+
+    /// Runs statements (with literals, no parameters) one after the other,
+    /// in one round trip where the driver [batches](Driver::batches),
+    /// returning each one's row count. A failure does not say which
+    /// statement failed: a caller that must know rolls back and runs them
+    /// one by one.
+    fn execute_batch(&mut self, statements: &[String]) -> Result<Vec<u64>, DbError> {
+        let mut counts = Vec::with_capacity(statements.len());
+        for statement in statements {
+            counts.push(self.execute(statement, &[])?);
+        }
+        Ok(counts)
     }
 
     /// Whether a statement that runs outside a transaction may be run

@@ -35,6 +35,9 @@ pub(super) struct Postgres {
     describe: String,
     key: i64,
     nesting: Nesting,
+    /// A `BEGIN` not sent yet: it goes out with the next statement, one
+    /// round trip fewer per transaction.
+    pending_begin: bool,
 }
 
 fn error(e: &postgres::Error) -> DbError {
@@ -124,10 +127,36 @@ impl Postgres {
             describe,
             key: i64::from_be_bytes(key_bytes),
             nesting: Nesting::default(),
+            pending_begin: false,
         })
     }
 
     /// Who holds the advisory lock, from `pg_locks` and `pg_stat_activity`.
+    /// Ends the innermost level with `nesting`'s statement; a transaction
+    /// in which nothing ran since `BEGIN` (still pending) needs no
+    /// `keyword`.
+    fn end(
+        &mut self,
+        keyword: &str,
+        close: impl FnOnce(
+            &mut Nesting,
+            &mut dyn FnMut(&str) -> Result<(), DbError>,
+        ) -> Result<(), DbError>,
+    ) -> Result<(), DbError> {
+        let Postgres {
+            client,
+            nesting,
+            pending_begin,
+            ..
+        } = self;
+        close(nesting, &mut |sql: &str| {
+            if sql == keyword && std::mem::take(pending_begin) {
+                return Ok(());
+            }
+            send(client, pending_begin, sql)
+        })
+    }
+
     fn holder(&mut self) -> String {
         let hi = i64::from(u32::try_from(self.key >> 32 & 0xffff_ffff).unwrap_or(0));
         let lo = i64::from(u32::try_from(self.key & 0xffff_ffff).unwrap_or(0));
@@ -202,6 +231,34 @@ fn connect_now(config: &postgres::Config, tls: &Tls) -> Result<Client, DbError> 
     })
 }
 
+/// The first column of the first row of a simple query's answer.
+fn first_value(messages: &[postgres::SimpleQueryMessage]) -> Option<&str> {
+    messages.iter().find_map(|m| match m {
+        postgres::SimpleQueryMessage::Row(row) => row.get(0),
+        _ => None,
+    })
+}
+
+/// Sends `sql` with the simple query protocol, a pending `BEGIN` first in
+/// the same round trip.
+fn send(client: &mut Client, pending_begin: &mut bool, sql: &str) -> Result<(), DbError> {
+    if std::mem::take(pending_begin) {
+        return client
+            .batch_execute(&format!("BEGIN;\n{sql}"))
+            .map_err(|e| error(&e));
+    }
+    client.batch_execute(sql).map_err(|e| error(&e))
+}
+
+/// Sends a pending `BEGIN` alone, before a statement of the extended
+/// protocol (which cannot carry it).
+fn flush_begin(client: &mut Client, pending_begin: &mut bool) -> Result<(), DbError> {
+    if std::mem::take(pending_begin) {
+        client.batch_execute("BEGIN").map_err(|e| error(&e))?;
+    }
+    Ok(())
+}
+
 fn params(values: &[Value]) -> Vec<Box<dyn ToSql + Sync>> {
     values
         .iter()
@@ -238,9 +295,12 @@ impl Driver for Postgres {
             timeout,
             &describe,
             || {
-                lock.query_one("SELECT pg_try_advisory_lock($1)", &[&key])
-                    .map(|row| row.get(0))
-                    .map_err(|e| error(&e))
+                // The simple protocol with the key written out: one round
+                // trip, and no prepared statement left on the connection.
+                let rows = lock
+                    .simple_query(&format!("SELECT pg_try_advisory_lock({key})"))
+                    .map_err(|e| error(&e))?;
+                Ok(first_value(&rows) == Some("t"))
             },
             || {
                 let holder = self.holder();
@@ -280,42 +340,77 @@ impl Driver for Postgres {
 
     fn unlock(&mut self) -> Result<(), DbError> {
         if let Some(mut lock) = self.lock.take() {
-            lock.execute("SELECT pg_advisory_unlock($1)", &[&self.key])
+            lock.simple_query(&format!("SELECT pg_advisory_unlock({})", self.key))
                 .map_err(|e| error(&e))?;
         }
         Ok(())
     }
 
     fn begin(&mut self) -> Result<(), DbError> {
-        let client = &mut self.client;
-        self.nesting.begin("BEGIN", |sql| {
-            client.batch_execute(sql).map_err(|e| error(&e))
+        let Postgres {
+            client,
+            nesting,
+            pending_begin,
+            ..
+        } = self;
+        nesting.begin("BEGIN", |sql| {
+            if sql == "BEGIN" {
+                *pending_begin = true;
+                return Ok(());
+            }
+            send(client, pending_begin, sql)
         })
     }
 
     fn commit(&mut self) -> Result<(), DbError> {
-        let client = &mut self.client;
-        self.nesting
-            .commit(|sql| client.batch_execute(sql).map_err(|e| error(&e)))
+        self.end("COMMIT", |nesting, run| nesting.commit(run))
     }
 
     fn rollback(&mut self) -> Result<(), DbError> {
-        let client = &mut self.client;
-        self.nesting
-            .rollback(|sql| client.batch_execute(sql).map_err(|e| error(&e)))
+        self.end("ROLLBACK", |nesting, run| nesting.rollback(run))
     }
 
     fn run(&mut self, sql: &str) -> Result<(), DbError> {
-        self.client.batch_execute(sql).map_err(|e| error(&e))
+        send(&mut self.client, &mut self.pending_begin, sql)
+    }
+
+    fn batches(&self) -> bool {
+        true
+    }
+
+    /// The simple query protocol runs them one after the other, in the
+    /// transaction open, in one round trip.
+    fn execute_batch(&mut self, statements: &[String]) -> Result<Vec<u64>, DbError> {
+        let begin = std::mem::take(&mut self.pending_begin);
+        let mut text = if begin {
+            "BEGIN;\n".to_owned()
+        } else {
+            String::new()
+        };
+        text.push_str(&statements.join(";\n"));
+        let messages = self.client.simple_query(&text).map_err(|e| error(&e))?;
+        let mut counts: Vec<u64> = messages
+            .iter()
+            .filter_map(|m| match m {
+                postgres::SimpleQueryMessage::CommandComplete(n) => Some(*n),
+                _ => None,
+            })
+            .collect();
+        if begin && !counts.is_empty() {
+            counts.remove(0);
+        }
+        Ok(counts)
     }
 
     fn execute(&mut self, sql: &str, values: &[Value]) -> Result<u64, DbError> {
+        flush_begin(&mut self.client, &mut self.pending_begin)?;
         let owned = params(values);
         let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
         self.client.execute(sql, &refs).map_err(|e| error(&e))
     }
 
     fn query(&mut self, sql: &str, values: &[Value]) -> Result<Vec<Vec<Value>>, DbError> {
+        flush_begin(&mut self.client, &mut self.pending_begin)?;
         let owned = params(values);
         let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
         let rows = self.client.query(sql, &refs).map_err(|e| error(&e))?;
@@ -365,12 +460,63 @@ impl Driver for Postgres {
     }
 
     fn set_lock_wait(&mut self, timeout: Duration) -> Result<(), DbError> {
-        self.client
-            .batch_execute(&format!("SET lock_timeout = '{}ms'", timeout.as_millis()))
-            .map_err(|e| error(&e))
+        send(
+            &mut self.client,
+            &mut self.pending_begin,
+            &format!("SET lock_timeout = '{}ms'", timeout.as_millis()),
+        )
+    }
+
+    fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DbError> {
+        flush_begin(&mut self.client, &mut self.pending_begin)?;
+        let messages = self.client.simple_query(sql).map_err(|e| error(&e))?;
+        Ok(messages
+            .iter()
+            .filter_map(|m| match m {
+                postgres::SimpleQueryMessage::Row(row) => Some(
+                    (0..row.len())
+                        .map(|i| row.get(i).map(str::to_owned))
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .collect())
+    }
+
+    fn tables_exist(
+        &mut self,
+        schema: Option<&str>,
+        tables: &[&str],
+    ) -> Result<Vec<bool>, DbError> {
+        flush_begin(&mut self.client, &mut self.pending_begin)?;
+        let schema = schema.map_or_else(
+            || "current_schema()".to_owned(),
+            |s| super::quote_literal(Dialect::Postgres, s),
+        );
+        let columns: Vec<String> = tables
+            .iter()
+            .map(|table| {
+                format!(
+                    "to_regclass(quote_ident({schema}) || '.' || quote_ident({})) IS NOT NULL",
+                    super::quote_literal(Dialect::Postgres, table)
+                )
+            })
+            .collect();
+        let rows = self
+            .client
+            .simple_query(&format!("SELECT {}", columns.join(", ")))
+            .map_err(|e| error(&e))?;
+        let row = rows.iter().find_map(|m| match m {
+            postgres::SimpleQueryMessage::Row(row) => Some(row),
+            _ => None,
+        });
+        Ok((0..tables.len())
+            .map(|i| row.and_then(|r| r.get(i)) == Some("t"))
+            .collect())
     }
 
     fn table_exists(&mut self, schema: Option<&str>, table: &str) -> Result<bool, DbError> {
+        flush_begin(&mut self.client, &mut self.pending_begin)?;
         let schema = schema.map(str::to_owned);
         let row = self
             .client

@@ -159,6 +159,16 @@ impl Tables {
         driver: &mut dyn Driver,
         revision: &str,
     ) -> Result<(), DbError> {
+        let (sql, params) = self.journal_clear_statement(Mode::Bind, revision);
+        driver.execute(&sql, &params).map(drop)
+    }
+
+    /// The statement [`Tables::journal_clear`] runs.
+    pub(crate) fn journal_clear_statement(
+        &self,
+        mode: Mode,
+        revision: &str,
+    ) -> (String, Vec<Value>) {
         let params = vec![
             Value::Text(self.version.clone()),
             Value::Text(revision.to_owned()),
@@ -166,10 +176,10 @@ impl Tables {
         let sql = format!(
             "DELETE FROM {} WHERE version_table = {} AND revision = {}",
             self.journal_name(),
-            self.arg(Mode::Bind, 1, &params[0]),
-            self.arg(Mode::Bind, 2, &params[1])
+            self.arg(mode, 1, &params[0]),
+            self.arg(mode, 2, &params[1])
         );
-        driver.execute(&sql, &params).map(drop)
+        (sql, params)
     }
 
     /// Every journal row, by revision and statement; an absent table has

@@ -276,6 +276,7 @@ impl<'p> Migrator<'p> {
                 applied: APPLIED_TABLE.to_owned(),
                 journal: JOURNAL_TABLE.to_owned(),
                 known: std::sync::atomic::AtomicU8::new(0),
+                probed: std::sync::atomic::AtomicBool::new(false),
             },
             offline_lock_timeout: Options::default().statement_lock_timeout,
         }

@@ -36,6 +36,14 @@ pub(super) struct Database<'a, 'p> {
     tables_ready: bool,
     /// The tables the plan's own transaction (`--atomic`) created.
     plan_created: u8,
+    /// Migration statements held back where the driver batches: they go
+    /// out with the migration's bookkeeping, one round trip for both.
+    deferred: Vec<String>,
+    /// A batch of statements failed in this transaction: it is run again
+    /// with `one_by_one`.
+    batch_failed: bool,
+    /// Statements run one round trip each (to find which one fails).
+    one_by_one: bool,
 }
 
 impl<'a, 'p> Database<'a, 'p> {
@@ -54,6 +62,9 @@ impl<'a, 'p> Database<'a, 'p> {
             started: Instant::now(),
             tables_ready: false,
             plan_created: 0,
+            deferred: Vec::new(),
+            batch_failed: false,
+            one_by_one: false,
         }
     }
 
@@ -192,70 +203,156 @@ impl<'a, 'p> Database<'a, 'p> {
         ran
     }
 
-    /// Rewrites the version rows from `before` to `after`, checking each
-    /// UPDATE and DELETE hit exactly one row.
-    fn change_rows(&mut self, before: &[usize], after: &[usize]) -> Result<(), MigrateError> {
+    /// The statements that rewrite the version rows from `before` to
+    /// `after`, each to hit exactly its row.
+    fn version_writes(&self, before: &[usize], after: &[usize]) -> Vec<Write> {
         let tables = &self.migrator.tables;
         let graph = self.migrator.project.graph();
         let id = |i: usize| graph.node(i).id().to_owned();
         let change = super::plan::row_change(before, after);
-        // Each statement, what it does and to which row: it must hit
-        // exactly that one.
-        type RowWrite = ((String, Vec<Value>), &'static str, String);
-        let mut writes: Vec<RowWrite> = Vec::new();
+        let mut writes = Vec::new();
         for &d in &change.deletes {
-            writes.push((tables.delete_version(Mode::Bind, &id(d)), "delete", id(d)));
+            writes.push(Write::checked(
+                |mode| tables.delete_version(mode, &id(d)),
+                "delete",
+                id(d),
+            ));
         }
         for &(from, to) in &change.updates {
-            writes.push((
-                tables.update_version(Mode::Bind, &id(from), &id(to)),
+            writes.push(Write::checked(
+                |mode| tables.update_version(mode, &id(from), &id(to)),
                 "update",
                 id(from),
             ));
         }
         for &i in &change.inserts {
-            writes.push((tables.insert_version(Mode::Bind, &id(i)), "insert", id(i)));
+            writes.push(Write::checked(
+                |mode| tables.insert_version(mode, &id(i)),
+                "insert",
+                id(i),
+            ));
         }
-        for ((sql, params), action, row) in writes {
-            let n = self
-                .driver
-                .execute(&sql, &params)
-                .map_err(db("updating the version table"))?;
-            if n != 1 {
-                return Err(MigrateError::Tampered { action, id: row });
-            }
-        }
-        Ok(())
+        writes
     }
 
-    fn record_applied(
-        &mut self,
-        revision: usize,
-        took: Duration,
-        operation: &str,
-    ) -> Result<(), MigrateError> {
+    /// The statements that record `revision` as applied now.
+    fn applied_writes(&self, revision: usize, took: Duration, operation: &str) -> Vec<Write> {
+        let tables = &self.migrator.tables;
         let script = self.migrator.project.script(revision);
         let row = AppliedRow::new(
             script,
-            self.migrator.tables.dialect,
+            tables.dialect,
             UtcTime::now().rfc3339(),
             took,
             operation,
         );
-        for (sql, params) in self.migrator.tables.record_applied(Mode::Bind, &row) {
-            self.driver
-                .execute(&sql, &params)
-                .map_err(db("recording the revision"))?;
+        let bound = tables.record_applied(Mode::Bind, &row);
+        let literal = tables.record_applied(Mode::Literal, &row);
+        bound
+            .into_iter()
+            .zip(literal)
+            .map(|(bound, (literal, _))| Write {
+                bound,
+                literal,
+                must_hit: None,
+            })
+            .collect()
+    }
+
+    /// The statement that forgets `revision`'s applied row.
+    fn forget_write(&self, revision: &str) -> Write {
+        Write::unchecked(|mode| self.migrator.tables.forget_applied(mode, revision))
+    }
+
+    /// Sends the migration statements held back (see
+    /// [`Database::deferred`]).
+    fn flush(&mut self) -> Result<(), MigrateError> {
+        if self.deferred.is_empty() {
+            return Ok(());
+        }
+        let statements = std::mem::take(&mut self.deferred);
+        self.driver
+            .execute_batch(&statements)
+            .map(drop)
+            .map_err(|error| self.batch_failure(error))
+    }
+
+    /// A batch that held migration statements failed: which one is not
+    /// known, so the transaction runs again one by one (see
+    /// [`Sink::transaction`]).
+    fn batch_failure(&mut self, error: crate::db::DbError) -> MigrateError {
+        self.batch_failed = true;
+        MigrateError::Database {
+            context: "running a migration's statements".to_owned(),
+            error,
+        }
+    }
+
+    /// Runs bookkeeping statements, with the migration statements held
+    /// back before them, in one round trip where the driver batches, and
+    /// checks that each version-table change hit its row.
+    fn apply_writes(
+        &mut self,
+        writes: &[Write],
+        context: &'static str,
+    ) -> Result<(), MigrateError> {
+        let counts = if self.driver.batches() {
+            let mut batch = std::mem::take(&mut self.deferred);
+            let held = batch.len();
+            batch.extend(writes.iter().map(|w| w.literal.clone()));
+            match self.driver.execute_batch(&batch) {
+                Ok(counts) => counts.get(held..).unwrap_or_default().to_vec(),
+                Err(error) if held > 0 => return Err(self.batch_failure(error)),
+                Err(error) => return Err(db(context)(error)),
+            }
+        } else {
+            writes
+                .iter()
+                .map(|w| self.driver.execute(&w.bound.0, &w.bound.1))
+                .collect::<Result<Vec<u64>, _>>()
+                .map_err(db(context))?
+        };
+        for (write, n) in writes.iter().zip(counts) {
+            if let Some((action, row)) = &write.must_hit
+                && n != 1
+            {
+                return Err(MigrateError::Tampered {
+                    action,
+                    id: row.clone(),
+                });
+            }
         }
         Ok(())
     }
+}
 
-    fn forget_applied(&mut self, revision: &str) -> Result<(), MigrateError> {
-        let (sql, params) = self.migrator.tables.forget_applied(Mode::Bind, revision);
-        self.driver
-            .execute(&sql, &params)
-            .map_err(db("updating the applied table"))
-            .map(drop)
+/// One bookkeeping statement, with parameters and with literals (for a
+/// driver that sends several in one round trip), and the version row it
+/// must hit exactly, if any.
+struct Write {
+    bound: (String, Vec<Value>),
+    literal: String,
+    must_hit: Option<(&'static str, String)>,
+}
+
+impl Write {
+    fn unchecked(statement: impl Fn(Mode) -> (String, Vec<Value>)) -> Write {
+        Write {
+            bound: statement(Mode::Bind),
+            literal: statement(Mode::Literal).0,
+            must_hit: None,
+        }
+    }
+
+    fn checked(
+        statement: impl Fn(Mode) -> (String, Vec<Value>),
+        action: &'static str,
+        row: String,
+    ) -> Write {
+        Write {
+            must_hit: Some((action, row)),
+            ..Write::unchecked(statement)
+        }
     }
 }
 
@@ -281,26 +378,38 @@ impl Sink for Database<'_, '_> {
         body: &mut dyn FnMut(&mut dyn Sink) -> Result<(), MigrateError>,
     ) -> Result<(), MigrateError> {
         let mut attempt = |sink: &mut Self| -> Result<(), MigrateError> {
-            sink.driver.begin().map_err(db("starting a transaction"))?;
-            let created = match sink.tables_in_transaction() {
-                Ok(created) => created,
-                Err(e) => {
-                    let _ = sink.driver.rollback();
-                    return Err(e);
+            loop {
+                sink.driver.begin().map_err(db("starting a transaction"))?;
+                let created = match sink.tables_in_transaction() {
+                    Ok(created) => created,
+                    Err(e) => {
+                        let _ = sink.driver.rollback();
+                        return Err(e);
+                    }
+                };
+                let result = match body(sink).and_then(|()| sink.flush()) {
+                    Ok(()) => sink.driver.commit().map_err(db("committing the migration")),
+                    Err(e) => {
+                        sink.deferred.clear();
+                        // The first failure is the one to report; a
+                        // rollback that fails too (the server already
+                        // ended the transaction) adds nothing the user can
+                        // act on.
+                        let _ = sink.driver.rollback();
+                        Err(e)
+                    }
+                };
+                sink.settle_tables(result.is_ok(), created);
+                if result.is_err() && std::mem::take(&mut sink.batch_failed) {
+                    // A batch's error does not say which statement failed:
+                    // the statements run again one by one, which names it
+                    // (nothing of the first try was kept).
+                    sink.one_by_one = true;
+                    continue;
                 }
-            };
-            let result = match body(sink) {
-                Ok(()) => sink.driver.commit().map_err(db("committing the migration")),
-                Err(e) => {
-                    // The first failure is the one to report; a rollback
-                    // that fails too (the server already ended the
-                    // transaction) adds nothing the user can act on.
-                    let _ = sink.driver.rollback();
-                    Err(e)
-                }
-            };
-            sink.settle_tables(result.is_ok(), created);
-            result
+                sink.one_by_one = false;
+                return result;
+            }
         };
         match migration {
             Some(migration) => self.retrying(&migration.script.revision, &mut attempt),
@@ -366,8 +475,19 @@ impl Sink for Database<'_, '_> {
         alone: bool,
     ) -> Result<(), MigrateError> {
         if !alone {
+            if self.driver.batches() && !self.one_by_one {
+                // Held back to go out with what follows in the
+                // transaction: the bookkeeping, or a journal row.
+                self.deferred.extend(
+                    migration.statements[range]
+                        .iter()
+                        .map(|s| s.text.to_owned()),
+                );
+                return Ok(());
+            }
             return self.run_statements(migration, range);
         }
+        self.flush()?;
         let index = range.start;
         let text = migration.statements[index].text;
         let before_invalid = self.driver.left_invalid(text).unwrap_or_default();
@@ -400,6 +520,7 @@ impl Sink for Database<'_, '_> {
         done: Range<usize>,
         running: Option<usize>,
     ) -> Result<(), MigrateError> {
+        self.flush()?;
         if !self.tables_ready {
             // A statement outside a transaction is announced first: the
             // tables are created on their own, with that row.
@@ -423,19 +544,24 @@ impl Sink for Database<'_, '_> {
     }
 
     fn record(&mut self, migration: &Migration<'_>) -> Result<(), MigrateError> {
+        let mut writes = Vec::new();
         if migration.journaled {
-            self.migrator
-                .tables
-                .journal_clear(self.driver, &migration.script.revision)
-                .map_err(db("clearing the journal"))?;
+            writes.push(Write::unchecked(|mode| {
+                self.migrator
+                    .tables
+                    .journal_clear_statement(mode, &migration.script.revision)
+            }));
         }
-        self.change_rows(&migration.before, &migration.after)?;
+        writes.extend(self.version_writes(&migration.before, &migration.after));
         match migration.step.direction {
-            super::Direction::Up => {
-                self.record_applied(migration.step.revision, self.started.elapsed(), "upgrade")
-            }
-            super::Direction::Down => self.forget_applied(&migration.script.revision),
+            super::Direction::Up => writes.extend(self.applied_writes(
+                migration.step.revision,
+                self.started.elapsed(),
+                "upgrade",
+            )),
+            super::Direction::Down => writes.push(self.forget_write(&migration.script.revision)),
         }
+        self.apply_writes(&writes, "recording the migration")
     }
 
     fn stamp(&mut self, stamp: &Stamp) -> Result<(), MigrateError> {
@@ -456,18 +582,19 @@ impl Sink for Database<'_, '_> {
                     .index_of(&row.revision)
                     .is_some_and(|i| stamp.unapplied.contains(&i));
                 if forget {
-                    self.forget_applied(&row.revision)?;
+                    let write = self.forget_write(&row.revision);
+                    self.apply_writes(&[write], "updating the applied table")?;
                 }
             }
         }
-        self.change_rows(&stamp.before, &stamp.after)?;
+        let mut writes = self.version_writes(&stamp.before, &stamp.after);
         for &i in &stamp.removed {
-            self.forget_applied(graph.node(i).id())?;
+            writes.push(self.forget_write(graph.node(i).id()));
         }
         for &i in &stamp.added {
-            self.record_applied(i, Duration::ZERO, "stamp")?;
+            writes.extend(self.applied_writes(i, Duration::ZERO, "stamp"));
         }
-        Ok(())
+        self.apply_writes(&writes, "recording the stamp")
     }
 }
 

@@ -22,6 +22,9 @@ pub(crate) struct Tables {
     /// order: set by [`Tables::ensure`] and by [`Tables::present`] finding
     /// one, so that neither asks the catalog or creates a table twice.
     pub(crate) known: AtomicU8,
+    /// Whether the database was asked which tables exist: the tables not
+    /// in [`Tables::known`] then do not.
+    pub(crate) probed: std::sync::atomic::AtomicBool,
 }
 
 /// The audit table's name.
@@ -288,11 +291,25 @@ impl Tables {
         if self.known.load(Ordering::Relaxed) & bit != 0 {
             return Ok(true);
         }
-        let exists = driver.table_exists(self.schema.as_deref(), table)?;
-        if exists {
-            self.known.fetch_or(bit, Ordering::Relaxed);
+        if self.probed.load(Ordering::Relaxed) {
+            return Ok(false);
         }
-        Ok(exists)
+        // All three at once: a run reads them all, one question each
+        // would cost a round trip each.
+        let tables = [
+            self.version.as_str(),
+            self.applied.as_str(),
+            self.journal.as_str(),
+        ];
+        let exist = driver.tables_exist(self.schema.as_deref(), &tables)?;
+        let found = exist
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| **e)
+            .fold(0, |bits, (i, _)| bits | 1 << i);
+        self.known.fetch_or(found, Ordering::Relaxed);
+        self.probed.store(true, Ordering::Relaxed);
+        Ok(found & bit != 0)
     }
 
     /// The version rows; an absent table means none.
@@ -300,20 +317,13 @@ impl Tables {
         if !self.present(driver, &self.version)? {
             return Ok(Vec::new());
         }
-        let rows = driver.query(
-            &format!(
-                "SELECT version_num FROM {} ORDER BY version_num",
-                self.version_name()
-            ),
-            &[],
-        )?;
+        let rows = driver.query_text(&format!(
+            "SELECT version_num FROM {} ORDER BY version_num",
+            self.version_name()
+        ))?;
         Ok(rows
             .into_iter()
-            .filter_map(|r| {
-                r.into_iter()
-                    .next()
-                    .and_then(|v| v.as_text().map(str::to_owned))
-            })
+            .filter_map(|r| r.into_iter().next().flatten())
             .collect())
     }
 
@@ -325,14 +335,17 @@ impl Tables {
     ) -> Result<Vec<AppliedChecksum>, DbError> {
         // Unordered: sorting every row would cost a no-op run more than
         // sorting the few changed ones.
-        Ok(self
-            .select_applied(driver, "revision, checksum, applied_at", "")?
+        if !self.present(driver, &self.applied)? {
+            return Ok(Vec::new());
+        }
+        let rows = driver.query_text(&format!(
+            "SELECT revision, checksum, applied_at FROM {}",
+            self.applied_name()
+        ))?;
+        Ok(rows
             .into_iter()
             .map(|r| {
-                let mut text = r.into_iter().map(|v| match v {
-                    Value::Text(t) => t,
-                    _ => String::new(),
-                });
+                let mut text = r.into_iter().map(Option::unwrap_or_default);
                 let mut next = || text.next().unwrap_or_default();
                 AppliedChecksum {
                     revision: next(),
