@@ -270,7 +270,7 @@ fn atomic_obstacle(
                 "its statement at line {} ({}) {}",
                 s.line,
                 sql::excerpt(s.text, 60),
-                if dialect == crate::Dialect::Mysql {
+                if dialect.commits_ddl_implicitly() {
                     "commits implicitly"
                 } else {
                     "cannot run inside a transaction"
