@@ -411,7 +411,11 @@ fn compare_with_sqlx(
             .map(|[ours, theirs]| ours.as_secs_f64() / theirs.as_secs_f64())
             .collect();
         ratios.sort_by(f64::total_cmp);
-        let ratio = ratios.get(ratios.len() / 2).copied().unwrap_or(f64::NAN);
+        let ratio = match ratios.len() {
+            0 => f64::NAN,
+            n if n % 2 == 1 => ratios[n / 2],
+            n => (ratios[n / 2 - 1] + ratios[n / 2]) / 2.0,
+        };
         let side = |i: usize| Stats::of(&mut pairs.iter().map(|p| p[i]).collect::<Vec<_>>());
         let (ours, theirs) = (side(0), side(1));
         println!(
