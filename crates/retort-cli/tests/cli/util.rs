@@ -76,6 +76,16 @@ impl Project {
         let project = Project::empty();
         let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/quickstart");
         copy_dir(&source, project.root());
+        // The README's first command leaves the example's database beside
+        // it; the copy starts without one, wherever that run got to.
+        for leftover in [
+            "quickstart.db",
+            "quickstart.db-journal",
+            "quickstart.db-wal",
+            "quickstart.db-shm",
+        ] {
+            let _ = fs::remove_file(project.path(leftover));
+        }
         project.mark_known();
         project
     }
