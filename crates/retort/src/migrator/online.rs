@@ -301,7 +301,9 @@ impl<'a, 'p> Database<'a, 'p> {
             let held = batch.len();
             batch.extend(writes.iter().map(|w| w.literal.clone()));
             match self.driver.execute_batch(&batch) {
-                Ok(counts) => counts.get(held..).unwrap_or_default().to_vec(),
+                // The writes' counts are the last ones, whatever the
+                // migration's statements reported.
+                Ok(mut counts) => counts.split_off(counts.len().saturating_sub(writes.len())),
                 Err(error) if held > 0 => return Err(self.batch_failure(error)),
                 Err(error) => return Err(db(context)(error)),
             }
@@ -312,9 +314,10 @@ impl<'a, 'p> Database<'a, 'p> {
                 .collect::<Result<Vec<u64>, _>>()
                 .map_err(db(context))?
         };
-        for (write, n) in writes.iter().zip(counts) {
+        for (i, write) in writes.iter().enumerate() {
+            // A count that did not come back is no proof the row was hit.
             if let Some((action, row)) = &write.must_hit
-                && n != 1
+                && counts.get(i) != Some(&1)
             {
                 return Err(MigrateError::Tampered {
                     action,
