@@ -478,7 +478,9 @@ pub(crate) fn status(context: &Context) -> Result<(), Failure> {
             } else {
                 text.push_str(&format!("pending:  {}\n", status.pending.len()));
                 for id in &status.pending {
-                    text.push_str(&format!("  {id} {}\n", message(id)));
+                    let line = format!("  {id} {}", message(id));
+                    text.push_str(line.trim_end());
+                    text.push('\n');
                 }
             }
             text
