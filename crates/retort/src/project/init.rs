@@ -15,8 +15,7 @@ pub struct InitReport {
 
 const SCHEMA: &str = "\
 -- The declared schema: the tables, indexes and views the application expects,
--- written as plain DDL for the target database. `retort revision --autogenerate`
--- compares it with what the migrations build and writes the difference.
+-- written as plain DDL for the target database (`schema.files` in retort.toml).
 ";
 
 /// Writes a new project into `dir`: `retort.toml`, `migrations/` with the

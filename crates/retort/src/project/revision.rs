@@ -29,7 +29,7 @@ pub struct NewRevision {
     pub depends_on: Vec<String>,
     /// Which of `migrations.dirs` to write to (`--version-path`).
     pub version_path: Option<PathBuf>,
-    /// SQL to put in the sections (autogenerate); empty for a blank revision.
+    /// SQL to put in the sections; empty for a blank revision.
     pub bodies: Bodies,
 }
 
