@@ -109,6 +109,20 @@ fn silent_server() -> u16 {
     port
 }
 
+/// A port on which something answers every connection in another
+/// protocol (an HTTP error) and hangs up.
+fn http_server() -> u16 {
+    use std::io::Write as _;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    port
+}
+
 /// A port on which nothing listens.
 fn closed_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -382,6 +396,23 @@ fn cases() -> Vec<Case> {
             &["upgrade"],
             2,
         ),
+        case(
+            "no section for this database",
+            |s| {
+                let other = if s.db.kind() == Kind::Sqlite {
+                    "postgres mysql"
+                } else {
+                    "sqlite"
+                };
+                r02_with(s, "SELECT 1;");
+                s.file(
+                    "r02",
+                    &format!("-- retort:revision r02\n-- retort:revises r01\n\n-- retort:upgrade {other}\nCREATE TABLE t02 (id int);\n-- retort:downgrade\nDROP TABLE t02;\n"),
+                );
+            },
+            &["upgrade"],
+            2,
+        ),
         // --------------------------------------------------------- config
         case(
             "retort.toml not utf-8",
@@ -575,6 +606,30 @@ fn cases() -> Vec<Case> {
         Case {
             only: servers,
             ..case(
+                "server that never answers, no connect_timeout (the default)",
+                |s| {
+                    let url = server_url(s.db, silent_server(), "");
+                    s.project.set_url(&url);
+                },
+                &["status"],
+                1,
+            )
+        },
+        Case {
+            only: servers,
+            ..case(
+                "server that speaks another protocol",
+                |s| {
+                    let url = server_url(s.db, http_server(), "?connect_timeout=2");
+                    s.project.set_url(&url);
+                },
+                &["status"],
+                1,
+            )
+        },
+        Case {
+            only: servers,
+            ..case(
                 "nothing listens on the port",
                 |s| {
                     let url = server_url(s.db, closed_port(), "");
@@ -607,6 +662,15 @@ fn cases() -> Vec<Case> {
         },
         // ------------------------------------------------------ arguments
         case("mistyped revision", at_r01, &["upgrade", "r3"], 2),
+        Case {
+            revs: graph,
+            ..case(
+                "mistyped revision close to one",
+                |_| {},
+                &["upgrade", "m0007"],
+                2,
+            )
+        },
         Case {
             revs: graph,
             ..case("ambiguous prefix", |_| {}, &["upgrade", "c"], 2)
@@ -649,6 +713,18 @@ fn cases() -> Vec<Case> {
             "current in an offline range",
             |_| {},
             &["upgrade", "current:head", "--sql"],
+            2,
+        ),
+        case(
+            "offline upgrade range going down",
+            |_| {},
+            &["upgrade", "r03:r01", "--sql"],
+            2,
+        ),
+        case(
+            "offline downgrade range going up",
+            |_| {},
+            &["downgrade", "r01:r03", "--sql"],
             2,
         ),
         case(

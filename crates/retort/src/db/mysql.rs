@@ -222,6 +222,11 @@ fn connect(opts: &Opts, mode: &str) -> Result<Conn, DbError> {
     super::shared::within(timeout, &server, move || connect_now(&opts, &mode))
 }
 
+/// A decoder error means the peer is not a MySQL server: the driver's own
+/// words (`CodecError { … }`) describe its decoder, not the server.
+const NOT_MYSQL: &str =
+    "the server's answer is not the MySQL protocol: is it a MySQL or MariaDB server?";
+
 fn connect_now(opts: &Opts, mode: &str) -> Result<Conn, DbError> {
     Conn::new(opts.clone()).map_err(|e| {
         let reason = match &e {
@@ -231,9 +236,10 @@ fn connect_now(opts: &Opts, mode: &str) -> Result<Conn, DbError> {
                 "the server {NO_TLS} (`ssl-mode={mode}`); use `ssl-mode=preferred` or `disabled`, or enable TLS on the server"
             ),
             mysql::Error::DriverError(driver) => driver.to_string(),
-            other => format!(
-                "the server's answer is not the MySQL protocol ({other}): is it a MySQL or MariaDB server?"
-            ),
+            // TLS and socket failures reach us inside the codec's error.
+            mysql::Error::CodecError(codec) => std::error::Error::source(codec)
+                .map_or_else(|| NOT_MYSQL.to_owned(), ToString::to_string),
+            other => other.to_string(),
         };
         DbError::new(DbErrorKind::Connect, tls_reason(&reason).unwrap_or(reason))
     })

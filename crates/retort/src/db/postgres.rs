@@ -217,11 +217,23 @@ fn connect_now(config: &postgres::Config, tls: &Tls) -> Result<Client, DbError> 
             (None, None) => {
                 let text = e.to_string();
                 // The source error (refused, unknown host, timeout) is the useful part.
-                let source = std::error::Error::source(&e).map_or(text, |s| s.to_string());
-                if source.contains("bytes remaining on stream") || e.is_closed() {
-                    format!(
-                        "the server closed the connection before the handshake completed ({source}): is it a PostgreSQL server?"
-                    )
+                let cause = std::error::Error::source(&e);
+                let hung_up = cause
+                    .and_then(|c| c.downcast_ref::<std::io::Error>())
+                    .is_some_and(|io| {
+                        matches!(
+                            io.kind(),
+                            std::io::ErrorKind::BrokenPipe
+                                | std::io::ErrorKind::ConnectionReset
+                                | std::io::ErrorKind::UnexpectedEof
+                        )
+                    });
+                let source = cause.map_or(text, |s| s.to_string());
+                if hung_up || source.contains("bytes remaining on stream") || e.is_closed() {
+                    // Reset, broken pipe or end of stream, as the timing
+                    // fell: the same event, so the same words.
+                    "the server closed the connection before the handshake completed: is it a PostgreSQL server?"
+                        .to_owned()
                 } else {
                     source
                 }

@@ -118,6 +118,10 @@ fn connect_hint(message: &str) -> String {
         format!(
             "nothing accepts connections at that host and port: is the server running, and is the port in the URL {url} right?"
         )
+    } else if lower.contains("not the mysql protocol") {
+        format!(
+            "what answers at that host and port is not a MySQL or MariaDB server: check the port in the URL {url} (PostgreSQL listens on 5432, MySQL/MariaDB on 3306)"
+        )
     } else if lower.contains("reset by peer") || lower.contains("closed the connection") {
         format!(
             "the server closed the connection: check that the port in the URL {url} is the database's (PostgreSQL listens on 5432, MySQL/MariaDB on 3306), and that the server accepts this client (TLS settings, host access rules)"

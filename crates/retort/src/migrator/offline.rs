@@ -9,7 +9,7 @@
 
 use std::ops::Range;
 
-use super::plan::{self, Direction};
+use super::plan::{self, Direction, PlanError};
 use super::prepare::{Migration, Prepared, Stamp};
 use super::store::{AppliedRow, Mode};
 use super::walk::{self, Sink};
@@ -92,10 +92,27 @@ impl Migrator<'_> {
                     .resolve(&target, Some(&current))
                     .map_err(offline_graph_error)?;
                 let steps = if command == "upgrade" {
-                    plan::upgrade(graph, &rows, &resolved, &target)?
+                    plan::upgrade(graph, &rows, &resolved, &target)
                 } else {
-                    plan::downgrade(graph, &rows, &resolved, &target)?
-                };
+                    plan::downgrade(graph, &rows, &resolved, &target)
+                }
+                .map_err(|e| match e {
+                    // There is no database: the range's start is what the
+                    // target is below (or not).
+                    PlanError::UpgradeBackwards { .. } | PlanError::DowngradeForwards { .. } => {
+                        PlanError::RangeWrongWay {
+                            range: written.clone(),
+                            start: start.to_owned(),
+                            target: target.clone(),
+                            direction: if command == "upgrade" {
+                                Direction::Up
+                            } else {
+                                Direction::Down
+                            },
+                        }
+                    }
+                    other => other,
+                })?;
                 self.prepare(&steps, &rows, atomic)?
             }
         };

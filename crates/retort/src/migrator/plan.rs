@@ -47,6 +47,25 @@ pub enum PlanError {
         /// The branch label (or revision) it is scoped to.
         label: String,
     },
+    /// An offline range (`A:B`, `--sql`) whose target lies the wrong way
+    /// from its start: below it for an upgrade, not below it for a
+    /// downgrade.
+    #[error(
+        "`{range}`: `{target}` is {} `{start}`, where the script starts; {} to it would go {}",
+        if *direction == Direction::Up { "below" } else { "not below" },
+        if *direction == Direction::Up { "upgrading" } else { "downgrading" },
+        if *direction == Direction::Up { "backwards" } else { "forwards" }
+    )]
+    RangeWrongWay {
+        /// The range as written.
+        range: String,
+        /// Its start.
+        start: String,
+        /// Its target.
+        target: String,
+        /// The command's direction.
+        direction: Direction,
+    },
     /// A range (`A:B`) where the database is read: ranges are for
     /// offline scripts.
     #[error(
@@ -79,6 +98,20 @@ impl crate::Diagnostic for PlanError {
             PlanError::DowngradeForwards { target } => {
                 Some(format!("run `retort upgrade {target}` to go forward to it"))
             }
+            PlanError::RangeWrongWay {
+                start,
+                target,
+                direction,
+                ..
+            } => {
+                let other = match direction {
+                    Direction::Up => "downgrade",
+                    Direction::Down => "upgrade",
+                };
+                Some(format!(
+                    "`retort {other} {start}:{target} --sql` writes the script that goes there"
+                ))
+            }
             PlanError::BranchNotApplied { label, .. } => Some(format!(
                 "`retort current` shows what is applied; `retort upgrade {label}@head` applies the branch"
             )),
@@ -105,6 +138,14 @@ impl crate::Diagnostic for PlanError {
         match self {
             PlanError::UpgradeBackwards { .. } => "upgrade_backwards",
             PlanError::DowngradeForwards { .. } => "downgrade_forwards",
+            PlanError::RangeWrongWay {
+                direction: Direction::Up,
+                ..
+            } => "upgrade_backwards",
+            PlanError::RangeWrongWay {
+                direction: Direction::Down,
+                ..
+            } => "downgrade_forwards",
             PlanError::BranchNotApplied { .. } => "branch_not_applied",
             PlanError::RangeNeedsSql { .. } => "range_needs_sql",
             PlanError::NotOffline { .. } => "not_offline",
