@@ -320,3 +320,47 @@ fn missing_migrations_directory() {
     --- stderr
     "#);
 }
+
+#[cfg(unix)]
+#[test]
+fn symlinked_files_are_followed() {
+    // Teams share revisions between projects by linking them: a link to a
+    // file is a revision file, a link to a directory is a directory (not
+    // read), and a dangling link is an error that names it.
+    use std::os::unix::fs::symlink;
+    let project = Project::with_revisions(&[("1_a1.sql", A1)]);
+    project.write(
+        "shared/2_b1.sql",
+        "-- retort:revision b1\n-- retort:revises a1\n-- retort:message linked\n-- retort:upgrade\nSELECT 1;\n",
+    );
+    project.write("shared/dir.sql/3_x.sql", "garbage\n");
+    symlink(
+        project.path("shared/2_b1.sql"),
+        project.path("migrations/2_b1.sql"),
+    )
+    .unwrap();
+    symlink(
+        project.path("shared/dir.sql"),
+        project.path("migrations/dir.sql"),
+    )
+    .unwrap();
+    assert_snapshot!(project.retort(&["history"]), @"
+    exit: 0
+    --- stdout
+    a1 -> b1 (head), linked
+    <base> -> a1, first
+    --- stderr
+    ");
+    symlink(
+        project.path("shared/gone.sql"),
+        project.path("migrations/4_gone.sql"),
+    )
+    .unwrap();
+    assert_snapshot!(project.retort(&["history"]), @"
+    exit: 1
+    --- stdout
+    --- stderr
+    error: cannot read `[TMP]/migrations/4_gone.sql`: No such file or directory (os error 2)
+    hint: check the path, and that this user may read and write there
+    ");
+}

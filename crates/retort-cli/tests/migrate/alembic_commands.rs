@@ -3,11 +3,12 @@
 //! the same lines for the same graph and database, where Alembic's output
 //! has the same form; where retort differs on purpose, the test says so.
 
+use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 
 use crate::alembic::{AlembicProject, alembic, use_alembic_version};
-use crate::db::{Kind, TestDb, skip_without_tool};
+use crate::db::{Kind, TestDb, dialect_tests, skip_without_tool};
 use crate::util::{Project, Rev};
 
 /// A branch (`auth`) merged back, a second base (`extra`) whose second
@@ -121,14 +122,22 @@ fn listings_and_flags_match_alembic() {
     for state in ["c3", "m5", "heads"] {
         both.project.json(&["upgrade", state]).ok();
         both.same(&["history", "-i"]);
+        both.same(&["history", "--indicate-current"]);
         both.same(&["history", "-r", "current:"]);
         both.same(&["history", "-r", ":current"]);
+        both.same(&["history", "-r", "b2:current"]);
         both.same_revs(&["show", "current"]);
         let ((_, alembic_ok), (_, retort_ok)) = both.run(&["current", "--check-heads"]);
         let all_applied = state == "heads";
         assert_eq!(
             retort_ok, all_applied,
             "retort current --check-heads at {state}"
+        );
+        let code = both.project.text(&["current", "--check-heads"]).code;
+        assert_eq!(
+            code,
+            if all_applied { 0 } else { 3 },
+            "exit code at {state}"
         );
         if all_applied {
             // Alembic compares the version rows with every head, z8 (which
@@ -216,4 +225,118 @@ fn show_head_of_an_empty_project_prints_nothing() {
             args.join(" ")
         );
     }
+}
+
+/// What reads the database when a range or flag names it (`current`
+/// ranges, `-i`, `show current`, `--check-heads`), on every dialect: the
+/// lines that `listings_and_flags_match_alembic` holds to Alembic's on
+/// SQLite.
+fn reading_the_database_on_every_dialect(db: &TestDb) {
+    let project = Project::new(db, revs());
+    project.json(&["upgrade", "c3"]).ok();
+    insta::assert_snapshot!(reads_of_the_database(&project), @"
+    $ retort history -i (exit 0)
+    q2 -> r3 (pay) (head),
+    p1 -> q2 (pay),
+    <base> -> p1 (pay),
+    m5 (z8) -> w9 (auth) (head),
+    c3, d4 -> m5 (auth) (mergepoint),
+    b2 -> c3 (current),
+    x6 (d4) -> y7 (extra) (head),
+    <base> -> x6 (extra),
+    b2 -> d4 (auth),
+    <base> -> z8 (effective head),
+    a1 -> b2 (branchpoint),
+    <base> -> a1,
+    $ retort history -r current: (exit 0)
+    m5 (z8) -> w9 (auth) (head),
+    c3, d4 -> m5 (auth) (mergepoint),
+    b2 -> c3,
+    $ retort history -r :current (exit 0)
+    b2 -> c3,
+    a1 -> b2 (branchpoint),
+    <base> -> a1,
+    $ retort history -r b2:current (exit 0)
+    b2 -> c3,
+    a1 -> b2 (branchpoint),
+    $ retort show current (exit 0)
+    Rev: c3
+    $ retort current --check-heads (exit 3)
+    c3
+    ");
+    project.json(&["upgrade", "heads"]).ok();
+    insta::assert_snapshot!(reads_of_the_database(&project), @"
+    $ retort history -i (exit 0)
+    q2 -> r3 (pay) (head) (current),
+    p1 -> q2 (pay),
+    <base> -> p1 (pay),
+    m5 (z8) -> w9 (auth) (head) (current),
+    c3, d4 -> m5 (auth) (mergepoint),
+    b2 -> c3,
+    x6 (d4) -> y7 (extra) (head) (current),
+    <base> -> x6 (extra),
+    b2 -> d4 (auth),
+    <base> -> z8 (effective head),
+    a1 -> b2 (branchpoint),
+    <base> -> a1,
+    $ retort history -r current: (exit 0)
+    q2 -> r3 (pay) (head),
+    m5 (z8) -> w9 (auth) (head),
+    x6 (d4) -> y7 (extra) (head),
+    $ retort history -r :current (exit 0)
+    q2 -> r3 (pay) (head),
+    p1 -> q2 (pay),
+    <base> -> p1 (pay),
+    m5 (z8) -> w9 (auth) (head),
+    c3, d4 -> m5 (auth) (mergepoint),
+    b2 -> c3,
+    x6 (d4) -> y7 (extra) (head),
+    <base> -> x6 (extra),
+    b2 -> d4 (auth),
+    <base> -> z8 (effective head),
+    a1 -> b2 (branchpoint),
+    <base> -> a1,
+    $ retort history -r b2:current (exit 0)
+    m5 (z8) -> w9 (auth) (head),
+    c3, d4 -> m5 (auth) (mergepoint),
+    b2 -> c3,
+    b2 -> d4 (auth),
+    a1 -> b2 (branchpoint),
+    $ retort show current (exit 0)
+    Rev: r3 (head)
+    Rev: w9 (head)
+    Rev: y7 (head)
+    $ retort current --check-heads (exit 0)
+    r3 (pay) (head)
+    w9 (auth) (head)
+    y7 (extra) (head)
+    z8 (effective head)
+    ");
+}
+
+/// The commands' lines and exit codes (`show`: its `Rev:` lines, the rest
+/// differ in paths).
+fn reads_of_the_database(project: &Project) -> String {
+    let mut seen = String::new();
+    for args in [
+        &["history", "-i"][..],
+        &["history", "-r", "current:"],
+        &["history", "-r", ":current"],
+        &["history", "-r", "b2:current"],
+        &["show", "current"],
+        &["current", "--check-heads"],
+    ] {
+        let run = project.text(args);
+        writeln!(seen, "$ retort {} (exit {})", args.join(" "), run.code).unwrap();
+        for line in run.stdout.lines() {
+            if args[0] != "show" || line.starts_with("Rev: ") {
+                writeln!(seen, "{}", line.trim_end()).unwrap();
+            }
+        }
+    }
+    seen
+}
+
+dialect_tests! {
+    reading_the_database_on_every_dialect,
 }
