@@ -22,12 +22,12 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, types::ValueRef};
 
-use super::shared::{Nesting, poll_lock};
-use super::{Access, DbError, DbErrorKind, Driver, Value};
 use crate::Dialect;
 use crate::config::{DatabaseUrl, SqliteLocation, SqliteMode};
+use crate::db::shared::{Nesting, poll_lock};
+use crate::db::{Access, DbError, DbErrorKind, Driver, Value};
 
-pub(super) struct Sqlite {
+pub(crate) struct Sqlite {
     // Declared before `lock_file` so the connection closes first: closing a
     // descriptor of the database file would drop SQLite's POSIX locks if the
     // connection still held any.
@@ -76,7 +76,7 @@ fn error(e: &rusqlite::Error) -> DbError {
 }
 
 impl Sqlite {
-    pub(super) fn open(url: &DatabaseUrl, access: Access) -> Result<Sqlite, DbError> {
+    pub(crate) fn open(url: &DatabaseUrl, access: Access) -> Result<Sqlite, DbError> {
         let mode = url.sqlite_mode();
         let flags = OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI
@@ -448,7 +448,7 @@ impl Driver for Sqlite {
         let master = match schema {
             Some(schema) => format!(
                 "{}.sqlite_master",
-                super::quote_ident(Dialect::Sqlite, schema)
+                crate::db::quote_ident(Dialect::Sqlite, schema)
             ),
             None => "sqlite_master".to_owned(),
         };

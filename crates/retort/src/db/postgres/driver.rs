@@ -5,8 +5,6 @@
 //! release it; it is released by `unlock`, and by the server when the
 //! process dies and its connections close.
 
-mod tls;
-
 use std::time::Duration;
 
 use postgres::Client;
@@ -14,15 +12,15 @@ use postgres::error::SqlState;
 use postgres::types::ToSql;
 use sha2::{Digest, Sha256};
 
-use self::tls::Tls;
-use super::shared::{KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_RETRIES, Nesting, poll_lock};
-use super::{DbError, DbErrorKind, Driver, Value};
+use super::tls::Tls;
 use crate::Dialect;
 use crate::config::DatabaseUrl;
+use crate::db::shared::{
+    KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_RETRIES, Nesting, poll_lock,
+};
+use crate::db::{CONNECT_TIMEOUT, DbError, DbErrorKind, Driver, Value};
 
-use super::CONNECT_TIMEOUT;
-
-pub(super) struct Postgres {
+pub(crate) struct Postgres {
     client: Client,
     /// The dedicated connection holding the advisory lock, while locked.
     lock: Option<Client>,
@@ -73,7 +71,7 @@ fn error(e: &postgres::Error) -> DbError {
 }
 
 impl Postgres {
-    pub(super) fn open(url: &DatabaseUrl, version_table: &str) -> Result<Postgres, DbError> {
+    pub(crate) fn open(url: &DatabaseUrl, version_table: &str) -> Result<Postgres, DbError> {
         let mut config = postgres::Config::new();
         config.host(url.host().unwrap_or("localhost"));
         if let Some(port) = url.port() {
@@ -92,7 +90,7 @@ impl Postgres {
                 "options" => {
                     config.options(value);
                 }
-                "connect_timeout" => timeout = super::connect_timeout(value),
+                "connect_timeout" => timeout = crate::db::connect_timeout(value),
                 "application_name" => {
                     config.application_name(value);
                 }
@@ -206,7 +204,7 @@ fn connect(config: &postgres::Config, tls: &Tls) -> Result<Client, DbError> {
         return connect_now(config, tls);
     }
     let (config, tls) = (config.clone(), tls.clone());
-    super::shared::within(timeout, &server, move || connect_now(&config, &tls))
+    crate::db::shared::within(timeout, &server, move || connect_now(&config, &tls))
 }
 
 fn connect_now(config: &postgres::Config, tls: &Tls) -> Result<Client, DbError> {
@@ -503,14 +501,14 @@ impl Driver for Postgres {
         flush_begin(&mut self.client, &mut self.pending_begin)?;
         let schema = schema.map_or_else(
             || "current_schema()".to_owned(),
-            |s| super::quote_literal(Dialect::Postgres, s),
+            |s| crate::db::quote_literal(Dialect::Postgres, s),
         );
         let columns: Vec<String> = tables
             .iter()
             .map(|table| {
                 format!(
                     "to_regclass(quote_ident({schema}) || '.' || quote_ident({})) IS NOT NULL",
-                    super::quote_literal(Dialect::Postgres, table)
+                    crate::db::quote_literal(Dialect::Postgres, table)
                 )
             })
             .collect();

@@ -12,17 +12,14 @@ use mysql::prelude::Queryable;
 use mysql::{Conn, Opts, OptsBuilder, SslOpts};
 use sha2::{Digest, Sha256};
 
-use super::shared::{KEEPALIVE_IDLE, Nesting, poll_lock};
-#[cfg(any(target_os = "linux", target_os = "macos"))]
-use super::shared::{KEEPALIVE_INTERVAL, KEEPALIVE_RETRIES};
-use super::{DbError, DbErrorKind, Driver, Value};
 use crate::Dialect;
-use crate::config::DatabaseUrl;
-use crate::config::mysql_ssl_mode;
+use crate::config::{DatabaseUrl, mysql_ssl_mode};
+use crate::db::shared::{KEEPALIVE_IDLE, Nesting, poll_lock};
+#[cfg(any(target_os = "linux", target_os = "macos"))]
+use crate::db::shared::{KEEPALIVE_INTERVAL, KEEPALIVE_RETRIES};
+use crate::db::{CONNECT_TIMEOUT, DbError, DbErrorKind, Driver, Value};
 
-use super::CONNECT_TIMEOUT;
-
-pub(super) struct Mysql {
+pub(crate) struct Mysql {
     conn: Conn,
     /// The dedicated connection holding `GET_LOCK`, while locked.
     lock: Option<Conn>,
@@ -60,7 +57,7 @@ fn error(e: &mysql::Error) -> DbError {
 }
 
 impl Mysql {
-    pub(super) fn open(url: &DatabaseUrl, version_table: &str) -> Result<Mysql, DbError> {
+    pub(crate) fn open(url: &DatabaseUrl, version_table: &str) -> Result<Mysql, DbError> {
         let host = url.host().unwrap_or("localhost").to_owned();
         let port = url.port().unwrap_or(3306);
         let database = url.database().map(str::to_owned);
@@ -69,7 +66,7 @@ impl Mysql {
         let mut ca: Option<std::path::PathBuf> = None;
         for (key, value) in url.params() {
             match key.as_str() {
-                "connect_timeout" => timeout = super::connect_timeout(value),
+                "connect_timeout" => timeout = crate::db::connect_timeout(value),
                 "ssl-mode" | "ssl_mode" | "sslmode" => mode = mysql_ssl_mode(value),
                 "ssl-ca" | "ssl_ca" | "sslca" => ca = Some(value.into()),
                 _ => {}
@@ -219,7 +216,7 @@ fn connect(opts: &Opts, mode: &str) -> Result<Conn, DbError> {
         return connect_now(opts, mode);
     }
     let (opts, mode) = (opts.clone(), mode.to_owned());
-    super::shared::within(timeout, &server, move || connect_now(&opts, &mode))
+    crate::db::shared::within(timeout, &server, move || connect_now(&opts, &mode))
 }
 
 /// A decoder error means the peer is not a MySQL server: the driver's own

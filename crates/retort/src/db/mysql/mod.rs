@@ -1,0 +1,5 @@
+//! MySQL and MariaDB: everything retort knows of the dialect.
+
+mod driver;
+
+pub(crate) use driver::Mysql;

@@ -1,0 +1,5 @@
+//! SQLite: everything retort knows of the dialect.
+
+mod driver;
+
+pub(crate) use driver::Sqlite;
