@@ -27,6 +27,7 @@ pub mod graph;
 pub mod migrator;
 mod parallel;
 pub mod project;
+pub mod schema;
 pub mod script;
 pub mod sql;
 mod suggest;

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use crate::Dialect;
 use crate::config::DatabaseUrl;
+use crate::schema::{Change, DiffOptions, Schema};
 
 /// How long connecting to a server may take, TCP, TLS and the handshake
 /// together, when the URL's `connect_timeout` does not say.
@@ -311,5 +312,62 @@ pub fn quote_literal(dialect: Dialect, text: &str) -> String {
     match dialect {
         Dialect::Mysql => format!("'{}'", escaped.replace('\\', "\\\\")),
         Dialect::Sqlite | Dialect::Postgres => format!("'{escaped}'"),
+    }
+}
+
+/// The SQL of one or more changes of a plan, as a dialect writes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// The indexes, in the plan, of the changes these statements carry
+    /// out (SQLite folds every change to one table into one rebuild).
+    pub changes: Vec<usize>,
+    /// The statements, without terminators.
+    pub statements: Vec<String>,
+}
+
+/// Reads the schema of the database `driver` is connected to, leaving
+/// out the tables named in `exclude` (retort's own).
+pub fn inspect(driver: &mut dyn Driver, exclude: &[&str]) -> Result<Schema, DbError> {
+    match driver.dialect() {
+        #[cfg(feature = "sqlite")]
+        Dialect::Sqlite => sqlite::inspect(driver, exclude),
+        #[allow(
+            unreachable_patterns,
+            reason = "reachable when a driver's feature is off"
+        )]
+        other => Err(no_driver(other)),
+    }
+}
+
+/// The statements that carry out `changes` (from [`crate::schema::diff`])
+/// in a dialect.
+pub fn render(dialect: Dialect, changes: &[Change]) -> Result<Vec<Rendered>, DbError> {
+    match dialect {
+        #[cfg(feature = "sqlite")]
+        Dialect::Sqlite => Ok(sqlite::render(changes)),
+        #[allow(
+            unreachable_patterns,
+            reason = "reachable when a driver's feature is off"
+        )]
+        other => Err(no_driver(other)),
+    }
+}
+
+fn no_driver(dialect: Dialect) -> DbError {
+    DbError::new(
+        DbErrorKind::Connect,
+        format!(
+            "this build of retort has no {dialect} driver (cargo feature `{}`)",
+            dialect.name()
+        ),
+    )
+}
+
+/// How the differ must order changes for a dialect.
+pub fn diff_options(dialect: Dialect) -> DiffOptions {
+    DiffOptions {
+        // SQLite's table rebuild re-parses every view: one reading the
+        // table is dropped around it.
+        views_around_every_table_change: dialect == Dialect::Sqlite,
     }
 }

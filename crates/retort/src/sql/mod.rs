@@ -184,6 +184,100 @@ pub fn split(sql: &str, dialect: Dialect) -> Result<Vec<Statement<'_>>, SplitErr
     Splitter::new(sql, dialect).run()
 }
 
+/// What a [`Piece`] of SQL is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PieceKind {
+    /// An unquoted identifier, keyword or number.
+    Word,
+    /// A quoted identifier.
+    Quoted,
+    /// A string literal.
+    Str,
+    /// A comment.
+    Comment,
+    /// One punctuation character.
+    Punct(char),
+    /// Anything else (a variable, a terminator).
+    Other,
+}
+
+/// One token of SQL, whitespace aside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Piece<'a> {
+    /// What it is.
+    pub kind: PieceKind,
+    /// Its text as written.
+    pub text: &'a str,
+    /// Its byte offset in the input.
+    pub start: usize,
+}
+
+impl Piece<'_> {
+    /// Whether it is the keyword `word` (case-insensitive).
+    pub fn is(&self, word: &str) -> bool {
+        self.kind == PieceKind::Word && self.text.eq_ignore_ascii_case(word)
+    }
+
+    /// The identifier it names: a quoted one unquoted, a word as written.
+    pub fn ident(&self) -> String {
+        match self.kind {
+            PieceKind::Quoted => unquote(self.text),
+            _ => self.text.to_owned(),
+        }
+    }
+}
+
+/// A quoted identifier's name: quotes removed, doubled quotes halved.
+fn unquote(text: &str) -> String {
+    let (open, close) = match text.as_bytes().first() {
+        Some(b'[') => ('[', ']'),
+        Some(b'`') => ('`', '`'),
+        _ => ('"', '"'),
+    };
+    let inner = text
+        .strip_prefix(open)
+        .and_then(|t| t.strip_suffix(close))
+        .unwrap_or(text);
+    let doubled: String = [close, close].iter().collect();
+    inner.replace(&doubled, &close.to_string())
+}
+
+/// The tokens of `sql` in a dialect, whitespace left out: for reading DDL
+/// the database already accepted (SQLite keeps some of its schema only as
+/// text) and the hints in a declared schema.
+pub fn pieces(sql: &str, dialect: Dialect) -> Result<Vec<Piece<'_>>, SplitError> {
+    let mut lexer = Lexer::new(sql, dialect);
+    let mut pieces = Vec::new();
+    loop {
+        let token = match lexer.next_token() {
+            Ok(Some(token)) => token,
+            Ok(None) => return Ok(pieces),
+            Err(LexError { offset, message }) => {
+                let (line, column) = Lines::new(sql).at(offset);
+                return Err(SplitError {
+                    line,
+                    column,
+                    message,
+                });
+            }
+        };
+        let kind = match token.kind {
+            Kind::Space => continue,
+            Kind::Word => PieceKind::Word,
+            Kind::Quoted => PieceKind::Quoted,
+            Kind::Str => PieceKind::Str,
+            Kind::Comment => PieceKind::Comment,
+            Kind::Punct(b) => PieceKind::Punct(char::from(b)),
+            _ => PieceKind::Other,
+        };
+        pieces.push(Piece {
+            kind,
+            text: &sql[token.start..token.end],
+            start: token.start,
+        });
+    }
+}
+
 /// A short, one-line form of a statement for messages: whitespace runs
 /// (newlines included) collapse to one space, and a statement longer than
 /// `max_chars` characters is cut, ending with `…` (the result has at most

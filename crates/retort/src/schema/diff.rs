@@ -1,0 +1,578 @@
+//! The differ: two schemas in, the ordered changes that turn one into the
+//! other out.
+//!
+//! The order is fixed by phase, as migra orders its statements, and within
+//! a phase by dependency, then by name, so the same two schemas always give
+//! the same changes:
+//!
+//! 1. schemas, extensions, enum types (new, and new labels), sequences;
+//! 2. views dropped (gone, changed, or reading a table that changes);
+//! 3. tables renamed (from hints);
+//! 4. foreign keys dropped;
+//! 5. tables dropped, those that refer to others first;
+//! 6. tables created, those referred to first;
+//! 7. columns, keys, constraints and indexes changed;
+//! 8. foreign keys added;
+//! 9. views created;
+//! 10. sequences, enum types, extensions and schemas dropped.
+//!
+//! The phases mirror each other around the middle, so the inverses of a
+//! plan, in reverse order, are again in phase order: that is the downgrade.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::change::{Change, TableChange};
+use super::model::{EnumType, ForeignKey, Name, Schema, Table};
+
+/// Renames declared in the wanted schema: without them a renamed table or
+/// column reads as one dropped and another added.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Renames {
+    /// New table name → the name it had.
+    pub tables: BTreeMap<Name, Name>,
+    /// (table's new name, new column name) → the column's old name.
+    pub columns: BTreeMap<(Name, String), String>,
+}
+
+/// What the differ asks of the dialect it diffs for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DiffOptions {
+    /// Views reading a table are dropped and recreated around any change
+    /// to it (SQLite, whose table rebuild cannot keep them), not only
+    /// around changes to the columns they may read.
+    pub views_around_every_table_change: bool,
+}
+
+/// The changes that turn `from` into `to`, in an order a database accepts.
+pub fn diff(from: &Schema, to: &Schema, renames: &Renames, options: DiffOptions) -> Vec<Change> {
+    let mut plan = Plan::default();
+    objects_before(from, to, &mut plan);
+    tables(from, to, renames, &mut plan);
+    views(from, to, options, &mut plan);
+    objects_after(from, to, &mut plan);
+    plan.into_changes()
+}
+
+/// The changes, by phase.
+#[derive(Debug, Default)]
+struct Plan {
+    create_objects: Vec<Change>,
+    drop_views: Vec<Change>,
+    rename_tables: Vec<Change>,
+    drop_foreign_keys: Vec<Change>,
+    drop_tables: Vec<Change>,
+    create_tables: Vec<Change>,
+    alter_tables: Vec<Change>,
+    add_foreign_keys: Vec<Change>,
+    create_views: Vec<Change>,
+    drop_objects: Vec<Change>,
+    /// Tables whose columns change, are dropped or renamed.
+    reshaped: BTreeSet<Name>,
+    /// Tables with any change.
+    touched: BTreeSet<Name>,
+}
+
+impl Plan {
+    fn into_changes(self) -> Vec<Change> {
+        [
+            self.create_objects,
+            self.drop_views,
+            self.rename_tables,
+            self.drop_foreign_keys,
+            self.drop_tables,
+            self.create_tables,
+            self.alter_tables,
+            self.add_foreign_keys,
+            self.create_views,
+            self.drop_objects,
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+}
+
+/// Phase 1: what tables may need (and new enum labels).
+fn objects_before(from: &Schema, to: &Schema, plan: &mut Plan) {
+    for name in to.schemas.difference(&from.schemas) {
+        plan.create_objects
+            .push(Change::CreateSchema { name: name.clone() });
+    }
+    for (name, extension) in &to.extensions {
+        let old = from.extensions.get(name);
+        if old == Some(extension) {
+            continue;
+        }
+        // Moving an extension to another schema: the two cannot coexist
+        // under one name.
+        if let Some(old) = old {
+            plan.create_objects.push(Change::DropExtension {
+                extension: old.clone(),
+            });
+        }
+        plan.create_objects.push(Change::CreateExtension {
+            extension: extension.clone(),
+        });
+    }
+    for (name, wanted) in &to.enums {
+        match from.enums.get(name) {
+            None => plan.create_objects.push(Change::CreateEnum {
+                enum_type: wanted.clone(),
+            }),
+            Some(old) if old != wanted => plan.create_objects.push(Change::AlterEnum {
+                from: old.clone(),
+                to: wanted.clone(),
+            }),
+            Some(_) => {}
+        }
+    }
+    for (name, wanted) in &to.sequences {
+        match from.sequences.get(name) {
+            None => plan.create_objects.push(Change::CreateSequence {
+                sequence: wanted.clone(),
+            }),
+            Some(old) if old != wanted => plan.create_objects.push(Change::AlterSequence {
+                from: old.clone(),
+                to: wanted.clone(),
+            }),
+            Some(_) => {}
+        }
+    }
+}
+
+/// Phase 10: what no table needs any more, in the reverse of phase 1.
+fn objects_after(from: &Schema, to: &Schema, plan: &mut Plan) {
+    let mut drops = Vec::new();
+    for (name, sequence) in from.sequences.iter().rev() {
+        if !to.sequences.contains_key(name) {
+            drops.push(Change::DropSequence {
+                sequence: sequence.clone(),
+            });
+        }
+    }
+    for (name, enum_type) in from.enums.iter().rev() {
+        if !to.enums.contains_key(name) {
+            drops.push(Change::DropEnum {
+                enum_type: enum_type.clone(),
+            });
+        }
+    }
+    for (name, extension) in from.extensions.iter().rev() {
+        if !to.extensions.contains_key(name) {
+            drops.push(Change::DropExtension {
+                extension: extension.clone(),
+            });
+        }
+    }
+    for name in from
+        .schemas
+        .iter()
+        .rev()
+        .filter(|s| !to.schemas.contains(*s))
+    {
+        drops.push(Change::DropSchema { name: name.clone() });
+    }
+    plan.drop_objects = drops;
+}
+
+/// Phases 3 to 8.
+fn tables(from: &Schema, to: &Schema, renames: &Renames, plan: &mut Plan) {
+    // Which old table each wanted table continues.
+    let mut matched: BTreeMap<&Name, &Name> = BTreeMap::new();
+    for name in to.tables.keys() {
+        let old = renames
+            .tables
+            .get(name)
+            .filter(|old| from.tables.contains_key(*old) && !to.tables.contains_key(*old));
+        match old {
+            Some(old) => {
+                plan.rename_tables.push(Change::RenameTable {
+                    from: (*old).clone(),
+                    to: name.clone(),
+                });
+                plan.reshaped.insert((*old).clone());
+                plan.touched.insert((*old).clone());
+                matched.insert(name, old);
+            }
+            None if from.tables.contains_key(name) => {
+                matched.insert(name, name);
+            }
+            None => {}
+        }
+    }
+    let continued: BTreeSet<&Name> = matched.values().copied().collect();
+
+    let created: Vec<&Table> = to
+        .tables
+        .values()
+        .filter(|t| !matched.contains_key(&t.name))
+        .collect();
+    let dropped: Vec<&Table> = from
+        .tables
+        .values()
+        .filter(|t| !continued.contains(&t.name))
+        .collect();
+
+    for (new_name, old_name) in &matched {
+        let mut old = from.tables[*old_name].clone();
+        old.name = (*new_name).clone();
+        alter_table(&old, &to.tables[*new_name], renames, plan);
+    }
+
+    // Dropped tables: in the reverse of the order they would be created
+    // in, their foreign keys in a cycle dropped first.
+    let (order, detached) = creation_order(&dropped, &plan.touched);
+    for (table, keys) in detached.iter().rev() {
+        let mut without = table.clone();
+        without.foreign_keys.retain(|k| !keys.contains(k));
+        plan.drop_foreign_keys.push(Change::AlterTable {
+            from: table.clone(),
+            to: without,
+            changes: keys
+                .iter()
+                .map(|key| TableChange::DropForeignKey { key: key.clone() })
+                .collect(),
+        });
+    }
+    for table in order.into_iter().rev() {
+        plan.reshaped.insert(table.name.clone());
+        plan.touched.insert(table.name.clone());
+        plan.drop_tables.push(Change::DropTable { table });
+    }
+
+    let (order, detached) = creation_order(&created, &plan.touched);
+    for table in order {
+        plan.create_tables.push(Change::CreateTable { table });
+    }
+    for (table, keys) in detached {
+        let mut without = table.clone();
+        without.foreign_keys.retain(|k| !keys.contains(k));
+        plan.add_foreign_keys.push(Change::AlterTable {
+            from: without,
+            to: table,
+            changes: keys
+                .into_iter()
+                .map(|key| TableChange::AddForeignKey { key })
+                .collect(),
+        });
+    }
+}
+
+/// The order to create `tables` in so that each one's foreign keys refer
+/// to tables that exist by then and do not change later (`changing`):
+/// the tables (with the keys that cannot be created inline removed), and
+/// those keys, to be added once every table exists.
+#[allow(clippy::type_complexity, reason = "a private pair of lists")]
+fn creation_order(
+    tables: &[&Table],
+    changing: &BTreeSet<Name>,
+) -> (Vec<Table>, Vec<(Table, Vec<ForeignKey>)>) {
+    let pending_names: BTreeSet<&Name> = tables.iter().map(|t| &t.name).collect();
+    let mut done: BTreeSet<Name> = BTreeSet::new();
+    let mut left: Vec<&Table> = tables.to_vec();
+    left.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut order = Vec::new();
+    let mut detached = Vec::new();
+    while !left.is_empty() {
+        // The first table (by name) whose references are all ready; in a
+        // cycle, the first table, whose unready references wait.
+        let ready = |t: &Table| {
+            t.foreign_keys.iter().all(|k| {
+                k.references == t.name
+                    || done.contains(&k.references)
+                    || (!pending_names.contains(&k.references) && !changing.contains(&k.references))
+            })
+        };
+        let at = left.iter().position(|t| ready(t)).unwrap_or(0);
+        let table = left.remove(at);
+        let (inline, later): (Vec<ForeignKey>, Vec<ForeignKey>) =
+            table.foreign_keys.iter().cloned().partition(|k| {
+                k.references == table.name
+                    || done.contains(&k.references)
+                    || (!pending_names.contains(&k.references) && !changing.contains(&k.references))
+            });
+        let mut created = (*table).clone();
+        created.foreign_keys = inline;
+        if !later.is_empty() {
+            detached.push(((*table).clone(), later));
+        }
+        done.insert(table.name.clone());
+        order.push(created);
+    }
+    (order, detached)
+}
+
+/// The changes inside one table (`from` already under its new name): its
+/// foreign keys dropped in phase 4, the rest in phase 7, new foreign keys
+/// in phase 8.
+fn alter_table(from: &Table, to: &Table, renames: &Renames, plan: &mut Plan) {
+    let mut drop_keys = Vec::new();
+    let mut changes = Vec::new();
+    let mut add_keys = Vec::new();
+
+    let (gone, new) = split(&from.foreign_keys, &to.foreign_keys, same_key);
+    drop_keys.extend(
+        gone.into_iter()
+            .map(|key| TableChange::DropForeignKey { key }),
+    );
+    add_keys.extend(
+        new.into_iter()
+            .map(|key| TableChange::AddForeignKey { key }),
+    );
+
+    let (gone, new) = split(&from.checks, &to.checks, |a, b| {
+        a.expression == b.expression && ((a.generated_name && b.generated_name) || a.name == b.name)
+    });
+    changes.extend(
+        gone.into_iter()
+            .map(|check| TableChange::DropCheck { check }),
+    );
+    let add_checks: Vec<TableChange> = new
+        .into_iter()
+        .map(|check| TableChange::AddCheck { check })
+        .collect();
+
+    let (gone, new) = split(&from.uniques, &to.uniques, |a, b| {
+        a.columns == b.columns && ((a.generated_name && b.generated_name) || a.name == b.name)
+    });
+    changes.extend(
+        gone.into_iter()
+            .map(|unique| TableChange::DropUnique { unique }),
+    );
+    let add_uniques: Vec<TableChange> = new
+        .into_iter()
+        .map(|unique| TableChange::AddUnique { unique })
+        .collect();
+
+    // Triggers go first and come back last: they may name any column.
+    let (gone, new) = split(&from.triggers, &to.triggers, |a, b| a == b);
+    changes.extend(
+        gone.into_iter()
+            .map(|trigger| TableChange::DropTrigger { trigger }),
+    );
+    let add_triggers: Vec<TableChange> = new
+        .into_iter()
+        .map(|trigger| TableChange::CreateTrigger { trigger })
+        .collect();
+
+    let (gone, new) = split(&from.indexes, &to.indexes, |a, b| a == b);
+    changes.extend(
+        gone.into_iter()
+            .map(|index| TableChange::DropIndex { index }),
+    );
+    let add_indexes: Vec<TableChange> = new
+        .into_iter()
+        .map(|index| TableChange::CreateIndex { index })
+        .collect();
+
+    let same_pk = match (&from.primary_key, &to.primary_key) {
+        (Some(a), Some(b)) => {
+            a.columns == b.columns && ((a.generated_name && b.generated_name) || a.name == b.name)
+        }
+        (None, None) => true,
+        _ => false,
+    };
+    if !same_pk && let Some(key) = &from.primary_key {
+        changes.push(TableChange::DropPrimaryKey { key: key.clone() });
+    }
+
+    // Columns: renames first (from hints), then drops, adds and changes.
+    let mut old_names: BTreeMap<&str, &str> = BTreeMap::new();
+    for column in &to.columns {
+        let hinted = renames
+            .columns
+            .get(&(to.name.clone(), column.name.clone()))
+            .filter(|old| from.column(old).is_some() && to.column(old).is_none());
+        if let Some(old) = hinted
+            && from.column(&column.name).is_none()
+        {
+            changes.push(TableChange::RenameColumn {
+                from: old.clone(),
+                to: column.name.clone(),
+            });
+            old_names.insert(&column.name, old);
+        }
+    }
+    let renamed: BTreeSet<&str> = old_names.values().copied().collect();
+    let mut reshaped = !renamed.is_empty();
+    for column in &from.columns {
+        if to.column(&column.name).is_none() && !renamed.contains(column.name.as_str()) {
+            changes.push(TableChange::DropColumn {
+                column: column.clone(),
+            });
+            reshaped = true;
+        }
+    }
+    for column in &to.columns {
+        let old_name = old_names.get(column.name.as_str()).copied();
+        match from.column(old_name.unwrap_or(&column.name)) {
+            None => changes.push(TableChange::AddColumn {
+                column: column.clone(),
+            }),
+            Some(old) => {
+                let mut old = old.clone();
+                old.name.clone_from(&column.name);
+                if &old != column {
+                    reshaped |= old.ty != column.ty || old.generated != column.generated;
+                    changes.push(TableChange::AlterColumn {
+                        from: old,
+                        to: column.clone(),
+                    });
+                }
+            }
+        }
+    }
+
+    if !same_pk && let Some(key) = &to.primary_key {
+        changes.push(TableChange::AddPrimaryKey { key: key.clone() });
+    }
+    changes.extend(add_uniques);
+    changes.extend(add_checks);
+    changes.extend(add_indexes);
+    changes.extend(add_triggers);
+    if from.comment != to.comment {
+        changes.push(TableChange::SetComment {
+            from: from.comment.clone(),
+            to: to.comment.clone(),
+        });
+    }
+
+    if drop_keys.is_empty() && changes.is_empty() && add_keys.is_empty() {
+        return;
+    }
+    plan.touched.insert(to.name.clone());
+    if reshaped {
+        plan.reshaped.insert(to.name.clone());
+    }
+    // The table as it stands between the phases.
+    let mut after_drops = from.clone();
+    after_drops
+        .foreign_keys
+        .retain(|k| to.foreign_keys.iter().any(|w| same_key(k, w)));
+    let mut before_adds = to.clone();
+    before_adds
+        .foreign_keys
+        .retain(|k| from.foreign_keys.iter().any(|w| same_key(k, w)));
+    if !drop_keys.is_empty() {
+        plan.drop_foreign_keys.push(Change::AlterTable {
+            from: from.clone(),
+            to: after_drops.clone(),
+            changes: drop_keys,
+        });
+    }
+    if !changes.is_empty() {
+        plan.alter_tables.push(Change::AlterTable {
+            from: after_drops,
+            to: before_adds.clone(),
+            changes,
+        });
+    }
+    if !add_keys.is_empty() {
+        plan.add_foreign_keys.push(Change::AlterTable {
+            from: before_adds,
+            to: to.clone(),
+            changes: add_keys,
+        });
+    }
+}
+
+/// Two foreign keys are the same when they say the same, and have the
+/// same name unless the server chose both names.
+fn same_key(a: &ForeignKey, b: &ForeignKey) -> bool {
+    a.columns == b.columns
+        && a.references == b.references
+        && a.referenced_columns == b.referenced_columns
+        && a.on_delete == b.on_delete
+        && a.on_update == b.on_update
+        && a.deferrable == b.deferrable
+        && a.match_full == b.match_full
+        && ((a.generated_name && b.generated_name) || a.name == b.name)
+}
+
+/// What is only in `from` and what is only in `to`, matching each item at
+/// most once.
+fn split<T: Clone>(from: &[T], to: &[T], same: impl Fn(&T, &T) -> bool) -> (Vec<T>, Vec<T>) {
+    let mut unmatched: Vec<&T> = to.iter().collect();
+    let mut gone = Vec::new();
+    for item in from {
+        match unmatched.iter().position(|w| same(item, w)) {
+            Some(at) => {
+                unmatched.remove(at);
+            }
+            None => gone.push(item.clone()),
+        }
+    }
+    (gone, unmatched.into_iter().cloned().collect())
+}
+
+/// Phases 2 and 9: views gone or changed, and views reading a table that
+/// changes shape (which the server would refuse to change under them).
+fn views(from: &Schema, to: &Schema, options: DiffOptions, plan: &mut Plan) {
+    let around = if options.views_around_every_table_change {
+        &plan.touched
+    } else {
+        &plan.reshaped
+    };
+    // A view recreated makes the views reading it recreated too.
+    let mut recreated: BTreeSet<Name> = BTreeSet::new();
+    loop {
+        let before = recreated.len();
+        for (name, view) in &from.views {
+            let changed = to.views.get(name) != Some(view);
+            let reads_changed = view
+                .reads
+                .iter()
+                .any(|r| around.contains(r) || recreated.contains(r));
+            if changed || reads_changed {
+                recreated.insert(name.clone());
+            }
+        }
+        if recreated.len() == before {
+            break;
+        }
+    }
+    // Dropped dependents first; created in the reverse.
+    let order = view_order(from, &recreated);
+    for name in order.iter().rev() {
+        plan.drop_views.push(Change::DropView {
+            view: from.views[name].clone(),
+        });
+    }
+    let wanted: BTreeSet<Name> = to
+        .views
+        .keys()
+        .filter(|name| recreated.contains(*name) || !from.views.contains_key(*name))
+        .cloned()
+        .collect();
+    for name in view_order(to, &wanted) {
+        plan.create_views.push(Change::CreateView {
+            view: to.views[&name].clone(),
+        });
+    }
+}
+
+/// `names` ordered so that a view comes after the views it reads.
+fn view_order(schema: &Schema, names: &BTreeSet<Name>) -> Vec<Name> {
+    let mut order: Vec<Name> = Vec::new();
+    let mut left: Vec<&Name> = names.iter().collect();
+    while !left.is_empty() {
+        let at = left
+            .iter()
+            .position(|name| {
+                schema.views[*name]
+                    .reads
+                    .iter()
+                    .all(|r| !names.contains(r) || order.contains(r) || r == *name)
+            })
+            .unwrap_or(0);
+        order.push(left.remove(at).clone());
+    }
+    order
+}
+
+/// Whether an enum's change only adds labels, keeping the others in their
+/// order (PostgreSQL adds those in place).
+pub fn only_adds_labels(from: &EnumType, to: &EnumType) -> bool {
+    let mut wanted = to.values.iter();
+    from.values.iter().all(|v| wanted.any(|w| w == v))
+}
