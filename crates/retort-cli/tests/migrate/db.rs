@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use retort::config::DatabaseUrl;
-use retort::db::{Driver, Value};
+use retort::db::{Admin, Driver, Value};
 use tempfile::TempDir;
 
 /// The dialects the suite knows.
@@ -73,7 +73,7 @@ fn mariadb_admin_url() -> String {
 }
 
 /// A database name no other test (or test process) uses.
-fn unique_name() -> String {
+pub(crate) fn unique_name() -> String {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let nanos = std::time::SystemTime::now()
@@ -188,6 +188,17 @@ impl TestDb {
             Kind::Sqlite | Kind::Postgres => true,
             Kind::Mariadb => false,
         }
+    }
+
+    /// The admin port of this database's server (for SQLite, of the
+    /// files beside its file, removed with it).
+    pub(crate) fn admin(&self) -> Box<dyn Admin> {
+        let url = match &self.server {
+            Some((server, _)) => server,
+            None => &self.url,
+        };
+        let url = DatabaseUrl::parse(url).expect("the test URL parses");
+        retort::db::admin(&url).unwrap_or_else(|e| panic!("connecting to {url}: {e}"))
     }
 
     /// A connection through retort's own driver.

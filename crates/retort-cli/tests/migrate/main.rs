@@ -5,6 +5,7 @@
 //! `db` for how a dialect is added. Expected version rows are written out
 //! by hand from Alembic's rules (see `walk`).
 
+mod admin; // the library's admin ports: databases created and dropped, objects listed and dropped
 mod alembic; // a database Alembic migrated, taken over through `version_table`
 mod alembic_commands; // heads, history -i and ranges on current, show, current --check-heads, edit against the real Alembic
 mod alembic_order; // upgrade heads, downgrade base and history step for step against the real Alembic, on large public histories

@@ -57,7 +57,8 @@ pub const FILE_TEMPLATE_TOKENS: [&str; 11] = [
 const DEFAULT_DIR: &str = "migrations";
 const DEFAULT_FILE_TEMPLATE: &str = "{date}_{time}_{rev}_{slug}";
 const DEFAULT_TEMPLATE: &str = "migrations/script.sql.tmpl";
-const DEFAULT_VERSION_TABLE: &str = "retort_version";
+/// The version table's name when `migrations.version_table` does not say.
+pub(crate) const DEFAULT_VERSION_TABLE: &str = "retort_version";
 const DEFAULT_SCHEMA_FILE: &str = "schema.sql";
 const MAX_IDENTIFIER_LEN: usize = 63;
 

@@ -616,6 +616,33 @@ impl DatabaseUrl {
         self
     }
 
+    /// The URL of database `name` beside this one: on the same server with
+    /// the same user, password and parameters (an empty `name`: no database
+    /// at all); for SQLite, the file `name` in this file's directory (an
+    /// in-memory URL stays as it is).
+    pub fn with_database(&self, name: &str) -> DatabaseUrl {
+        let mut url = self.clone();
+        let (query, redacted_query) = self.query.clone().unwrap_or_default();
+        match &self.sqlite {
+            Some(SqliteLocation::Memory) => {}
+            Some(SqliteLocation::File(path)) => {
+                let path = path.with_file_name(name);
+                // SQLite paths are not percent-decoded: written as they are.
+                let prefix = format!("{}:///{}", self.scheme, path.display());
+                url.text = format!("{prefix}{query}");
+                url.redacted = format!("{prefix}{redacted_query}");
+                url.sqlite = Some(SqliteLocation::File(path));
+            }
+            None => {
+                let path = format!("/{}", percent_encode(name));
+                url.text = format!("{}{path}{query}", authority_part(&self.text));
+                url.redacted = format!("{}{path}{redacted_query}", authority_part(&self.redacted));
+                url.database = Some(name.to_owned()).filter(|n| !n.is_empty());
+            }
+        }
+        url
+    }
+
     /// The dialect the scheme names.
     pub fn dialect(&self) -> Dialect {
         self.dialect
@@ -733,6 +760,28 @@ fn redact_query(query: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// A server URL up to the end of its host and port: `scheme://user@host:port`.
+fn authority_part(text: &str) -> &str {
+    let start = text.find("://").map_or(0, |i| i + 3);
+    let end = text[start..]
+        .find(['/', '?', '#'])
+        .map_or(text.len(), |i| start + i);
+    &text[..end]
+}
+
+/// Percent-encode all but RFC 3986's unreserved characters.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// Percent-decode; `None` on a malformed escape or invalid UTF-8.
@@ -864,6 +913,47 @@ mod tests {
             parse("sqlite+aiosqlite:///app.db").driver(),
             Some("aiosqlite")
         );
+    }
+
+    #[test]
+    fn with_database_keeps_the_server_and_its_settings() {
+        let url = parse("postgres://u:p%40ss@db.example:6543/app?sslmode=require&password=x");
+        let other = url.with_database("my db/é");
+        assert_eq!(
+            other.expose_secret(),
+            "postgres://u:p%40ss@db.example:6543/my%20db%2F%C3%A9?sslmode=require&password=x"
+        );
+        assert_eq!(
+            other.redacted(),
+            "postgres://u:***@db.example:6543/my%20db%2F%C3%A9?sslmode=require&password=***"
+        );
+        assert_eq!(other.database(), Some("my db/é"));
+        assert_eq!(other.password(), Some("p@ss"));
+        assert_eq!(DatabaseUrl::parse(other.expose_secret()).unwrap(), other);
+        let bare = parse("mysql://root@127.0.0.1").with_database("scratch");
+        assert_eq!(bare.expose_secret(), "mysql://root@127.0.0.1/scratch");
+        assert_eq!(bare.with_database("").database(), None);
+    }
+
+    #[test]
+    fn with_database_of_sqlite_is_a_file_beside() {
+        let table = [
+            (
+                "sqlite:////abs/app.db?mode=rw",
+                "sqlite:////abs/t.db?mode=rw",
+                "/abs/t.db",
+            ),
+            ("sqlite:///dir/app.db", "sqlite:///dir/t.db", "dir/t.db"),
+            ("sqlite:app.db", "sqlite:///t.db", "t.db"),
+        ];
+        for (text, expected, path) in table {
+            let other = parse(text).with_database("t.db");
+            assert_eq!(other.expose_secret(), expected, "{text}");
+            assert_eq!(other.sqlite_location(), file(path).as_ref(), "{text}");
+            assert_eq!(DatabaseUrl::parse(expected).unwrap(), other, "{text}");
+        }
+        let memory = parse("sqlite::memory:");
+        assert_eq!(memory.with_database("t.db"), memory);
     }
 
     #[test]

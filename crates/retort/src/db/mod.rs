@@ -1,13 +1,17 @@
-//! Database drivers behind one small trait.
+//! Database drivers behind small traits, one directory per dialect.
 //!
-//! A [`Driver`] runs statements, transactions and the run lock; it never
-//! decides what runs (the migrator does). Each dialect sits behind a cargo
+//! A [`Driver`] runs statements, transactions and the run lock on one
+//! database; it never decides what runs (the migrator does). Its
+//! [`Objects`] list and drop what the database holds. An [`Admin`] creates
+//! and drops whole databases on a server. Each dialect sits behind a cargo
 //! feature so an application compiles only the drivers it uses.
 
 #[cfg(feature = "mysql")]
 mod mysql;
 #[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod server;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 mod shared;
 #[cfg(feature = "sqlite")]
@@ -62,6 +66,17 @@ impl Value {
     }
 }
 
+/// The tables retort keeps its state in besides the version table, whose
+/// name the configuration chooses. They are named here, below the
+/// migrator that writes them, so that [`Objects::list_objects`] can leave
+/// them out.
+pub const APPLIED_TABLE: &str = "retort_applied";
+/// The journal of migrations that commit in parts (see [`APPLIED_TABLE`]).
+pub const JOURNAL_TABLE: &str = "retort_journal";
+/// The record of checksums replaced by `rehash --accept` (see
+/// [`APPLIED_TABLE`]).
+pub const AUDIT_TABLE: &str = "retort_audit";
+
 /// What kind of database failure happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -76,6 +91,8 @@ pub enum DbErrorKind {
     AlreadyExists,
     /// Any other error the server reported.
     Statement,
+    /// A database name the server would refuse, or silently change.
+    InvalidName,
 }
 
 /// A failure reported by the database, with its message as the server wrote it.
@@ -109,7 +126,7 @@ impl std::error::Error for DbError {}
 /// Transactions nest: the first `begin` opens a transaction, later ones open
 /// savepoints, so `--atomic` wraps per-migration transactions without
 /// special cases. The run lock is separate from transactions.
-pub trait Driver: Send {
+pub trait Driver: Objects + Send {
     /// The dialect spoken.
     fn dialect(&self) -> Dialect;
     /// The URL, redacted, for messages.
@@ -227,6 +244,153 @@ pub trait Driver: Send {
     }
 }
 
+/// The objects of the database a connection is open on (PostgreSQL: of
+/// its current schema), for chores that empty a database (`reset`, a
+/// scratch database used again). Every [`Driver`] has them.
+pub trait Objects {
+    /// What users made: tables, views, sequences, types, routines and the
+    /// like, sorted by kind, then name. Retort's own state tables (the
+    /// version table the connection was opened for, [`APPLIED_TABLE`],
+    /// [`JOURNAL_TABLE`], [`AUDIT_TABLE`]) are left out; what belongs to
+    /// another object (indexes, triggers, a column's sequence, an
+    /// extension's functions) goes with it and is not listed.
+    fn list_objects(&mut self) -> Result<Vec<Object>, DbError>;
+    /// Drops every object [`Objects::list_objects`] lists, and retort's
+    /// state tables with them: in one transaction where DDL is
+    /// transactional (PostgreSQL, SQLite); one statement after the other
+    /// on MySQL/MariaDB, with foreign key checks off meanwhile.
+    fn drop_all_objects(&mut self) -> Result<(), DbError>;
+}
+
+/// One object of a database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Object {
+    /// What it is.
+    pub kind: ObjectKind,
+    /// Its name in the database (PostgreSQL: in its schema); a routine's
+    /// with its argument types, as in `add(integer, integer)`.
+    pub name: String,
+}
+
+impl fmt::Display for Object {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} `{}`", self.kind.name(), self.name)
+    }
+}
+
+/// What an [`Object`] is; in the order [`Objects::drop_all_objects`]
+/// drops them (views before the tables they read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum ObjectKind {
+    /// A view.
+    View,
+    /// A materialized view (PostgreSQL).
+    MaterializedView,
+    /// A table (SQLite: virtual tables too).
+    Table,
+    /// A foreign table (PostgreSQL).
+    ForeignTable,
+    /// A sequence no column owns (PostgreSQL, MariaDB).
+    Sequence,
+    /// A function.
+    Function,
+    /// A procedure.
+    Procedure,
+    /// An aggregate function (PostgreSQL).
+    Aggregate,
+    /// A type: enum, composite or range (PostgreSQL).
+    Type,
+    /// A domain (PostgreSQL).
+    Domain,
+    /// A scheduled event (MySQL/MariaDB).
+    Event,
+    /// An extension installed in the schema (PostgreSQL).
+    Extension,
+}
+
+impl ObjectKind {
+    /// Every kind, in drop order.
+    pub const ALL: [ObjectKind; 12] = [
+        ObjectKind::View,
+        ObjectKind::MaterializedView,
+        ObjectKind::Table,
+        ObjectKind::ForeignTable,
+        ObjectKind::Sequence,
+        ObjectKind::Function,
+        ObjectKind::Procedure,
+        ObjectKind::Aggregate,
+        ObjectKind::Type,
+        ObjectKind::Domain,
+        ObjectKind::Event,
+        ObjectKind::Extension,
+    ];
+
+    /// The kind as SQL names it, in lower case (`materialized view`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ObjectKind::View => "view",
+            ObjectKind::MaterializedView => "materialized view",
+            ObjectKind::Table => "table",
+            ObjectKind::ForeignTable => "foreign table",
+            ObjectKind::Sequence => "sequence",
+            ObjectKind::Function => "function",
+            ObjectKind::Procedure => "procedure",
+            ObjectKind::Aggregate => "aggregate",
+            ObjectKind::Type => "type",
+            ObjectKind::Domain => "domain",
+            ObjectKind::Event => "event",
+            ObjectKind::Extension => "extension",
+        }
+    }
+
+    /// The kind a catalog query spelled with [`ObjectKind::name`].
+    #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+    fn from_name(name: &str) -> Option<ObjectKind> {
+        ObjectKind::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+}
+
+/// Server-level chores on the databases of one server (for SQLite, on the
+/// database files of one directory): creating a scratch database for a
+/// test or for autogenerate, dropping it after. [`admin`] opens one.
+pub trait Admin: Send {
+    /// Creates database `name` (SQLite: an empty file);
+    /// [`DbErrorKind::AlreadyExists`] when there is one.
+    fn create_database(&mut self, name: &str) -> Result<(), DbError>;
+    /// Drops database `name` if there is one, whatever it holds: PostgreSQL
+    /// (from version 13) ends the sessions connected to it first; SQLite
+    /// removes the file with its `-wal`, `-shm` and `-journal` files.
+    fn drop_database(&mut self, name: &str) -> Result<(), DbError>;
+    /// Whether database `name` exists (an in-memory SQLite URL: never).
+    fn database_exists(&mut self, name: &str) -> Result<bool, DbError>;
+    /// The URL of database `name` on this server, with the user, password
+    /// and parameters of the URL [`admin`] was given (SQLite: the file
+    /// `name` beside that URL's file).
+    fn url_of(&self, name: &str) -> DatabaseUrl;
+}
+
+/// Connects to the server `url` names, for [`Admin`] chores: PostgreSQL
+/// through its maintenance database (`postgres`, else `template1`),
+/// MySQL/MariaDB without choosing a database. SQLite connects to nothing:
+/// its databases are the files in the directory of `url`'s file (`url`'s
+/// own file need not exist).
+pub fn admin(url: &DatabaseUrl) -> Result<Box<dyn Admin>, DbError> {
+    match url.dialect() {
+        #[cfg(feature = "sqlite")]
+        Dialect::Sqlite => Ok(Box::new(sqlite::SqliteAdmin::new(url))),
+        #[cfg(feature = "postgres")]
+        Dialect::Postgres => Ok(Box::new(postgres::connect_admin(url)?)),
+        #[cfg(feature = "mysql")]
+        Dialect::Mysql => Ok(Box::new(mysql::connect_admin(url)?)),
+        #[allow(
+            unreachable_patterns,
+            reason = "reachable when a driver's feature is off"
+        )]
+        other => Err(no_driver(other)),
+    }
+}
+
 /// What a command will do with the database it opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -258,7 +422,7 @@ pub fn open(
 
 /// Opens a connection for a URL (with the default version table).
 pub fn connect(url: &DatabaseUrl) -> Result<Box<dyn Driver>, DbError> {
-    connect_for(url, "retort_version", Access::Write)
+    connect_for(url, crate::config::DEFAULT_VERSION_TABLE, Access::Write)
 }
 
 /// Opens a connection whose run lock is scoped to `version_table`.
@@ -270,7 +434,7 @@ pub fn connect_for(
     let _ = (version_table, access);
     match url.dialect() {
         #[cfg(feature = "sqlite")]
-        Dialect::Sqlite => Ok(Box::new(sqlite::Sqlite::open(url, access)?)),
+        Dialect::Sqlite => Ok(Box::new(sqlite::Sqlite::open(url, version_table, access)?)),
         #[cfg(feature = "postgres")]
         Dialect::Postgres => Ok(Box::new(postgres::Postgres::open(url, version_table)?)),
         #[cfg(feature = "mysql")]
@@ -279,13 +443,7 @@ pub fn connect_for(
             unreachable_patterns,
             reason = "reachable when a driver's feature is off"
         )]
-        other => Err(DbError::new(
-            DbErrorKind::Connect,
-            format!(
-                "this build of retort has no {other} driver (cargo feature `{}`)",
-                other.name()
-            ),
-        )),
+        other => Err(no_driver(other)),
     }
 }
 

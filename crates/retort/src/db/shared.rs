@@ -1,9 +1,13 @@
 //! Mechanics every driver shares: waiting for the run lock, nesting
-//! transactions as savepoints, and bounding a connection's set-up.
+//! transactions as savepoints, bounding a connection's set-up, and what the
+//! admin ports have in common.
 
 use std::time::{Duration, Instant};
 
-use super::{DbError, DbErrorKind};
+use super::{
+    APPLIED_TABLE, AUDIT_TABLE, DbError, DbErrorKind, Driver, JOURNAL_TABLE, Object, ObjectKind,
+    Objects,
+};
 
 /// TCP keepalive on server connections: probes after a minute without
 /// traffic, every ten seconds, six times, so that a server that stopped
@@ -141,5 +145,132 @@ impl Nesting {
         let depth = self.depth;
         self.depth = depth.saturating_sub(1);
         depth
+    }
+}
+
+/// An object as a catalog query finds it, with the SQL that names it in a
+/// `DROP` statement (quoted, and qualified where the dialect needs it).
+pub(super) type Found = (Object, String);
+
+/// What a dialect's driver tells [`Objects`], which is the same for all
+/// of them given this.
+pub(crate) trait Catalog {
+    /// Rows of (kind as [`ObjectKind::name`] spells it, name, SQL naming
+    /// it): every object of the database, retort's state tables included.
+    const QUERY: &'static str;
+    /// The version table the connection was opened for.
+    fn version_table(&self) -> &str;
+    /// Drops what the query found (never nothing).
+    fn drop_found(&mut self, found: &[Found]) -> Result<(), DbError>;
+}
+
+impl<T: Catalog + Driver> Objects for T {
+    fn list_objects(&mut self) -> Result<Vec<Object>, DbError> {
+        let found = catalog(self, T::QUERY)?;
+        Ok(user_objects(found, self.version_table()))
+    }
+
+    fn drop_all_objects(&mut self) -> Result<(), DbError> {
+        let found = catalog(self, T::QUERY)?;
+        if found.is_empty() {
+            // A SQLite file not created yet stays so.
+            return Ok(());
+        }
+        self.drop_found(&found)
+    }
+}
+
+/// Runs a [`Catalog::QUERY`]; the objects sorted by kind, then name (in
+/// Rust: servers' collations order names differently).
+fn catalog(driver: &mut dyn Driver, sql: &str) -> Result<Vec<Found>, DbError> {
+    let mut found = Vec::new();
+    for row in driver.query_text(sql)? {
+        let [Some(kind), Some(name), Some(target)] = <[_; 3]>::try_from(row).map_err(|row| {
+            DbError::new(
+                DbErrorKind::Statement,
+                format!("a catalog query returned {} columns, not 3", row.len()),
+            )
+        })?
+        else {
+            continue;
+        };
+        let kind = ObjectKind::from_name(&kind).ok_or_else(|| {
+            DbError::new(
+                DbErrorKind::Statement,
+                format!("a catalog query returned an unknown kind of object `{kind}`"),
+            )
+        })?;
+        found.push((Object { kind, name }, target));
+    }
+    found.sort_by(|(a, _), (b, _)| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+    Ok(found)
+}
+
+/// What users made among `found`: retort's state tables (any case, as
+/// SQLite and MySQL compare table names) left out.
+fn user_objects(found: Vec<Found>, version_table: &str) -> Vec<Object> {
+    let state = [version_table, APPLIED_TABLE, JOURNAL_TABLE, AUDIT_TABLE];
+    let is_state = |o: &Object| {
+        o.kind == ObjectKind::Table && state.iter().any(|t| t.eq_ignore_ascii_case(&o.name))
+    };
+    found
+        .into_iter()
+        .map(|(object, _)| object)
+        .filter(|o| !is_state(o))
+        .collect()
+}
+
+/// `DROP <kind> IF EXISTS <target><suffix>` for each object, in order.
+pub(super) fn drop_statements(found: &[Found], suffix: &str) -> Vec<String> {
+    found
+        .iter()
+        .map(|(object, target)| {
+            format!(
+                "DROP {} IF EXISTS {target}{suffix}",
+                object.kind.name().to_ascii_uppercase()
+            )
+        })
+        .collect()
+}
+
+/// Runs `statements` in one transaction (a savepoint, in one already
+/// open), rolled back when one fails.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(super) fn run_atomically(
+    driver: &mut dyn Driver,
+    statements: &[String],
+) -> Result<(), DbError> {
+    driver.begin()?;
+    match driver.execute_batch(statements) {
+        Ok(_) => driver.commit(),
+        Err(e) => {
+            // The statement's error says more than a failed rollback's.
+            let _ = driver.rollback();
+            Err(e)
+        }
+    }
+}
+
+/// Refuses a database name that is empty, holds a NUL, or breaks the
+/// dialect's `rule` (which says why), before the server sees it: a server
+/// cuts a long name short without a word, and a SQLite "name" is a file
+/// name.
+pub(super) fn check_database_name(
+    name: &str,
+    rule: impl FnOnce(&str) -> Option<&'static str>,
+) -> Result<(), DbError> {
+    let why = if name.is_empty() {
+        Some("it is empty")
+    } else if name.contains('\0') {
+        Some("it contains a NUL character")
+    } else {
+        rule(name)
+    };
+    match why {
+        None => Ok(()),
+        Some(why) => Err(DbError::new(
+            DbErrorKind::InvalidName,
+            format!("invalid database name `{}`: {why}", name.escape_debug()),
+        )),
     }
 }

@@ -16,9 +16,6 @@ use super::plan::Direction;
 use super::store::{Mode, Tables};
 use crate::db::{DbError, Driver, Value};
 
-/// The journal table's name.
-pub const JOURNAL_TABLE: &str = "retort_journal";
-
 /// One journal row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JournalRow {

@@ -64,17 +64,18 @@ use std::time::Duration;
 
 pub use error::{Interruption, JournalPosition, MigrateError, StatementFailure};
 pub use inspect::{Current, Finding, FindingKind, RehashReport, StateProblem, Status};
-pub use journal::{JOURNAL_TABLE, JournalRow, JournalState};
+pub use journal::{JournalRow, JournalState};
 pub use offline::offline_sql;
 pub use plan::{Direction, Step};
-pub use store::{AUDIT_TABLE, AppliedRow};
+pub use store::AppliedRow;
+
+// The state tables' names are the database layer's to know too (it leaves
+// them out of what a database holds), so they are defined there.
+pub use crate::db::{APPLIED_TABLE, AUDIT_TABLE, JOURNAL_TABLE};
 
 use crate::db::{DbError, Driver};
 use crate::project::Project;
 use store::Tables;
-
-/// The name of the applied table.
-pub const APPLIED_TABLE: &str = "retort_applied";
 
 /// What to do.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::Dialect;
-use crate::db::{DbError, Driver, Value, placeholder, quote_ident, quote_literal};
+use crate::db::{AUDIT_TABLE, DbError, Driver, Value, placeholder, quote_ident, quote_literal};
 
 /// Names and dialect of the state tables.
 #[derive(Debug)]
@@ -26,9 +26,6 @@ pub(crate) struct Tables {
     /// in [`Tables::known`] then do not.
     pub(crate) probed: std::sync::atomic::AtomicBool,
 }
-
-/// The audit table's name.
-pub const AUDIT_TABLE: &str = "retort_audit";
 
 /// Every bit of [`Tables::known`].
 const ALL_KNOWN: u8 = 0b111;

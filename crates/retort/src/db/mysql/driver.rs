@@ -27,6 +27,8 @@ pub(crate) struct Mysql {
     spare: Option<Conn>,
     opts: Opts,
     describe: String,
+    /// The version table the connection was opened for (a state table).
+    pub(super) version_table: String,
     lock_name: String,
     nesting: Nesting,
 }
@@ -133,6 +135,7 @@ impl Mysql {
             spare: None,
             opts,
             describe,
+            version_table: version_table.to_owned(),
             lock_name,
             nesting: Nesting::default(),
         })

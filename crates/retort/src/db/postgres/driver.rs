@@ -31,6 +31,8 @@ pub(crate) struct Postgres {
     config: postgres::Config,
     tls: Tls,
     describe: String,
+    /// The version table the connection was opened for (a state table).
+    pub(super) version_table: String,
     key: i64,
     nesting: Nesting,
     /// A `BEGIN` not sent yet: it goes out with the next statement, one
@@ -123,6 +125,7 @@ impl Postgres {
             config,
             tls,
             describe,
+            version_table: version_table.to_owned(),
             key: i64::from_be_bytes(key_bytes),
             nesting: Nesting::default(),
             pending_begin: false,

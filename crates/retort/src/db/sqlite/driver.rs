@@ -41,6 +41,8 @@ pub(crate) struct Sqlite {
     /// again on the file's connection once it is created).
     busy_timeout: Option<Duration>,
     describe: String,
+    /// The version table the connection was opened for (a state table).
+    pub(super) version_table: String,
     nesting: Nesting,
     locked: bool,
 }
@@ -76,7 +78,11 @@ fn error(e: &rusqlite::Error) -> DbError {
 }
 
 impl Sqlite {
-    pub(crate) fn open(url: &DatabaseUrl, access: Access) -> Result<Sqlite, DbError> {
+    pub(crate) fn open(
+        url: &DatabaseUrl,
+        version_table: &str,
+        access: Access,
+    ) -> Result<Sqlite, DbError> {
         let mode = url.sqlite_mode();
         let flags = OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI
@@ -131,6 +137,7 @@ impl Sqlite {
             pending,
             busy_timeout: None,
             describe,
+            version_table: version_table.to_owned(),
             nesting: Nesting::default(),
             locked: false,
         })
@@ -298,7 +305,7 @@ fn batch(conn: &Connection, sql: &str) -> Result<(), DbError> {
 
 /// A file that cannot be opened in a directory that exists is most often a
 /// permission problem, which deserves its own hint.
-fn open_failure_kind(path: &Path) -> DbErrorKind {
+pub(super) fn open_failure_kind(path: &Path) -> DbErrorKind {
     let readonly = |p: &Path| std::fs::metadata(p).is_ok_and(|m| m.permissions().readonly());
     let parent = path
         .parent()
@@ -311,7 +318,7 @@ fn open_failure_kind(path: &Path) -> DbErrorKind {
     }
 }
 
-fn check_parent(path: &Path) -> Result<(), DbError> {
+pub(super) fn check_parent(path: &Path) -> Result<(), DbError> {
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
     if let Some(parent) = parent
         && !parent.is_dir()
