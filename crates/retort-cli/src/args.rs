@@ -189,12 +189,23 @@ pub(crate) enum Command {
         #[arg(long, value_name = "REV", num_args = 1..)]
         accept: Vec<String>,
     },
+    /// Compare the declared schema (`schema.files`) with the migrations' (exit code 3 if they differ)
+    Check,
+    /// The database's schema
+    #[command(subcommand)]
+    Schema(SchemaCommand),
     /// Show the revisions a target names
     Show {
         /// A revision id, unique prefix, label, `head`, `heads`, `rev-1`…
         #[arg(allow_hyphen_values = true)]
         rev: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SchemaCommand {
+    /// Print the database's schema as the statements that build it (sorted, stable), or as JSON
+    Dump,
 }
 
 #[derive(Debug, Args)]
@@ -249,4 +260,11 @@ pub(crate) struct RevisionArgs {
     /// Which directory of `migrations.dirs` to write to
     #[arg(long, value_name = "DIR")]
     pub(crate) version_path: Option<PathBuf>,
+    /// Fill the revision with what turns the migrations' schema into the declared one
+    /// (`schema.files`); writes nothing when they agree
+    #[arg(long)]
+    pub(crate) autogenerate: bool,
+    /// With --autogenerate: compare with the live database instead of the migrations
+    #[arg(long, requires = "autogenerate")]
+    pub(crate) from_db: bool,
 }

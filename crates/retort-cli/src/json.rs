@@ -20,6 +20,32 @@ pub(crate) struct NewRevision<'a> {
     pub(crate) depends_on: &'a [String],
     pub(crate) path: String,
     pub(crate) created: Option<&'a str>,
+    /// With `--autogenerate`: what it detected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) autogenerate: Option<Detected>,
+}
+
+/// What `revision --autogenerate` and `check` found: a line per change,
+/// and a line per change that loses data or may fail on it.
+#[derive(Debug, Serialize)]
+pub(crate) struct Detected {
+    pub(crate) changes: Vec<String>,
+    pub(crate) warnings: Vec<String>,
+}
+
+/// `check`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Check {
+    pub(crate) ok: bool,
+    pub(crate) changes: Vec<String>,
+    pub(crate) warnings: Vec<String>,
+}
+
+/// `schema dump --format json`: the schema model.
+#[derive(Debug, Serialize)]
+pub(crate) struct Dump<'a> {
+    pub(crate) dialect: &'a str,
+    pub(crate) schema: &'a retort::schema::Schema,
 }
 
 /// A revision in `history`, `heads`, `branches`, `show`.

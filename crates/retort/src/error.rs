@@ -3,6 +3,7 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
+use crate::autogenerate::SchemaError;
 use crate::config::ConfigError;
 use crate::graph::GraphError;
 use crate::migrator::MigrateError;
@@ -32,6 +33,9 @@ pub enum Error {
     /// Running migrations, or reading the database's state.
     #[error(transparent)]
     Migrate(#[from] MigrateError),
+    /// Comparing the declared schema with the migrations or a database.
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
     /// Reading or writing a file failed.
     #[error("cannot {action} `{}`: {source}", path.display())]
     Io {
@@ -84,6 +88,7 @@ impl Error {
             Error::Graph(e) => e,
             Error::Request(e) => e,
             Error::Migrate(e) => e,
+            Error::Schema(e) => e,
             Error::Io { .. } => return None,
         })
     }

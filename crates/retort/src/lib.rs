@@ -19,6 +19,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod autogenerate;
 pub mod config;
 pub mod db;
 mod dialect;

@@ -17,13 +17,9 @@ use retort::schema::{
 
 const OWN_TABLES: &[&str] = &["retort_version", "retort_applied", "retort_journal"];
 
-/// An empty database, foreign keys not enforced: a table rebuild must
-/// not fire the children's `ON DELETE` actions when it drops the old
-/// table, so rebuilds run that way (see docs/autogenerate.md).
+/// An empty database, through retort's driver.
 fn memory() -> Box<dyn Driver> {
-    let mut driver = db::connect(&DatabaseUrl::parse("sqlite::memory:").unwrap()).unwrap();
-    driver.run("PRAGMA foreign_keys = OFF").unwrap();
-    driver
+    db::connect(&DatabaseUrl::parse("sqlite::memory:").unwrap()).unwrap()
 }
 
 fn run_all(driver: &mut dyn Driver, statements: &[String]) -> Result<(), String> {
@@ -190,6 +186,51 @@ fn what_sqlite_keeps_only_as_text_is_read() {
             .tables
             .contains_key(&Name::new("retort_version"))
     );
+}
+
+#[test]
+fn a_rebuild_keeps_the_rows_of_child_tables() {
+    // With foreign keys enforced, the rebuild's DROP TABLE of the parent
+    // would cascade into the children: retort's connections do not
+    // enforce them, as SQLite's own default has it.
+    let mut driver = memory();
+    let parent = "CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT)";
+    let child = "CREATE TABLE child (id INTEGER PRIMARY KEY, \
+                 parent_id INTEGER REFERENCES parent (id) ON DELETE CASCADE)";
+    run_all(
+        driver.as_mut(),
+        &[
+            parent.into(),
+            child.into(),
+            "INSERT INTO parent VALUES (1, 'a')".into(),
+            "INSERT INTO child VALUES (10, 1)".into(),
+        ],
+    )
+    .unwrap();
+    let before = inspect(driver.as_mut());
+    let mut wanted = before.clone();
+    let table = wanted.tables.get_mut(&Name::new("parent")).unwrap();
+    table.columns[1].nullable = false;
+    table.columns[1].default = Some("'none'".into());
+    let changes = diff(
+        &before,
+        &wanted,
+        &Default::default(),
+        db::diff_options(retort::Dialect::Sqlite),
+    );
+    let statements = statements_of(&changes);
+    assert!(
+        statements
+            .iter()
+            .any(|s| s.starts_with("DROP TABLE parent")),
+        "{statements:#?}"
+    );
+    run_all(driver.as_mut(), &statements).unwrap();
+    assert_same(&inspect(driver.as_mut()), &wanted, "after the rebuild");
+    let rows = driver
+        .query_text("SELECT id, parent_id FROM child")
+        .unwrap();
+    assert_eq!(rows, [[Some("10".to_owned()), Some("1".to_owned())]]);
 }
 
 // ------------------------------------------------------------ generated

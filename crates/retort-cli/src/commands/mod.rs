@@ -2,6 +2,7 @@
 
 mod migrate;
 mod query;
+mod schema;
 mod write;
 
 use std::path::PathBuf;
@@ -10,7 +11,7 @@ use retort::config::{Config, Locate};
 use retort::migrator::{Options, Request};
 use retort::project::Project;
 
-use crate::args::{Cli, Command, Format, Global};
+use crate::args::{Cli, Command, Format, Global, SchemaCommand};
 use crate::output::{Failure, Printer};
 
 /// What a command does with the database, for what to prepare while the
@@ -140,7 +141,10 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
     };
     match cli.command {
         Command::Init { dir, dialect } => write::init(&context, &dir, dialect),
+        Command::Revision(args) if args.autogenerate => schema::autogenerate(&context, args),
         Command::Revision(args) => write::revision(&context, args),
+        Command::Check => schema::check(&context),
+        Command::Schema(SchemaCommand::Dump) => schema::dump(&context),
         Command::Merge {
             revisions,
             message,

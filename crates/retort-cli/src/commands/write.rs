@@ -39,7 +39,16 @@ pub(crate) fn init(context: &Context, dir: &Path, dialect: DialectArg) -> Result
 pub(crate) fn revision(context: &Context, args: RevisionArgs) -> Result<(), Failure> {
     context.no_dot("revision")?;
     let project = context.load_project()?;
-    let request = NewRevision {
+    let script = project.create_revision(&new_revision(args, Default::default()))?;
+    print_new(context, &script, None)
+}
+
+/// The request `revision`'s arguments make, with the sections' SQL.
+pub(super) fn new_revision(
+    args: RevisionArgs,
+    bodies: retort::script::template::Bodies,
+) -> NewRevision {
+    NewRevision {
         message: args.message,
         rev_id: args.rev_id,
         head: args.head,
@@ -47,10 +56,8 @@ pub(crate) fn revision(context: &Context, args: RevisionArgs) -> Result<(), Fail
         branch_labels: args.branch_labels,
         depends_on: args.depends_on,
         version_path: args.version_path,
-        bodies: Default::default(),
-    };
-    let script = project.create_revision(&request)?;
-    print_new(context, &script)
+        bodies,
+    }
 }
 
 pub(crate) fn merge(
@@ -69,12 +76,16 @@ pub(crate) fn merge(
         ..NewRevision::default()
     };
     let script = project.merge(revisions, &request)?;
-    print_new(context, &script)
+    print_new(context, &script, None)
 }
 
 /// The new file's path on stdout (so `$EDITOR "$(retort revision -m x)"`
 /// works), or its revision object.
-fn print_new(context: &Context, script: &retort::script::Script) -> Result<(), Failure> {
+pub(super) fn print_new(
+    context: &Context,
+    script: &retort::script::Script,
+    detected: Option<json::Detected>,
+) -> Result<(), Failure> {
     let path = render::display_path(&script.path, &context.cwd);
     Ok(context.printer.emit(
         || format!("{path}\n"),
@@ -86,6 +97,7 @@ fn print_new(context: &Context, script: &retort::script::Script) -> Result<(), F
             depends_on: &script.depends_on,
             path: path.clone(),
             created: script.created.as_deref(),
+            autogenerate: detected,
         },
     )?)
 }

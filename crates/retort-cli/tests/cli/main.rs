@@ -2,6 +2,7 @@
 //! on a project in a temporary directory and snapshots the transcript (exit
 //! code, stdout, stderr). See `util` for the fixtures and the normalisation.
 
+mod autogenerate; // `revision --autogenerate`, `check`, `schema dump` on SQLite
 mod bad_files; // revision files that do not load: file and line, exit 2, JSON kind
 mod config; // `--config`, `-C`, discovery from a nested directory, no project
 mod graph; // history/heads/branches/show on three heads, a 3-way merge, labels

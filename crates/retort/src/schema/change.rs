@@ -15,6 +15,10 @@ use super::model::{
 /// One change to a schema.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a plan holds one change per object changed: boxing would buy nothing"
+)]
 pub enum Change {
     /// CREATE SCHEMA.
     CreateSchema {

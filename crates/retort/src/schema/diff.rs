@@ -177,44 +177,62 @@ fn objects_after(from: &Schema, to: &Schema, plan: &mut Plan) {
 
 /// Phases 3 to 8.
 fn tables(from: &Schema, to: &Schema, renames: &Renames, plan: &mut Plan) {
-    // Which old table each wanted table continues.
+    // Which old table each wanted table continues: itself, or the table a
+    // hint names, when that one is not wanted under its own name and the
+    // new name is free.
     let mut matched: BTreeMap<&Name, &Name> = BTreeMap::new();
+    let mut renamed: BTreeMap<Name, Name> = BTreeMap::new();
     for name in to.tables.keys() {
-        let old = renames
-            .tables
-            .get(name)
-            .filter(|old| from.tables.contains_key(*old) && !to.tables.contains_key(*old));
-        match old {
-            Some(old) => {
-                plan.rename_tables.push(Change::RenameTable {
-                    from: (*old).clone(),
-                    to: name.clone(),
-                });
-                plan.reshaped.insert((*old).clone());
-                plan.touched.insert((*old).clone());
-                matched.insert(name, old);
-            }
-            None if from.tables.contains_key(name) => {
-                matched.insert(name, name);
-            }
-            None => {}
+        if from.tables.contains_key(name) {
+            matched.insert(name, name);
+            continue;
+        }
+        let old = renames.tables.get(name).filter(|old| {
+            from.tables.contains_key(*old)
+                && !to.tables.contains_key(*old)
+                && !renamed.contains_key(*old)
+        });
+        if let Some(old) = old {
+            plan.rename_tables.push(Change::RenameTable {
+                from: old.clone(),
+                to: name.clone(),
+            });
+            plan.reshaped.insert(old.clone());
+            plan.touched.insert(old.clone());
+            renamed.insert(old.clone(), name.clone());
+            matched.insert(name, old);
         }
     }
     let continued: BTreeSet<&Name> = matched.values().copied().collect();
+    // A renamed table's foreign keys follow it (every dialect's rename
+    // does this), so the old tables are compared as the renames leave
+    // them.
+    let from_tables: BTreeMap<Name, Table> = from
+        .tables
+        .iter()
+        .map(|(name, table)| {
+            let mut table = table.clone();
+            for key in &mut table.foreign_keys {
+                if let Some(new) = renamed.get(&key.references) {
+                    key.references = new.clone();
+                }
+            }
+            (name.clone(), table)
+        })
+        .collect();
 
     let created: Vec<&Table> = to
         .tables
         .values()
         .filter(|t| !matched.contains_key(&t.name))
         .collect();
-    let dropped: Vec<&Table> = from
-        .tables
+    let dropped: Vec<&Table> = from_tables
         .values()
         .filter(|t| !continued.contains(&t.name))
         .collect();
 
     for (new_name, old_name) in &matched {
-        let mut old = from.tables[*old_name].clone();
+        let mut old = from_tables[*old_name].clone();
         old.name = (*new_name).clone();
         alter_table(&old, &to.tables[*new_name], renames, plan);
     }
@@ -306,21 +324,60 @@ fn creation_order(
 /// foreign keys dropped in phase 4, the rest in phase 7, new foreign keys
 /// in phase 8.
 fn alter_table(from: &Table, to: &Table, renames: &Renames, plan: &mut Plan) {
+    // Columns renamed by hints, new name → old name. A rename carries the
+    // keys, constraints and indexes along (every dialect's RENAME COLUMN
+    // does), so they are compared as they stand after it.
+    let mut old_names: BTreeMap<String, String> = BTreeMap::new();
+    for column in &to.columns {
+        let hinted = renames
+            .columns
+            .get(&(to.name.clone(), column.name.clone()))
+            .filter(|old| {
+                from.column(old).is_some()
+                    && to.column(old).is_none()
+                    && !old_names.values().any(|claimed| claimed == *old)
+            });
+        if let Some(old) = hinted
+            && from.column(&column.name).is_none()
+        {
+            old_names.insert(column.name.clone(), old.clone());
+        }
+    }
+    let new_name: BTreeMap<&str, &str> = old_names
+        .iter()
+        .map(|(new, old)| (old.as_str(), new.as_str()))
+        .collect();
+    let renamed = with_columns_renamed(from, &new_name);
+
     let mut drop_keys = Vec::new();
-    let mut changes = Vec::new();
+    let mut changes: Vec<TableChange> = old_names
+        .iter()
+        .map(|(new, old)| TableChange::RenameColumn {
+            from: old.clone(),
+            to: new.clone(),
+        })
+        .collect();
     let mut add_keys = Vec::new();
 
-    let (gone, new) = split(&from.foreign_keys, &to.foreign_keys, same_key);
-    drop_keys.extend(
-        gone.into_iter()
-            .map(|key| TableChange::DropForeignKey { key }),
-    );
+    // A foreign key is dropped before the rename, under its old column
+    // names; it is compared under the new ones.
+    let mut kept_keys = Vec::new();
+    for (original, key) in from.foreign_keys.iter().zip(&renamed.foreign_keys) {
+        if to.foreign_keys.iter().any(|w| same_key(key, w)) {
+            kept_keys.push(key.clone());
+        } else {
+            drop_keys.push(TableChange::DropForeignKey {
+                key: original.clone(),
+            });
+        }
+    }
+    let (_, new) = split(&kept_keys, &to.foreign_keys, same_key);
     add_keys.extend(
         new.into_iter()
             .map(|key| TableChange::AddForeignKey { key }),
     );
 
-    let (gone, new) = split(&from.checks, &to.checks, |a, b| {
+    let (gone, new) = split(&renamed.checks, &to.checks, |a, b| {
         a.expression == b.expression && ((a.generated_name && b.generated_name) || a.name == b.name)
     });
     changes.extend(
@@ -332,7 +389,7 @@ fn alter_table(from: &Table, to: &Table, renames: &Renames, plan: &mut Plan) {
         .map(|check| TableChange::AddCheck { check })
         .collect();
 
-    let (gone, new) = split(&from.uniques, &to.uniques, |a, b| {
+    let (gone, new) = split(&renamed.uniques, &to.uniques, |a, b| {
         a.columns == b.columns && ((a.generated_name && b.generated_name) || a.name == b.name)
     });
     changes.extend(
@@ -345,7 +402,7 @@ fn alter_table(from: &Table, to: &Table, renames: &Renames, plan: &mut Plan) {
         .collect();
 
     // Triggers go first and come back last: they may name any column.
-    let (gone, new) = split(&from.triggers, &to.triggers, |a, b| a == b);
+    let (gone, new) = split(&renamed.triggers, &to.triggers, |a, b| a == b);
     changes.extend(
         gone.into_iter()
             .map(|trigger| TableChange::DropTrigger { trigger }),
@@ -355,7 +412,7 @@ fn alter_table(from: &Table, to: &Table, renames: &Renames, plan: &mut Plan) {
         .map(|trigger| TableChange::CreateTrigger { trigger })
         .collect();
 
-    let (gone, new) = split(&from.indexes, &to.indexes, |a, b| a == b);
+    let (gone, new) = split(&renamed.indexes, &to.indexes, |a, b| a == b);
     changes.extend(
         gone.into_iter()
             .map(|index| TableChange::DropIndex { index }),
@@ -365,38 +422,20 @@ fn alter_table(from: &Table, to: &Table, renames: &Renames, plan: &mut Plan) {
         .map(|index| TableChange::CreateIndex { index })
         .collect();
 
-    let same_pk = match (&from.primary_key, &to.primary_key) {
+    let same_pk = match (&renamed.primary_key, &to.primary_key) {
         (Some(a), Some(b)) => {
             a.columns == b.columns && ((a.generated_name && b.generated_name) || a.name == b.name)
         }
         (None, None) => true,
         _ => false,
     };
-    if !same_pk && let Some(key) = &from.primary_key {
+    if !same_pk && let Some(key) = &renamed.primary_key {
         changes.push(TableChange::DropPrimaryKey { key: key.clone() });
     }
 
-    // Columns: renames first (from hints), then drops, adds and changes.
-    let mut old_names: BTreeMap<&str, &str> = BTreeMap::new();
-    for column in &to.columns {
-        let hinted = renames
-            .columns
-            .get(&(to.name.clone(), column.name.clone()))
-            .filter(|old| from.column(old).is_some() && to.column(old).is_none());
-        if let Some(old) = hinted
-            && from.column(&column.name).is_none()
-        {
-            changes.push(TableChange::RenameColumn {
-                from: old.clone(),
-                to: column.name.clone(),
-            });
-            old_names.insert(&column.name, old);
-        }
-    }
-    let renamed: BTreeSet<&str> = old_names.values().copied().collect();
-    let mut reshaped = !renamed.is_empty();
-    for column in &from.columns {
-        if to.column(&column.name).is_none() && !renamed.contains(column.name.as_str()) {
+    let mut reshaped = !old_names.is_empty();
+    for column in &renamed.columns {
+        if to.column(&column.name).is_none() {
             changes.push(TableChange::DropColumn {
                 column: column.clone(),
             });
@@ -404,22 +443,18 @@ fn alter_table(from: &Table, to: &Table, renames: &Renames, plan: &mut Plan) {
         }
     }
     for column in &to.columns {
-        let old_name = old_names.get(column.name.as_str()).copied();
-        match from.column(old_name.unwrap_or(&column.name)) {
+        match renamed.column(&column.name) {
             None => changes.push(TableChange::AddColumn {
                 column: column.clone(),
             }),
-            Some(old) => {
-                let mut old = old.clone();
-                old.name.clone_from(&column.name);
-                if &old != column {
-                    reshaped |= old.ty != column.ty || old.generated != column.generated;
-                    changes.push(TableChange::AlterColumn {
-                        from: old,
-                        to: column.clone(),
-                    });
-                }
+            Some(old) if old != column => {
+                reshaped |= old.ty != column.ty || old.generated != column.generated;
+                changes.push(TableChange::AlterColumn {
+                    from: old.clone(),
+                    to: column.clone(),
+                });
             }
+            Some(_) => {}
         }
     }
 
@@ -446,13 +481,17 @@ fn alter_table(from: &Table, to: &Table, renames: &Renames, plan: &mut Plan) {
     }
     // The table as it stands between the phases.
     let mut after_drops = from.clone();
-    after_drops
+    after_drops.foreign_keys = from
         .foreign_keys
-        .retain(|k| to.foreign_keys.iter().any(|w| same_key(k, w)));
+        .iter()
+        .zip(&renamed.foreign_keys)
+        .filter(|(_, key)| kept_keys.contains(key))
+        .map(|(original, _)| original.clone())
+        .collect();
     let mut before_adds = to.clone();
     before_adds
         .foreign_keys
-        .retain(|k| from.foreign_keys.iter().any(|w| same_key(k, w)));
+        .retain(|k| kept_keys.iter().any(|w| same_key(k, w)));
     if !drop_keys.is_empty() {
         plan.drop_foreign_keys.push(Change::AlterTable {
             from: from.clone(),
@@ -474,6 +513,41 @@ fn alter_table(from: &Table, to: &Table, renames: &Renames, plan: &mut Plan) {
             changes: add_keys,
         });
     }
+}
+
+/// `table` with its columns renamed (old name → new name), in its keys,
+/// constraints and indexes too, as RENAME COLUMN leaves them.
+pub(crate) fn with_columns_renamed(table: &Table, new_name: &BTreeMap<&str, &str>) -> Table {
+    let rename = |name: &mut String| {
+        if let Some(new) = new_name.get(name.as_str()) {
+            *name = (*new).to_owned();
+        }
+    };
+    let mut table = table.clone();
+    for column in &mut table.columns {
+        rename(&mut column.name);
+    }
+    if let Some(key) = &mut table.primary_key {
+        key.columns.iter_mut().for_each(rename);
+    }
+    for unique in &mut table.uniques {
+        unique.columns.iter_mut().for_each(rename);
+    }
+    for index in &mut table.indexes {
+        index.include.iter_mut().for_each(rename);
+        for part in &mut index.parts {
+            if let super::model::IndexKey::Column(name) = &mut part.key {
+                rename(name);
+            }
+        }
+    }
+    for key in &mut table.foreign_keys {
+        key.columns.iter_mut().for_each(rename);
+        if key.references == table.name {
+            key.referenced_columns.iter_mut().for_each(rename);
+        }
+    }
+    table
 }
 
 /// Two foreign keys are the same when they say the same, and have the

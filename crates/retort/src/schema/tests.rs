@@ -72,10 +72,21 @@ fn apply_one(now: &mut Schema, change: &Change) -> Result<(), String> {
             take_same(&mut now.tables, &table.name, table)
         }
         Change::RenameTable { from, to } => {
-            refused_while_read(now, from)?;
+            if let Some(view) = now.views.values().find(|v| v.reads.contains(from)) {
+                return Err(format!("view {} reads it", view.name));
+            }
             let mut table = now.tables.remove(from).ok_or("no such table")?;
             table.name = to.clone();
-            put_new(&mut now.tables, to.clone(), table)
+            put_new(&mut now.tables, to.clone(), table)?;
+            // Foreign keys follow the table they refer to.
+            for table in now.tables.values_mut() {
+                for key in &mut table.foreign_keys {
+                    if key.references == *from {
+                        key.references = to.clone();
+                    }
+                }
+            }
+            Ok(())
         }
         Change::AlterTable { from, to, changes } => {
             let current = now.tables.get(&from.name).ok_or("no such table")?;
@@ -158,12 +169,11 @@ fn apply_table_change(table: &mut Table, change: &TableChange) -> Result<(), Str
             *column = to.clone();
         }
         TableChange::RenameColumn { from, to } => {
-            let column = table
-                .columns
-                .iter_mut()
-                .find(|c| c.name == *from)
-                .ok_or("no such column")?;
-            column.name.clone_from(to);
+            if table.column(from).is_none() {
+                return Err("no such column".into());
+            }
+            let names = [(from.as_str(), to.as_str())].into();
+            *table = super::diff::with_columns_renamed(table, &names);
         }
         TableChange::AddPrimaryKey { key } => {
             if table.primary_key.replace(key.clone()).is_some() {
@@ -254,6 +264,26 @@ fn normalised(schema: &Schema) -> Schema {
 
 fn normalised_table(table: &Table) -> Table {
     let mut table = table.clone();
+    // A name the server chose says nothing (a renamed table keeps its
+    // key's old one).
+    if let Some(key) = table.primary_key.as_mut().filter(|k| k.generated_name) {
+        key.name.clear();
+    }
+    table
+        .uniques
+        .iter_mut()
+        .filter(|u| u.generated_name)
+        .for_each(|u| u.name.clear());
+    table
+        .checks
+        .iter_mut()
+        .filter(|c| c.generated_name)
+        .for_each(|c| c.name.clear());
+    table
+        .foreign_keys
+        .iter_mut()
+        .filter(|k| k.generated_name)
+        .for_each(|k| k.name.clear());
     table.columns.sort_by(|a, b| a.name.cmp(&b.name));
     table.uniques.sort_by_key(|u| format!("{u:?}"));
     table.indexes.sort_by(|a, b| a.name.cmp(&b.name));
@@ -592,7 +622,7 @@ fn any_schema() -> impl Strategy<Value = Schema> {
                 schema.tables.insert(t.name.clone(), t);
             }
             for (view, read) in views {
-                if let Some(t) = schema.tables.keys().nth(read % 4.max(1)).cloned() {
+                if let Some(t) = schema.tables.keys().nth(read % schema.tables.len().max(1)).cloned() {
                     let name = Name::new(format!("v{view}"));
                     schema.views.insert(
                         name.clone(),
@@ -617,5 +647,25 @@ proptest! {
     #[test]
     fn any_two_schemas_round_trip(from in any_schema(), to in any_schema()) {
         round_trip(&from, &to, &Renames::default());
+    }
+
+    #[test]
+    fn any_two_schemas_round_trip_with_renames(
+        from in any_schema(),
+        to in any_schema(),
+        tables in proptest::collection::vec((0..4usize, 0..4usize), 0..3),
+        columns in proptest::collection::vec((0..4usize, 0..4usize, 0..4usize), 0..4),
+    ) {
+        let names = ["a", "b", "c", "d"];
+        let mut renames = Renames::default();
+        for (new, old) in tables {
+            renames.tables.insert(Name::new(names[new]), Name::new(names[old]));
+        }
+        for (table, new, old) in columns {
+            renames
+                .columns
+                .insert((Name::new(names[table]), format!("c{new}")), format!("c{old}"));
+        }
+        round_trip(&from, &to, &renames);
     }
 }

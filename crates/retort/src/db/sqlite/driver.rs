@@ -27,6 +27,12 @@ use crate::config::{DatabaseUrl, SqliteLocation, SqliteMode};
 use crate::db::shared::{Nesting, poll_lock};
 use crate::db::{Access, DbError, DbErrorKind, Driver, Value};
 
+/// Migrations run without foreign-key enforcement, as SQLite's own
+/// default has it (and so Alembic's and Flyway's connections): rebuilding
+/// a table drops the old one, which with enforcement on would fire its
+/// children's `ON DELETE` actions. The bundled SQLite turns it on.
+const WITHOUT_FOREIGN_KEYS: &str = "PRAGMA foreign_keys = OFF";
+
 pub(crate) struct Sqlite {
     // Declared before `lock_file` so the connection closes first: closing a
     // descriptor of the database file would drop SQLite's POSIX locks if the
@@ -96,7 +102,11 @@ impl Sqlite {
         if let Some(SqliteLocation::File(path)) = url.sqlite_location() {
             check_parent(path)?;
         }
-        let in_memory = || Connection::open_in_memory().map_err(|e| error(&e));
+        let in_memory = || {
+            let conn = Connection::open_in_memory().map_err(|e| error(&e))?;
+            batch(&conn, WITHOUT_FOREIGN_KEYS)?;
+            Ok::<_, DbError>(conn)
+        };
         let (conn, lock_file, pending, describe) = match url.sqlite_location() {
             Some(SqliteLocation::File(path))
                 if mode == SqliteMode::ReadWriteCreate && !path.exists() =>
@@ -276,8 +286,10 @@ fn open_file(
     // SQLite creates the file lazily; make it exist to lock it.
     // Reading the schema table also makes SQLite parse the whole
     // schema now, which callers can overlap with other work.
-    conn.execute_batch("SELECT 1 FROM sqlite_master LIMIT 1")
-        .map_err(cannot_open)?;
+    conn.execute_batch(&format!(
+        "{WITHOUT_FOREIGN_KEYS}; SELECT 1 FROM sqlite_master LIMIT 1"
+    ))
+    .map_err(cannot_open)?;
     let lock_file = File::open(path).map_err(|e| {
         DbError::new(
             DbErrorKind::Connect,

@@ -352,7 +352,7 @@ fn alterable(from: &Table, change: &TableChange) -> bool {
             // stored generated column, and a default that is not constant.
             (column.nullable || column.default.is_some())
                 && column.generated.as_ref().is_none_or(|g| !g.stored)
-                && column.default.as_ref().is_none_or(|d| !d.contains('('))
+                && column.default.as_deref().is_none_or(constant)
                 && column.identity.is_none()
         }
         TableChange::DropColumn { column } => {
@@ -387,6 +387,13 @@ fn alterable(from: &Table, change: &TableChange) -> bool {
         | TableChange::DropTrigger { .. } => true,
         _ => false,
     }
+}
+
+/// Whether ADD COLUMN takes a default: not the time of the insert, not an
+/// expression in parentheses.
+fn constant(default: &str) -> bool {
+    !default.starts_with('(')
+        && !["current_time", "current_date", "current_timestamp"].contains(&default)
 }
 
 /// The twelve steps, keeping the rows.
