@@ -206,13 +206,18 @@ CREATE VIEW bigger AS SELECT id FROM big_orders WHERE id > 5;
 CREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW SET NEW.karma = NEW.karma + 1;
 ";
 
-fn build_shop(database: &mut Database) {
-    let statements: Vec<String> = retort::sql::split(SHOP, Dialect::Mysql)
+/// Runs a script of statements.
+fn run_script(database: &mut Database, sql: &str) {
+    let statements: Vec<String> = retort::sql::split(sql, Dialect::Mysql)
         .unwrap()
         .iter()
         .map(|s| s.text.to_owned())
         .collect();
     run_all(database.driver(), &statements).unwrap();
+}
+
+fn build_shop(database: &mut Database) {
+    run_script(database, SHOP);
 }
 
 #[test]
@@ -375,6 +380,68 @@ fn what_differs_between_servers_reads_in_one_spelling() {
             .tables
             .contains_key(&Name::new("retort_version"))
     );
+}
+
+/// Pairs of schemas, as DDL, whose migrations MySQL makes hard: each is
+/// built, A upgraded to B and downgraded again, read back each time.
+const SCENARIOS: &[(&str, &str)] = &[
+    // The index InnoDB made for a foreign key, replaced by the user's
+    // under its name, and given back.
+    (
+        "CREATE TABLE p (id int PRIMARY KEY);
+         CREATE TABLE t (id int PRIMARY KEY, a int, FOREIGN KEY (a) REFERENCES p (id))",
+        "CREATE TABLE p (id int PRIMARY KEY);
+         CREATE TABLE t (id int PRIMARY KEY, a int, KEY a (a, id), FOREIGN KEY (a) REFERENCES p (id))",
+    ),
+    // The user's index under a foreign key goes, the key stays.
+    (
+        "CREATE TABLE p (id int PRIMARY KEY);
+         CREATE TABLE t (id int PRIMARY KEY, a int, KEY by_a (a),
+             CONSTRAINT to_p FOREIGN KEY (a) REFERENCES p (id))",
+        "CREATE TABLE p (id int PRIMARY KEY);
+         CREATE TABLE t (id int PRIMARY KEY, a int, CONSTRAINT to_p FOREIGN KEY (a) REFERENCES p (id))",
+    ),
+    // A primary key serving a foreign key changes.
+    (
+        "CREATE TABLE p (id int PRIMARY KEY);
+         CREATE TABLE t (a int NOT NULL, b int NOT NULL, PRIMARY KEY (a, b),
+             FOREIGN KEY (a) REFERENCES p (id))",
+        "CREATE TABLE p (id int PRIMARY KEY);
+         CREATE TABLE t (a int NOT NULL, b int NOT NULL, PRIMARY KEY (b),
+             FOREIGN KEY (a) REFERENCES p (id))",
+    ),
+    // Timestamps, JSON, a changed comment, a generated column made stored.
+    (
+        "CREATE TABLE t (id int PRIMARY KEY, at timestamp NULL, doc text,
+             g int AS (id + 1) VIRTUAL) COMMENT 'one'",
+        "CREATE TABLE t (id int PRIMARY KEY,
+             at timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+             doc json, g int AS (id + 1) STORED, extra varchar(9) NOT NULL DEFAULT '')
+             COMMENT 'two'",
+    ),
+];
+
+#[test]
+fn migrations_mysql_makes_hard() {
+    let (Some(mut db_a), Some(mut db_b)) = (database("hard_a"), database("hard_b")) else {
+        return;
+    };
+    for (a, b) in SCENARIOS {
+        let build = |database: &mut Database, sql: &str| {
+            database.clear();
+            run_script(database, sql);
+            database.inspect()
+        };
+        let read_b = build(&mut db_b, b);
+        let read_a = build(&mut db_a, a);
+        let changes = plan(&read_a, &read_b);
+        let upgrade = statements_of(&changes);
+        run_all(db_a.driver(), &upgrade).unwrap_or_else(|e| panic!("{e}\n{upgrade:#?}"));
+        assert_same(&db_a.inspect(), &read_b, &format!("after {upgrade:#?}"));
+        let downgrade = statements_of(&inverse(&changes));
+        run_all(db_a.driver(), &downgrade).unwrap_or_else(|e| panic!("{e}\n{downgrade:#?}"));
+        assert_same(&db_a.inspect(), &read_a, &format!("after {downgrade:#?}"));
+    }
 }
 
 // ------------------------------------------------------------ rendering
@@ -724,6 +791,16 @@ fn foreign_keys_keep_the_index_innodb_needs() {
         ]
     );
     t.indexes.clear();
+    // An index of the user's under the name InnoDB gave its own.
+    assert_eq!(
+        alter_sql(
+            &t,
+            vec![TableChange::CreateIndex {
+                index: index("a", vec![IndexPart::column("a"), IndexPart::column("id")]),
+            }]
+        ),
+        ["ALTER TABLE t DROP INDEX a, ADD INDEX a (a, id)"]
+    );
     assert_eq!(
         alter_sql(&t, vec![TableChange::DropForeignKey { key: fk }]),
         ["ALTER TABLE t DROP FOREIGN KEY t_ibfk_1, DROP INDEX a"]

@@ -314,10 +314,22 @@ fn alter_table(from: &Table, to: &Table, changes: &[TableChange]) -> Vec<String>
                 statements.push(alter(with(drop, clauses)));
             }
             TableChange::CreateIndex { index } => {
+                // The server's index for a foreign key may hold the name:
+                // replaced in one statement, the new index serving the key.
+                let replaces = served.take_implicit(&index.name);
                 if let Some(columns) = leading_columns(index) {
                     served.add(&index.name, &columns);
                 }
-                statements.push(create_index(&table, index));
+                statements.push(if replaces {
+                    let (kind, using) = index_kind(index);
+                    alter(format!(
+                        "DROP INDEX {name}, ADD {kind}INDEX {name} ({}){using}",
+                        parts(&index.parts),
+                        name = ident(&index.name)
+                    ))
+                } else {
+                    create_index(&table, index)
+                });
             }
             TableChange::DropIndex { index } => {
                 let clauses = served.remove(&index.name);
@@ -375,7 +387,7 @@ fn position(table: &Table, column: &str, present: &mut Vec<String>) -> String {
         .iter()
         .rev()
         .find_map(|name| present.iter().position(|p| p == name));
-    let place = match after {
+    match after {
         Some(at) => {
             let text = format!(" AFTER {}", ident(&present[at]));
             present.insert(at + 1, column.to_owned());
@@ -385,12 +397,7 @@ fn position(table: &Table, column: &str, present: &mut Vec<String>) -> String {
             present.insert(0, column.to_owned());
             " FIRST".to_owned()
         }
-    };
-    if present.len() == 1 {
-        // The only column: no place to give.
-        return String::new();
     }
-    place
 }
 
 /// A column's new definition; a column that becomes or stops being
@@ -518,6 +525,15 @@ impl Served {
             }
         }
         clauses
+    }
+
+    /// Whether the server made an index called `name` for a foreign key;
+    /// it is forgotten.
+    fn take_implicit(&mut self, name: &str) -> bool {
+        let before = self.indexes.len();
+        self.indexes
+            .retain(|(n, _, implicit)| !(*implicit && n == name));
+        self.indexes.len() != before
     }
 
     /// A foreign key added: the server creates its index if none serves it.
