@@ -444,6 +444,40 @@ fn migrations_mysql_makes_hard() {
     }
 }
 
+#[test]
+fn renames_keep_the_rows() {
+    let (Some(mut db_a), Some(mut db_b)) = (database("rename_a"), database("rename_b")) else {
+        return;
+    };
+    run_script(
+        &mut db_a,
+        "CREATE TABLE t (id int PRIMARY KEY, a varchar(9) NOT NULL DEFAULT 'x');
+         INSERT INTO t VALUES (1, 'kept')",
+    );
+    run_script(
+        &mut db_b,
+        "CREATE TABLE u (id int PRIMARY KEY, b varchar(9) NOT NULL DEFAULT 'x')",
+    );
+    let (read_a, read_b) = (db_a.inspect(), db_b.inspect());
+    let mut renames = retort::schema::Renames::default();
+    renames.tables.insert(Name::new("u"), Name::new("t"));
+    renames
+        .columns
+        .insert((Name::new("u"), "b".into()), "a".into());
+    let changes = diff(&read_a, &read_b, &renames, db::diff_options(Dialect::Mysql));
+    let upgrade = statements_of(&changes);
+    assert_eq!(
+        upgrade,
+        ["RENAME TABLE t TO u", "ALTER TABLE u RENAME COLUMN a TO b"]
+    );
+    run_all(db_a.driver(), &upgrade).unwrap();
+    assert_same(&db_a.inspect(), &read_b, "after the renames");
+    run_all(db_a.driver(), &statements_of(&inverse(&changes))).unwrap();
+    assert_same(&db_a.inspect(), &read_a, "after their inverses");
+    let rows = db_a.driver().query_text("SELECT a FROM t").unwrap();
+    assert_eq!(rows, [[Some("kept".to_owned())]]);
+}
+
 // ------------------------------------------------------------ rendering
 
 fn table(name: &str, columns: Vec<Column>) -> Table {
