@@ -393,6 +393,12 @@ const SCENARIOS: &[(&str, &str)] = &[
         "CREATE TABLE p (id int PRIMARY KEY);
          CREATE TABLE t (id int PRIMARY KEY, a int, KEY a (a, id), FOREIGN KEY (a) REFERENCES p (id))",
     ),
+    // A unique key replaces the user's index under a foreign key: the
+    // index that serves the key in between is not the server's own.
+    (
+        "CREATE TABLE t (id int PRIMARY KEY, c int, KEY t_idx (c), FOREIGN KEY (c) REFERENCES t (id))",
+        "CREATE TABLE t (id int PRIMARY KEY, c int, UNIQUE KEY (c), FOREIGN KEY (c) REFERENCES t (id))",
+    ),
     // The user's index under a foreign key goes, the key stays.
     (
         "CREATE TABLE p (id int PRIMARY KEY);
@@ -606,7 +612,7 @@ fn create_table_writes_everything_inline() {
              `double` bigint GENERATED ALWAYS AS (`id` * 2) STORED,\n  \
              at timestamp NULL,\n  \
              PRIMARY KEY (id),\n  \
-             UNIQUE (name),\n  \
+             UNIQUE KEY name (name),\n  \
              UNIQUE KEY name_seen (name, seen),\n  \
              KEY by_name (name(10), seen DESC),\n  \
              FULLTEXT KEY words (name),\n  \
@@ -768,7 +774,7 @@ fn keys_indexes_and_constraints() {
         [
             "ALTER TABLE t DROP PRIMARY KEY",
             "ALTER TABLE t ADD PRIMARY KEY (id)",
-            "ALTER TABLE t ADD UNIQUE (a)",
+            "ALTER TABLE t ADD UNIQUE KEY a (a)",
             "ALTER TABLE t ADD UNIQUE KEY one_a (a)",
             "ALTER TABLE t DROP INDEX one_a",
             "CREATE INDEX a_desc ON t (a DESC)",
@@ -820,7 +826,7 @@ fn foreign_keys_keep_the_index_innodb_needs() {
         ),
         [
             "ALTER TABLE t DROP INDEX by_a, ADD INDEX a (a)",
-            "CREATE INDEX by_a ON t (a)",
+            "ALTER TABLE t DROP INDEX a, ADD INDEX by_a (a)",
             "ALTER TABLE t DROP FOREIGN KEY t_ibfk_1",
         ]
     );

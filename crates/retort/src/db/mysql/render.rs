@@ -10,9 +10,10 @@
 //! model (see `implicit_index_name`). So the renderer follows, change by
 //! change, which indexes can serve each foreign key: removing the last
 //! index that serves one adds the index the server would have created, in
-//! the same statement (alone, the server refuses it: error 1553), and
+//! the same statement (alone, the server refuses it: error 1553);
 //! dropping a foreign key that has such an index drops the index with it,
-//! as the model does not have it.
+//! as the model does not have it; and adding an index that serves the key
+//! drops it too.
 
 use std::fmt::Write as _;
 
@@ -62,11 +63,7 @@ fn create_table(table: &Table) -> Vec<String> {
         lines.push(format!("PRIMARY KEY ({})", idents(&key.columns)));
     }
     for unique in &table.uniques {
-        lines.push(unique_key(
-            &unique.name,
-            unique.generated_name,
-            &unique.columns,
-        ));
+        lines.push(unique_key(&unique.name, &unique.columns));
     }
     for index in &table.indexes {
         lines.push(index_key(index));
@@ -179,8 +176,11 @@ fn timestamp_function(lower: &str) -> bool {
     })
 }
 
-fn unique_key(name: &str, generated: bool, columns: &[String]) -> String {
-    if generated {
+/// A unique key, under its name even when the server chose it (`col`,
+/// `col_2`): the server would choose another where a name is taken, and
+/// dropping the key again, by the name in the model, would miss it.
+fn unique_key(name: &str, columns: &[String]) -> String {
+    if name.is_empty() {
         format!("UNIQUE ({})", idents(columns))
     } else {
         format!("UNIQUE KEY {} ({})", ident(name), idents(columns))
@@ -294,19 +294,18 @@ fn alter_table(from: &Table, to: &Table, changes: &[TableChange]) -> Vec<String>
                 )));
             }
             TableChange::AddPrimaryKey { key } => {
-                served.add("PRIMARY", &key.columns);
-                statements.push(alter(format!("ADD PRIMARY KEY ({})", idents(&key.columns))));
+                let clauses = served.add("PRIMARY", &key.columns);
+                let add = format!("ADD PRIMARY KEY ({})", idents(&key.columns));
+                statements.push(alter(after(clauses, add)));
             }
             TableChange::DropPrimaryKey { .. } => {
                 let clauses = served.remove("PRIMARY");
                 statements.push(alter(with(String::from("DROP PRIMARY KEY"), clauses)));
             }
             TableChange::AddUnique { unique } => {
-                served.add(&unique.name, &unique.columns);
-                statements.push(alter(format!(
-                    "ADD {}",
-                    unique_key(&unique.name, unique.generated_name, &unique.columns)
-                )));
+                let clauses = served.add(&unique.name, &unique.columns);
+                let add = format!("ADD {}", unique_key(&unique.name, &unique.columns));
+                statements.push(alter(after(clauses, add)));
             }
             TableChange::DropUnique { unique } => {
                 let clauses = served.remove(&unique.name);
@@ -314,21 +313,19 @@ fn alter_table(from: &Table, to: &Table, changes: &[TableChange]) -> Vec<String>
                 statements.push(alter(with(drop, clauses)));
             }
             TableChange::CreateIndex { index } => {
-                // The server's index for a foreign key may hold the name:
-                // replaced in one statement, the new index serving the key.
-                let replaces = served.take_implicit(&index.name);
-                if let Some(columns) = leading_columns(index) {
-                    served.add(&index.name, &columns);
-                }
-                statements.push(if replaces {
-                    let (kind, using) = index_kind(index);
-                    alter(format!(
-                        "DROP INDEX {name}, ADD {kind}INDEX {name} ({}){using}",
-                        parts(&index.parts),
-                        name = ident(&index.name)
-                    ))
-                } else {
+                let clauses = leading_columns(index)
+                    .map(|columns| served.add(&index.name, &columns))
+                    .unwrap_or_default();
+                statements.push(if clauses.is_empty() {
                     create_index(&table, index)
+                } else {
+                    let (kind, using) = index_kind(index);
+                    let add = format!(
+                        "ADD {kind}INDEX {} ({}){using}",
+                        ident(&index.name),
+                        parts(&index.parts)
+                    );
+                    alter(after(clauses, add))
                 });
             }
             TableChange::DropIndex { index } => {
@@ -365,6 +362,15 @@ fn alter_table(from: &Table, to: &Table, changes: &[TableChange]) -> Vec<String>
         }
     }
     statements
+}
+
+/// `clauses`, then `last`, in one statement.
+fn after(clauses: Vec<String>, last: String) -> String {
+    clauses
+        .into_iter()
+        .chain(std::iter::once(last))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn with(first: String, clauses: Vec<String>) -> String {
@@ -462,6 +468,7 @@ impl Served {
             indexes: Vec::new(),
             keys: Vec::new(),
         };
+        // No foreign key yet: nothing to replace.
         if let Some(key) = &table.primary_key {
             served.add("PRIMARY", &key.columns);
         }
@@ -483,9 +490,12 @@ impl Served {
         columns.starts_with(&key.columns)
     }
 
-    /// An index the model has; the server drops the ones it made that
-    /// this one replaces.
-    fn add(&mut self, name: &str, columns: &[String]) {
+    /// An index the model has: the clauses that drop, in the statement
+    /// adding it, the indexes made for foreign keys that it replaces. The
+    /// server drops its own such index by itself, but not one a migration
+    /// made in its place (which looks the same to the inspector), and
+    /// either may hold the new index's name.
+    fn add(&mut self, name: &str, columns: &[String]) -> Vec<String> {
         self.indexes
             .push((name.to_owned(), columns.to_vec(), false));
         let keys = &self.keys;
@@ -499,13 +509,18 @@ impl Served {
             keys.iter()
                 .any(|k| Served::serves(columns, k) && !user.iter().any(|u| Served::serves(u, k)))
         };
-        let keep: Vec<bool> = self
+        let replaced: Vec<String> = self
             .indexes
             .iter()
-            .map(|(_, columns, implicit)| !implicit || needed(columns))
+            .filter(|(_, columns, implicit)| *implicit && !needed(columns))
+            .map(|(n, _, _)| n.clone())
             .collect();
-        let mut keep = keep.into_iter();
-        self.indexes.retain(|_| keep.next().unwrap_or(true));
+        self.indexes
+            .retain(|(n, _, implicit)| !(*implicit && replaced.contains(n)));
+        replaced
+            .iter()
+            .map(|n| format!("DROP INDEX {}", ident(n)))
+            .collect()
     }
 
     /// The clauses that keep every foreign key served once the index
@@ -525,15 +540,6 @@ impl Served {
             }
         }
         clauses
-    }
-
-    /// Whether the server made an index called `name` for a foreign key;
-    /// it is forgotten.
-    fn take_implicit(&mut self, name: &str) -> bool {
-        let before = self.indexes.len();
-        self.indexes
-            .retain(|(n, _, implicit)| !(*implicit && n == name));
-        self.indexes.len() != before
     }
 
     /// A foreign key added: the server creates its index if none serves it.
