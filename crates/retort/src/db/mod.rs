@@ -489,6 +489,8 @@ pub fn inspect(driver: &mut dyn Driver, exclude: &[&str]) -> Result<Schema, DbEr
     match driver.dialect() {
         #[cfg(feature = "sqlite")]
         Dialect::Sqlite => sqlite::inspect(driver, exclude),
+        #[cfg(feature = "mysql")]
+        Dialect::Mysql => mysql::inspect(driver, exclude),
         #[allow(
             unreachable_patterns,
             reason = "reachable when a driver's feature is off"
@@ -503,6 +505,8 @@ pub fn render(dialect: Dialect, changes: &[Change]) -> Result<Vec<Rendered>, DbE
     match dialect {
         #[cfg(feature = "sqlite")]
         Dialect::Sqlite => Ok(sqlite::render(changes)),
+        #[cfg(feature = "mysql")]
+        Dialect::Mysql => Ok(mysql::render(changes)),
         #[allow(
             unreachable_patterns,
             reason = "reachable when a driver's feature is off"

@@ -130,6 +130,11 @@ pub struct Column {
     pub nullable: bool,
     /// The default, as the server renders the expression.
     pub default: Option<String>,
+    /// The value written on every update of the row (MySQL's
+    /// `ON UPDATE current_timestamp()`): part of the column's definition
+    /// there, so a `MODIFY COLUMN` that leaves it out removes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_update: Option<String>,
     /// How the server numbers it, if it does.
     pub identity: Option<Identity>,
     /// The expression that computes it, for a generated column.
@@ -148,6 +153,7 @@ impl Column {
             ty: ty.into(),
             nullable: true,
             default: None,
+            on_update: None,
             identity: None,
             generated: None,
             collation: None,

@@ -622,7 +622,12 @@ fn any_schema() -> impl Strategy<Value = Schema> {
                 schema.tables.insert(t.name.clone(), t);
             }
             for (view, read) in views {
-                if let Some(t) = schema.tables.keys().nth(read % schema.tables.len().max(1)).cloned() {
+                if let Some(t) = schema
+                    .tables
+                    .keys()
+                    .nth(read % schema.tables.len().max(1))
+                    .cloned()
+                {
                     let name = Name::new(format!("v{view}"));
                     schema.views.insert(
                         name.clone(),

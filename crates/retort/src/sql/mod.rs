@@ -278,6 +278,30 @@ pub fn pieces(sql: &str, dialect: Dialect) -> Result<Vec<Piece<'_>>, SplitError>
     }
 }
 
+/// The pieces split at commas outside parentheses: the items of a list
+/// (columns and constraints of a `CREATE TABLE`, a key's columns).
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
+pub(crate) fn split_commas<'p, 'a>(pieces: &'p [Piece<'a>]) -> Vec<&'p [Piece<'a>]> {
+    let mut parts = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (at, piece) in pieces.iter().enumerate() {
+        match piece.kind {
+            PieceKind::Punct('(') => depth += 1,
+            PieceKind::Punct(')') => depth = depth.saturating_sub(1),
+            PieceKind::Punct(',') if depth == 0 => {
+                parts.push(&pieces[start..at]);
+                start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    if start < pieces.len() {
+        parts.push(&pieces[start..]);
+    }
+    parts
+}
+
 /// A short, one-line form of a statement for messages: whitespace runs
 /// (newlines included) collapse to one space, and a statement longer than
 /// `max_chars` characters is cut, ending with `…` (the result has at most

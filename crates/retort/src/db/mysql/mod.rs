@@ -2,6 +2,10 @@
 
 mod admin;
 mod driver;
+mod inspect;
+mod render;
 
 pub(crate) use admin::connect_admin;
 pub(crate) use driver::Mysql;
+pub(crate) use inspect::inspect;
+pub(crate) use render::render;

@@ -6,7 +6,7 @@
 
 use crate::Dialect;
 use crate::schema::{Action, Deferrable, IndexKey, IndexPart};
-use crate::sql::{Piece, PieceKind, pieces};
+use crate::sql::{Piece, PieceKind, pieces, split_commas};
 
 /// A `CREATE TABLE` statement, read.
 #[derive(Debug, Default)]
@@ -153,28 +153,6 @@ impl<'a> Reader<'a> {
             .filter_map(|part| part.first().map(Piece::ident))
             .collect()
     }
-}
-
-/// The pieces split at commas outside parentheses.
-fn split_commas<'p, 'a>(pieces: &'p [Piece<'a>]) -> Vec<&'p [Piece<'a>]> {
-    let mut parts = Vec::new();
-    let mut depth = 0usize;
-    let mut start = 0;
-    for (at, piece) in pieces.iter().enumerate() {
-        match piece.kind {
-            PieceKind::Punct('(') => depth += 1,
-            PieceKind::Punct(')') => depth = depth.saturating_sub(1),
-            PieceKind::Punct(',') if depth == 0 => {
-                parts.push(&pieces[start..at]);
-                start = at + 1;
-            }
-            _ => {}
-        }
-    }
-    if start < pieces.len() {
-        parts.push(&pieces[start..]);
-    }
-    parts
 }
 
 /// An expression in one canonical spelling, so that what two people
