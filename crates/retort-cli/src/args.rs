@@ -191,6 +191,16 @@ pub(crate) enum Command {
     },
     /// Compare the declared schema (`schema.files`) with the migrations' (exit code 3 if they differ)
     Check,
+    /// Write a first revision that creates the database's schema as it is, and stamp the
+    /// database at it
+    Baseline {
+        /// The message
+        #[arg(short, long, default_value = "baseline")]
+        message: String,
+        /// Use this id instead of a random one
+        #[arg(long, value_name = "ID")]
+        rev_id: Option<String>,
+    },
     /// The database's schema
     #[command(subcommand)]
     Schema(SchemaCommand),

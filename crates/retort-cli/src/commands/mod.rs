@@ -144,6 +144,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
         Command::Revision(args) if args.autogenerate => schema::autogenerate(&context, args),
         Command::Revision(args) => write::revision(&context, args),
         Command::Check => schema::check(&context),
+        Command::Baseline { message, rev_id } => schema::baseline(&context, message, rev_id),
         Command::Schema(SchemaCommand::Dump) => schema::dump(&context),
         Command::Merge {
             revisions,

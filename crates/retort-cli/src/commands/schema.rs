@@ -4,6 +4,8 @@ use std::io::Write as _;
 
 use retort::autogenerate::{self, Comparison, Current};
 use retort::db::Access;
+use retort::migrator::{Migrator, Options, Request};
+use retort::project::NewRevision;
 
 use super::Context;
 use super::write::{new_revision, print_new};
@@ -84,6 +86,51 @@ pub(crate) fn check(context: &Context) -> Result<(), Failure> {
         .quiet(context.format() == Format::Json));
     }
     Ok(())
+}
+
+pub(crate) fn baseline(
+    context: &Context,
+    message: String,
+    rev_id: Option<String>,
+) -> Result<(), Failure> {
+    context.no_dot("baseline")?;
+    let project = context.load_project()?;
+    let mut driver = retort::db::open(project.config(), context.url(), Access::Write)?;
+    let comparison = autogenerate::baseline(&project, driver.as_mut())?;
+    let request = NewRevision {
+        message,
+        rev_id,
+        bodies: comparison.bodies()?,
+        ..NewRevision::default()
+    };
+    let script = project.create_revision(&request)?;
+    // The new file is part of the project now: stamp the database at it.
+    let project = context.load_project()?;
+    let stamp = Request::Stamp {
+        targets: vec![script.revision.clone()],
+        purge: false,
+    };
+    Migrator::new(&project, driver.as_ref())
+        .run(driver.as_mut(), &stamp, &Options::default(), &mut |_| {})
+        .map_err(retort::Error::from)?;
+    if context.format() != Format::Json {
+        let _ = writeln!(
+            std::io::stderr(),
+            "the schema of {} is the new revision's ({} step(s)); the database is now at {}",
+            driver.describe(),
+            comparison.changes.len(),
+            script.revision
+        );
+    }
+    super::close(driver);
+    print_new(
+        context,
+        &script,
+        Some(json::Detected {
+            changes: comparison.lines(),
+            warnings: Vec::new(),
+        }),
+    )
 }
 
 pub(crate) fn dump(context: &Context) -> Result<(), Failure> {

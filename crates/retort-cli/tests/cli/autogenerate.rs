@@ -297,3 +297,63 @@ fn bad_declared_schemas_name_the_file_and_line() {
     hint: close what the line opens (a parenthesis, a quote, a comment or a `BEGIN … END` block), or end the statement with `;`
     ");
 }
+
+#[test]
+fn baseline_writes_the_database_as_it_is_and_stamps_it() {
+    let project = project(USERS);
+    // A database whose schema no revision of the project describes: built
+    // by a revision that is then forgotten.
+    project.write(
+        "migrations/0_setup.sql",
+        "-- retort:revision setup\n-- retort:upgrade\nCREATE TABLE legacy (id INTEGER PRIMARY KEY, note TEXT);\nCREATE INDEX legacy_note ON legacy (note);\n",
+    );
+    ok(&project, &["upgrade"]);
+    ok(&project, &["stamp", "--purge", "base"]);
+    std::fs::remove_file(project.path("migrations/0_setup.sql")).unwrap();
+
+    assert_snapshot!(project.retort(&["baseline", "-m", "initial"]), @"
+    exit: 0
+    --- stdout
+    migrations/[DATE]_[TIME]_[ID1]_initial.sql
+    --- stderr
+    the schema of `[TMP]/app.db` is the new revision's (1 step(s)); the database is now at [ID1]
+    ");
+    assert_snapshot!(project.read_normalised(&project.new_file("_initial.sql")), @"
+    -- retort:revision [ID1]
+    -- retort:message initial
+    -- retort:created [CREATED]
+
+    -- retort:upgrade
+    -- added table legacy
+    CREATE TABLE legacy (
+        id integer,
+        note text,
+        PRIMARY KEY (id)
+    );
+    CREATE INDEX legacy_note ON legacy (note);
+
+    -- retort:downgrade
+    -- removed table legacy
+    DROP TABLE legacy;
+    ");
+    assert_snapshot!(project.retort(&["current"]), @"
+    exit: 0
+    --- stdout
+    [ID1] (head)
+    --- stderr
+    ");
+    // Upgrading an empty database gives the same schema.
+    let fresh = format!("sqlite:///{}", project.path("fresh.db").display());
+    ok(&project, &["--url", &fresh, "upgrade"]);
+    assert_eq!(
+        project.retort(&["--url", &fresh, "schema", "dump"]),
+        project.retort(&["schema", "dump"])
+    );
+    assert_snapshot!(project.retort(&["baseline"]), @"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: the project already has 1 revision(s): `baseline` writes the first one
+    hint: `retort revision --autogenerate --from-db -m MESSAGE` writes a revision from the database's schema into a project that has revisions
+    ");
+}

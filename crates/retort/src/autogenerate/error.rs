@@ -69,6 +69,18 @@ pub enum SchemaError {
         /// The database's words.
         error: DbError,
     },
+    /// `baseline` in a project that already has revisions.
+    #[error("the project already has {count} revision(s): `baseline` writes the first one")]
+    NotFirst {
+        /// How many.
+        count: usize,
+    },
+    /// `baseline` of a database without tables or views.
+    #[error("{url} holds no schema to baseline: no tables, views or types besides retort's own")]
+    NothingToBaseline {
+        /// The database, redacted.
+        url: String,
+    },
     /// Replaying the migrations on a scratch database failed.
     #[error("replaying the migrations on a scratch database: {source}")]
     Replay {
@@ -85,6 +97,8 @@ impl Diagnostic for SchemaError {
                 "declared_schema_invalid"
             }
             SchemaError::BadHint { .. } => "bad_hint",
+            SchemaError::NotFirst { .. } => "baseline_not_first",
+            SchemaError::NothingToBaseline { .. } => "nothing_to_baseline",
             SchemaError::DevDatabase { .. } => "dev_database",
             SchemaError::Database { .. } => "database",
             SchemaError::Replay { source } => source.kind(),
@@ -109,6 +123,8 @@ impl Diagnostic for SchemaError {
                 "set `schema.dev_url` in retort.toml to a server where this user may create and drop databases (PostgreSQL: CREATEDB; MySQL: the CREATE and DROP privileges)".into()
             }
             SchemaError::Database { .. } => "check that the database is reachable and this user may read its catalog".into(),
+            SchemaError::NotFirst { .. } => "`retort revision --autogenerate --from-db -m MESSAGE` writes a revision from the database's schema into a project that has revisions".into(),
+            SchemaError::NothingToBaseline { .. } => "check the URL (`--url`, `DATABASE_URL` or `database.url`): baseline reads an existing database; a new project starts with `retort revision`".into(),
             SchemaError::Replay { source } => return source.hint(),
         })
     }

@@ -100,6 +100,36 @@ pub fn compare(
     })
 }
 
+/// What `baseline` writes: the schema of the database `driver` is
+/// connected to, as the changes that build it in an empty database.
+pub fn baseline(project: &Project, driver: &mut dyn Driver) -> Result<Comparison, Error> {
+    let count = project.scripts().len();
+    if count > 0 {
+        return Err(SchemaError::NotFirst { count }.into());
+    }
+    let dialect = driver.dialect();
+    let wanted = read(driver, &own_tables(project))?;
+    let current = Schema::default();
+    let changes = schema::diff(
+        &current,
+        &wanted,
+        &Default::default(),
+        db::diff_options(dialect),
+    );
+    if changes.is_empty() {
+        return Err(SchemaError::NothingToBaseline {
+            url: driver.describe(),
+        }
+        .into());
+    }
+    Ok(Comparison {
+        dialect,
+        current,
+        wanted,
+        changes,
+    })
+}
+
 impl Comparison {
     /// Whether the two agree.
     pub fn is_empty(&self) -> bool {
