@@ -4,6 +4,8 @@
 //! decides what runs (the migrator does). Each dialect sits behind a cargo
 //! feature so an application compiles only the drivers it uses.
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod ddl_text;
 #[cfg(feature = "mysql")]
 mod mysql;
 #[cfg(feature = "postgres")]
@@ -331,6 +333,8 @@ pub fn inspect(driver: &mut dyn Driver, exclude: &[&str]) -> Result<Schema, DbEr
     match driver.dialect() {
         #[cfg(feature = "sqlite")]
         Dialect::Sqlite => sqlite::inspect(driver, exclude),
+        #[cfg(feature = "postgres")]
+        Dialect::Postgres => postgres::inspect(driver, exclude),
         #[allow(
             unreachable_patterns,
             reason = "reachable when a driver's feature is off"
@@ -345,6 +349,8 @@ pub fn render(dialect: Dialect, changes: &[Change]) -> Result<Vec<Rendered>, DbE
     match dialect {
         #[cfg(feature = "sqlite")]
         Dialect::Sqlite => Ok(sqlite::render(changes)),
+        #[cfg(feature = "postgres")]
+        Dialect::Postgres => Ok(postgres::render(changes)),
         #[allow(
             unreachable_patterns,
             reason = "reachable when a driver's feature is off"
