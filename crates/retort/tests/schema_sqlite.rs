@@ -7,7 +7,11 @@
 
 #![cfg(feature = "sqlite")]
 
+mod common;
+
+use common::run_all;
 use proptest::prelude::*;
+use retort::Dialect;
 use retort::config::DatabaseUrl;
 use retort::db::{self, Driver};
 use retort::schema::{
@@ -15,59 +19,26 @@ use retort::schema::{
     Schema, Table, Unique, View, diff, inverse,
 };
 
-const OWN_TABLES: &[&str] = &["retort_version", "retort_applied", "retort_journal"];
-
 /// An empty database, through retort's driver.
 fn memory() -> Box<dyn Driver> {
     db::connect(&DatabaseUrl::parse("sqlite::memory:").unwrap()).unwrap()
 }
 
-fn run_all(driver: &mut dyn Driver, statements: &[String]) -> Result<(), String> {
-    driver.begin().map_err(|e| e.to_string())?;
-    for statement in statements {
-        if let Err(e) = driver.run(statement) {
-            let _ = driver.rollback();
-            return Err(format!("{statement}: {e}"));
-        }
-    }
-    driver.commit().map_err(|e| e.to_string())
-}
-
 fn inspect(driver: &mut dyn Driver) -> Schema {
-    db::inspect(driver, OWN_TABLES).unwrap()
+    common::inspect(driver)
 }
 
-/// The statements that build `schema` in an empty database.
 fn create_statements(schema: &Schema) -> Vec<String> {
-    plan_statements(&Schema::default(), schema)
-}
-
-fn plan_statements(from: &Schema, to: &Schema) -> Vec<String> {
-    let changes = diff(
-        from,
-        to,
-        &Default::default(),
-        db::diff_options(retort::Dialect::Sqlite),
-    );
-    statements_of(&changes)
+    common::create_statements(Dialect::Sqlite, schema)
 }
 
 fn statements_of(changes: &[retort::schema::Change]) -> Vec<String> {
-    db::render(retort::Dialect::Sqlite, changes)
-        .unwrap()
-        .into_iter()
-        .flat_map(|r| r.statements)
-        .collect()
+    common::statements_of(Dialect::Sqlite, changes)
 }
 
+#[track_caller]
 fn assert_same(left: &Schema, right: &Schema, context: &str) {
-    let changes = diff(
-        left,
-        right,
-        &Default::default(),
-        db::diff_options(retort::Dialect::Sqlite),
-    );
-    assert!(changes.is_empty(), "{context}: {changes:#?}");
+    common::assert_same(Dialect::Sqlite, left, right, context);
 }
 
 const SHOP: &str = r#"
@@ -101,7 +72,7 @@ CREATE TRIGGER orders_touch AFTER UPDATE ON orders BEGIN UPDATE users SET karma 
 fn a_schema_written_out_reads_back_the_same() {
     let mut original = memory();
     original.begin().unwrap();
-    for statement in retort::sql::split(SHOP, retort::Dialect::Sqlite).unwrap() {
+    for statement in retort::sql::split(SHOP, Dialect::Sqlite).unwrap() {
         original.run(statement.text).unwrap();
     }
     original.commit().unwrap();
@@ -124,7 +95,7 @@ fn what_sqlite_keeps_only_as_text_is_read() {
     let mut driver = memory();
     run_all(
         driver.as_mut(),
-        &retort::sql::split(SHOP, retort::Dialect::Sqlite)
+        &retort::sql::split(SHOP, Dialect::Sqlite)
             .unwrap()
             .iter()
             .map(|s| s.text.to_owned())
@@ -175,17 +146,7 @@ fn what_sqlite_keeps_only_as_text_is_read() {
             .collect::<Vec<_>>(),
         ["orders", "users"]
     );
-    // retort's own tables are never part of the schema.
-    run_all(
-        driver.as_mut(),
-        &["CREATE TABLE retort_version (version_num TEXT)".into()],
-    )
-    .unwrap();
-    assert!(
-        !inspect(driver.as_mut())
-            .tables
-            .contains_key(&Name::new("retort_version"))
-    );
+    common::assert_own_tables_left_out(driver.as_mut());
 }
 
 #[test]
@@ -397,7 +358,7 @@ proptest! {
             .collect();
         let seeded = run_all(driver.as_mut(), &inserts).is_ok();
 
-        let changes = diff(&read_a, &read_b, &Default::default(), db::diff_options(retort::Dialect::Sqlite));
+        let changes = diff(&read_a, &read_b, &Default::default(), db::diff_options(Dialect::Sqlite));
         let upgrade = statements_of(&changes);
         if let Err(e) = run_all(driver.as_mut(), &upgrade) {
             // A new NOT NULL column without a default cannot be added to

@@ -6,6 +6,8 @@
 //! and drops whole databases on a server. Each dialect sits behind a cargo
 //! feature so an application compiles only the drivers it uses.
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod ddl_text;
 #[cfg(feature = "mysql")]
 mod mysql;
 #[cfg(feature = "postgres")]
@@ -489,6 +491,8 @@ pub fn inspect(driver: &mut dyn Driver, exclude: &[&str]) -> Result<Schema, DbEr
     match driver.dialect() {
         #[cfg(feature = "sqlite")]
         Dialect::Sqlite => sqlite::inspect(driver, exclude),
+        #[cfg(feature = "postgres")]
+        Dialect::Postgres => postgres::inspect(driver, exclude),
         #[cfg(feature = "mysql")]
         Dialect::Mysql => mysql::inspect(driver, exclude),
         #[allow(
@@ -505,6 +509,8 @@ pub fn render(dialect: Dialect, changes: &[Change]) -> Result<Vec<Rendered>, DbE
     match dialect {
         #[cfg(feature = "sqlite")]
         Dialect::Sqlite => Ok(sqlite::render(changes)),
+        #[cfg(feature = "postgres")]
+        Dialect::Postgres => Ok(postgres::render(changes)),
         #[cfg(feature = "mysql")]
         Dialect::Mysql => Ok(mysql::render(changes)),
         #[allow(

@@ -57,6 +57,11 @@ pub enum Change {
         from: EnumType,
         /// After.
         to: EnumType,
+        /// The columns of type `from` (or arrays of it), by table, which a
+        /// rebuild converts: the same in both directions, as the change
+        /// runs before the tables change and its inverse after they are
+        /// back.
+        columns: Vec<(Name, Column)>,
     },
     /// CREATE SEQUENCE.
     CreateSequence {
@@ -222,7 +227,11 @@ impl Change {
             Change::DropExtension { extension } => Change::CreateExtension { extension },
             Change::CreateEnum { enum_type } => Change::DropEnum { enum_type },
             Change::DropEnum { enum_type } => Change::CreateEnum { enum_type },
-            Change::AlterEnum { from, to } => Change::AlterEnum { from: to, to: from },
+            Change::AlterEnum { from, to, columns } => Change::AlterEnum {
+                from: to,
+                to: from,
+                columns,
+            },
             Change::CreateSequence { sequence } => Change::DropSequence { sequence },
             Change::DropSequence { sequence } => Change::CreateSequence { sequence },
             Change::AlterSequence { from, to } => Change::AlterSequence { from: to, to: from },
@@ -247,7 +256,7 @@ impl Change {
             Change::DropTable { table } => Some(format!("drops table {} and its rows", table.name)),
             Change::DropSequence { sequence } => Some(format!("drops sequence {}", sequence.name)),
             Change::DropEnum { enum_type } => Some(format!("drops type {}", enum_type.name)),
-            Change::AlterEnum { from, to } => {
+            Change::AlterEnum { from, to, .. } => {
                 let lost: Vec<&str> = from
                     .values
                     .iter()

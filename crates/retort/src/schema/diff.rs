@@ -22,7 +22,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::change::{Change, TableChange};
-use super::model::{EnumType, ForeignKey, Name, Schema, Table};
+use super::model::{Column, EnumType, ForeignKey, IndexKey, Name, Schema, Table, Unique};
 
 /// Renames declared in the wanted schema: without them a renamed table or
 /// column reads as one dropped and another added.
@@ -122,6 +122,7 @@ fn objects_before(from: &Schema, to: &Schema, plan: &mut Plan) {
             Some(old) if old != wanted => plan.create_objects.push(Change::AlterEnum {
                 from: old.clone(),
                 to: wanted.clone(),
+                columns: columns_of_type(from, name),
             }),
             Some(_) => {}
         }
@@ -138,6 +139,22 @@ fn objects_before(from: &Schema, to: &Schema, plan: &mut Plan) {
             Some(_) => {}
         }
     }
+}
+
+/// The columns, by table, whose type is `name` or an array of it.
+fn columns_of_type(schema: &Schema, name: &Name) -> Vec<(Name, Column)> {
+    let wanted = name.to_string();
+    schema
+        .tables
+        .values()
+        .flat_map(|t| t.columns.iter().map(move |c| (t, c)))
+        .filter(|(_, c)| {
+            // The server quotes names that need it (`"Mood"[]`).
+            let base = c.ty.trim_end_matches("[]").replace('"', "");
+            base == wanted
+        })
+        .map(|(t, c)| (t.name.clone(), c.clone()))
+        .collect()
 }
 
 /// Phase 10: what no table needs any more, in the reverse of phase 1.
@@ -231,10 +248,21 @@ fn tables(from: &Schema, to: &Schema, renames: &Renames, plan: &mut Plan) {
         .filter(|t| !continued.contains(&t.name))
         .collect();
 
+    // Keys a foreign key may rest on that are replaced: the server
+    // refuses to drop one under a foreign key, so the foreign keys on it
+    // are dropped before and added back after.
+    let replaced: BTreeSet<(Name, Vec<String>)> = matched
+        .iter()
+        .flat_map(|(new_name, old_name)| {
+            replaced_keys(&from_tables[*old_name], &to.tables[*new_name])
+                .into_iter()
+                .map(|columns| ((*new_name).clone(), columns))
+        })
+        .collect();
     for (new_name, old_name) in &matched {
         let mut old = from_tables[*old_name].clone();
         old.name = (*new_name).clone();
-        alter_table(&old, &to.tables[*new_name], renames, plan);
+        alter_table(&old, &to.tables[*new_name], renames, &replaced, plan);
     }
 
     // Dropped tables: in the reverse of the order they would be created
@@ -323,7 +351,13 @@ fn creation_order(
 /// The changes inside one table (`from` already under its new name): its
 /// foreign keys dropped in phase 4, the rest in phase 7, new foreign keys
 /// in phase 8.
-fn alter_table(from: &Table, to: &Table, renames: &Renames, plan: &mut Plan) {
+fn alter_table(
+    from: &Table,
+    to: &Table,
+    renames: &Renames,
+    replaced: &BTreeSet<(Name, Vec<String>)>,
+    plan: &mut Plan,
+) {
     // Columns renamed by hints, new name → old name. A rename carries the
     // keys, constraints and indexes along (every dialect's RENAME COLUMN
     // does), so they are compared as they stand after it.
@@ -359,11 +393,16 @@ fn alter_table(from: &Table, to: &Table, renames: &Renames, plan: &mut Plan) {
         .collect();
     let mut add_keys = Vec::new();
 
+    // A foreign key on a key that is replaced goes and comes back: the
+    // server refuses to drop the key under it.
+    let kept = |a: &ForeignKey, b: &ForeignKey| {
+        same_key(a, b) && !replaced.contains(&(a.references.clone(), a.referenced_columns.clone()))
+    };
     // A foreign key is dropped before the rename, under its old column
     // names; it is compared under the new ones.
     let mut kept_keys = Vec::new();
     for (original, key) in from.foreign_keys.iter().zip(&renamed.foreign_keys) {
-        if to.foreign_keys.iter().any(|w| same_key(key, w)) {
+        if to.foreign_keys.iter().any(|w| kept(key, w)) {
             kept_keys.push(key.clone());
         } else {
             drop_keys.push(TableChange::DropForeignKey {
@@ -371,7 +410,7 @@ fn alter_table(from: &Table, to: &Table, renames: &Renames, plan: &mut Plan) {
             });
         }
     }
-    let (_, new) = split(&kept_keys, &to.foreign_keys, same_key);
+    let (_, new) = split(&kept_keys, &to.foreign_keys, kept);
     add_keys.extend(
         new.into_iter()
             .map(|key| TableChange::AddForeignKey { key }),
@@ -389,9 +428,7 @@ fn alter_table(from: &Table, to: &Table, renames: &Renames, plan: &mut Plan) {
         .map(|check| TableChange::AddCheck { check })
         .collect();
 
-    let (gone, new) = split(&renamed.uniques, &to.uniques, |a, b| {
-        a.columns == b.columns && ((a.generated_name && b.generated_name) || a.name == b.name)
-    });
+    let (gone, new) = split(&renamed.uniques, &to.uniques, same_unique);
     changes.extend(
         gone.into_iter()
             .map(|unique| TableChange::DropUnique { unique }),
@@ -422,13 +459,7 @@ fn alter_table(from: &Table, to: &Table, renames: &Renames, plan: &mut Plan) {
         .map(|index| TableChange::CreateIndex { index })
         .collect();
 
-    let same_pk = match (&renamed.primary_key, &to.primary_key) {
-        (Some(a), Some(b)) => {
-            a.columns == b.columns && ((a.generated_name && b.generated_name) || a.name == b.name)
-        }
-        (None, None) => true,
-        _ => false,
-    };
+    let same_pk = same_primary_key(&renamed, to);
     if !same_pk && let Some(key) = &renamed.primary_key {
         changes.push(TableChange::DropPrimaryKey { key: key.clone() });
     }
@@ -491,7 +522,7 @@ fn alter_table(from: &Table, to: &Table, renames: &Renames, plan: &mut Plan) {
     let mut before_adds = to.clone();
     before_adds
         .foreign_keys
-        .retain(|k| kept_keys.iter().any(|w| same_key(k, w)));
+        .retain(|k| kept_keys.iter().any(|w| kept(w, k)));
     if !drop_keys.is_empty() {
         plan.drop_foreign_keys.push(Change::AlterTable {
             from: from.clone(),
@@ -548,6 +579,44 @@ pub(crate) fn with_columns_renamed(table: &Table, new_name: &BTreeMap<&str, &str
         }
     }
     table
+}
+
+fn same_primary_key(from: &Table, to: &Table) -> bool {
+    match (&from.primary_key, &to.primary_key) {
+        (Some(a), Some(b)) => {
+            a.columns == b.columns && ((a.generated_name && b.generated_name) || a.name == b.name)
+        }
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+fn same_unique(a: &Unique, b: &Unique) -> bool {
+    a.columns == b.columns && ((a.generated_name && b.generated_name) || a.name == b.name)
+}
+
+/// The column lists of `from`'s primary key, unique constraints and
+/// unique indexes that `to` drops (to replace them or not).
+fn replaced_keys(from: &Table, to: &Table) -> Vec<Vec<String>> {
+    let mut keys = Vec::new();
+    if !same_primary_key(from, to)
+        && let Some(key) = &from.primary_key
+    {
+        keys.push(key.columns.clone());
+    }
+    let (gone, _) = split(&from.uniques, &to.uniques, same_unique);
+    keys.extend(gone.into_iter().map(|u| u.columns));
+    let (gone, _) = split(&from.indexes, &to.indexes, |a, b| a == b);
+    keys.extend(gone.into_iter().filter(|i| i.unique).filter_map(|i| {
+        i.parts
+            .iter()
+            .map(|p| match &p.key {
+                IndexKey::Column(c) => Some(c.clone()),
+                IndexKey::Expression(_) => None,
+            })
+            .collect::<Option<Vec<String>>>()
+    }));
+    keys
 }
 
 /// Two foreign keys are the same when they say the same, and have the

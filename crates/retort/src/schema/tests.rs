@@ -42,7 +42,7 @@ fn apply_one(now: &mut Schema, change: &Change) -> Result<(), String> {
             }
             take_same(&mut now.enums, &enum_type.name, enum_type)
         }
-        Change::AlterEnum { from, to } => {
+        Change::AlterEnum { from, to, .. } => {
             take_same(&mut now.enums, &from.name, from)?;
             put_new(&mut now.enums, to.name.clone(), to.clone())
         }
@@ -95,6 +95,7 @@ fn apply_one(now: &mut Schema, change: &Change) -> Result<(), String> {
             }
             let mut table = from.clone();
             for change in changes {
+                refused_under_a_foreign_key(now, &table, change)?;
                 apply_table_change(&mut table, change)?;
             }
             if normalised_table(&table) != normalised_table(to) {
@@ -142,6 +143,28 @@ fn refused_while_read(now: &Schema, table: &Name) -> Result<(), String> {
         return Err(format!("table {} refers to it", other.name));
     }
     Ok(())
+}
+
+/// A key a foreign key rests on cannot be dropped (PostgreSQL).
+fn refused_under_a_foreign_key(
+    now: &Schema,
+    table: &Table,
+    change: &TableChange,
+) -> Result<(), String> {
+    let columns = match change {
+        TableChange::DropPrimaryKey { key } => &key.columns,
+        TableChange::DropUnique { unique } => &unique.columns,
+        _ => return Ok(()),
+    };
+    let others = now.tables.values().filter(|t| t.name != table.name);
+    match std::iter::once(table).chain(others).find(|t| {
+        t.foreign_keys
+            .iter()
+            .any(|k| k.references == table.name && k.referenced_columns == *columns)
+    }) {
+        Some(t) => Err(format!("a foreign key of {} rests on the key", t.name)),
+        None => Ok(()),
+    }
 }
 
 fn apply_table_change(table: &mut Table, change: &TableChange) -> Result<(), String> {
@@ -524,13 +547,64 @@ fn enum_labels_added_and_removed() {
     to.enums
         .insert(Name::new("mood"), labels(&["sad", "ok", "happy"]));
     let changes = round_trip(&from, &to, &Renames::default());
-    let Change::AlterEnum { from: a, to: b } = &changes[0] else {
+    let Change::AlterEnum { from: a, to: b, .. } = &changes[0] else {
         panic!("{changes:?}")
     };
     assert!(only_adds_labels(a, b));
     assert!(changes[0].destructive().is_none());
     assert!(!only_adds_labels(b, a));
     assert!(inverse(&changes)[0].destructive().unwrap().contains("ok"));
+}
+
+#[test]
+fn foreign_keys_on_a_replaced_key_are_dropped_around_it() {
+    let keyed = |name: &str| {
+        let mut users = table("users", &["id"]);
+        users.primary_key = Some(PrimaryKey {
+            name: name.into(),
+            generated_name: false,
+            columns: vec!["id".into()],
+        });
+        users
+    };
+    let mut orders = table("orders", &["user_id"]);
+    orders
+        .foreign_keys
+        .push(key(&["user_id"], "users", &["id"]));
+    let from = schema(vec![keyed("users_pk"), orders.clone()]);
+    let to = schema(vec![keyed("users_key"), orders]);
+    let changes = round_trip(&from, &to, &Renames::default());
+    assert_eq!(
+        described(&changes),
+        [
+            "removed foreign key orders(user_id) -> users",
+            "removed primary key on users",
+            "added primary key on users",
+            "added foreign key orders(user_id) -> users",
+        ]
+    );
+}
+
+#[test]
+fn an_enum_change_knows_the_columns_of_the_type() {
+    let mood = |values: &[&str]| EnumType {
+        name: Name::in_schema("app", "Mood"),
+        values: values.iter().map(|v| (*v).to_owned()).collect(),
+    };
+    let mut users = table("users", &["id"]);
+    users.columns.push(Column::new("feeling", "app.\"Mood\""));
+    users.columns.push(Column::new("history", "app.\"Mood\"[]"));
+    users.columns.push(Column::new("other", "mood"));
+    let mut from = schema(vec![users]);
+    from.enums.insert(mood(&[]).name, mood(&["a", "b"]));
+    let mut to = from.clone();
+    to.enums.insert(mood(&[]).name, mood(&["b", "a"]));
+    let changes = diff(&from, &to, &Renames::default(), DiffOptions::default());
+    let Change::AlterEnum { columns, .. } = &changes[0] else {
+        panic!("{changes:?}")
+    };
+    let names: Vec<&str> = columns.iter().map(|(_, c)| c.name.as_str()).collect();
+    assert_eq!(names, ["feeling", "history"]);
 }
 
 #[test]

@@ -2,7 +2,12 @@
 
 mod admin;
 mod driver;
+mod inspect;
+mod names;
+mod render;
 mod tls;
 
 pub(crate) use admin::connect_admin;
 pub(crate) use driver::Postgres;
+pub(crate) use inspect::inspect;
+pub(crate) use render::render;

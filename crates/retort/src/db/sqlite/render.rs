@@ -18,9 +18,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::db::Rendered;
+use crate::db::{Rendered, ddl_text};
 use crate::schema::{
-    Change, Column, Deferrable, ForeignKey, Identity, Index, IndexKey, Name, Table, TableChange,
+    Change, Column, ForeignKey, Identity, Index, IndexKey, Name, Table, TableChange,
 };
 
 /// The statements of `changes`, in order.
@@ -134,29 +134,7 @@ fn other(change: &Change) -> Vec<String> {
 /// `CREATE TABLE` under `name`, then its indexes and triggers.
 fn create_table(table: &Table, name: &str) -> Vec<String> {
     let mut lines: Vec<String> = table.columns.iter().map(|c| column(table, c)).collect();
-    if let Some(key) = &table.primary_key
-        && !inline_key(table)
-    {
-        lines.push(format!(
-            "{}PRIMARY KEY ({})",
-            constraint_name(&key.name, key.generated_name),
-            idents(&key.columns)
-        ));
-    }
-    for unique in &table.uniques {
-        lines.push(format!(
-            "{}UNIQUE ({})",
-            constraint_name(&unique.name, unique.generated_name),
-            idents(&unique.columns)
-        ));
-    }
-    for check in &table.checks {
-        lines.push(format!(
-            "{}CHECK ({})",
-            constraint_name(&check.name, check.generated_name),
-            check.expression
-        ));
-    }
+    lines.extend(ddl_text::key_clauses(table, !inline_key(table), ident));
     for key in &table.foreign_keys {
         lines.push(foreign_key(key));
     }
@@ -221,16 +199,7 @@ fn column(table: &Table, column: &Column) -> String {
         let _ = write!(text, " COLLATE {collation}");
     }
     if let Some(generated) = &column.generated {
-        let _ = write!(
-            text,
-            " GENERATED ALWAYS AS ({}) {}",
-            generated.expression,
-            if generated.stored {
-                "STORED"
-            } else {
-                "VIRTUAL"
-            }
-        );
+        text.push_str(&ddl_text::generated(generated));
     }
     text
 }
@@ -267,19 +236,7 @@ fn foreign_key(key: &ForeignKey) -> String {
     if !key.referenced_columns.is_empty() {
         let _ = write!(text, " ({})", idents(&key.referenced_columns));
     }
-    for (event, action) in [("DELETE", key.on_delete), ("UPDATE", key.on_update)] {
-        if action != crate::schema::Action::NoAction {
-            let _ = write!(text, " ON {event} {}", action.sql());
-        }
-    }
-    if key.match_full {
-        text.push_str(" MATCH FULL");
-    }
-    match key.deferrable {
-        Deferrable::No => {}
-        Deferrable::InitiallyImmediate => text.push_str(" DEFERRABLE INITIALLY IMMEDIATE"),
-        Deferrable::InitiallyDeferred => text.push_str(" DEFERRABLE INITIALLY DEFERRED"),
-    }
+    text.push_str(&ddl_text::reference_options(key));
     text
 }
 
@@ -450,8 +407,8 @@ fn rebuild(from: &Table, to: &Table, changes: &[TableChange]) -> Vec<String> {
         // not handed out again.
         statements.push(format!(
             "INSERT INTO sqlite_sequence (name, seq) SELECT {}, seq FROM sqlite_sequence WHERE name = {}",
-            literal(&temporary),
-            literal(name)
+            ddl_text::literal(&temporary),
+            ddl_text::literal(name)
         ));
     }
     statements.push(format!("DROP TABLE {}", ident(name)));
@@ -466,39 +423,15 @@ fn rebuild(from: &Table, to: &Table, changes: &[TableChange]) -> Vec<String> {
 
 /// An identifier, quoted when it must be.
 fn ident(name: &str) -> String {
-    let plain = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        && !RESERVED.contains(&name);
-    if plain {
-        name.to_owned()
-    } else {
-        format!("\"{}\"", name.replace('"', "\"\""))
-    }
+    ddl_text::quote_unless_plain(name, RESERVED)
 }
 
 fn idents(names: &[String]) -> String {
-    names
-        .iter()
-        .map(|n| ident(n))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
+    ddl_text::list(names, ident)
 }
 
 fn constraint_name(name: &str, generated: bool) -> String {
-    if generated || name.is_empty() {
-        String::new()
-    } else {
-        format!("CONSTRAINT {} ", ident(name))
-    }
+    ddl_text::constraint_name(name, generated, ident)
 }
 
 /// Words SQLite does not take as a bare name.
