@@ -42,7 +42,16 @@ fn apply_one(now: &mut Schema, change: &Change) -> Result<(), String> {
             }
             take_same(&mut now.enums, &enum_type.name, enum_type)
         }
-        Change::AlterEnum { from, to, .. } => {
+        Change::AlterEnum { from, to, columns } => {
+            // A rebuild converts the columns, which PostgreSQL refuses
+            // under a view.
+            if let Some(view) = now
+                .views
+                .values()
+                .find(|v| columns.iter().any(|(t, _)| v.reads.contains(t)))
+            {
+                return Err(format!("view {} reads a column of the type", view.name));
+            }
             take_same(&mut now.enums, &from.name, from)?;
             put_new(&mut now.enums, to.name.clone(), to.clone())
         }
@@ -575,6 +584,40 @@ fn an_enum_change_knows_the_columns_of_the_type() {
     };
     let names: Vec<&str> = columns.iter().map(|(_, c)| c.name.as_str()).collect();
     assert_eq!(names, ["feeling", "history"]);
+}
+
+#[test]
+fn views_on_a_column_of_a_changed_enum_go_around_the_change() {
+    let mood = |values: &[&str]| EnumType {
+        name: Name::new("mood"),
+        values: values.iter().map(|v| (*v).to_owned()).collect(),
+    };
+    let mut users = table("users", &["id"]);
+    users.columns.push(Column::new("feeling", "mood"));
+    let mut from = schema(vec![users, table("other", &["id"])]);
+    from.enums.insert(Name::new("mood"), mood(&["a", "b"]));
+    for (name, read) in [("v", "users"), ("w", "other")] {
+        from.views.insert(
+            Name::new(name),
+            View {
+                name: Name::new(name),
+                definition: format!("SELECT * FROM {read}"),
+                reads: [Name::new(read)].into(),
+                comment: None,
+            },
+        );
+    }
+    let mut to = from.clone();
+    to.enums.insert(Name::new("mood"), mood(&["a", "c", "b"]));
+    let changes = round_trip(&from, &to, &Renames::default());
+    assert_eq!(
+        described(&changes),
+        [
+            "removed view v",
+            "changed the values of type mood",
+            "added view v"
+        ]
+    );
 }
 
 #[test]
