@@ -93,7 +93,6 @@ fn apply_one(now: &mut Schema, change: &Change) -> Result<(), String> {
             }
             let mut table = from.clone();
             for change in changes {
-                refused_under_a_foreign_key(now, &table, change)?;
                 apply_table_change(&mut table, change)?;
             }
             if normalised_table(&table) != normalised_table(to) {
@@ -141,28 +140,6 @@ fn refused_while_read(now: &Schema, table: &Name) -> Result<(), String> {
         return Err(format!("table {} refers to it", other.name));
     }
     Ok(())
-}
-
-/// A key a foreign key rests on cannot be dropped (PostgreSQL).
-fn refused_under_a_foreign_key(
-    now: &Schema,
-    table: &Table,
-    change: &TableChange,
-) -> Result<(), String> {
-    let columns = match change {
-        TableChange::DropPrimaryKey { key } => &key.columns,
-        TableChange::DropUnique { unique } => &unique.columns,
-        _ => return Ok(()),
-    };
-    let others = now.tables.values().filter(|t| t.name != table.name);
-    match std::iter::once(table).chain(others).find(|t| {
-        t.foreign_keys
-            .iter()
-            .any(|k| k.references == table.name && k.referenced_columns == *columns)
-    }) {
-        Some(t) => Err(format!("a foreign key of {} rests on the key", t.name)),
-        None => Ok(()),
-    }
 }
 
 fn apply_table_change(table: &mut Table, change: &TableChange) -> Result<(), String> {
