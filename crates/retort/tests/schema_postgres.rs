@@ -932,7 +932,7 @@ const TYPES: &[(&str, &str)] = &[
 /// label added in a transaction cannot be used in it).
 const LABELS: &[&[&str]] = &[&["a", "b"], &["a", "b", "c"], &["c", "a", "b"], &["a", "c"]];
 
-type GenColumn = (usize, usize, bool, bool);
+type GenColumn = (usize, usize, bool, bool, bool);
 type GenTable = (
     Vec<GenColumn>,
     usize,
@@ -942,15 +942,24 @@ type GenTable = (
     Option<bool>,
     bool,
     bool,
+    Option<i64>,
+    bool,
 );
 
 /// A schema over a small universe of names, with the kinds PostgreSQL
 /// alters in place: columns of several types (an enum among them),
 /// nullability, defaults, serial and identity keys, named and unnamed
 /// keys and constraints, indexes of several shapes, foreign keys,
-/// comments, a table in a second schema, views reading tables and views.
+/// collations, generated columns, triggers, comments, a table in a second
+/// schema, views reading tables (some every column) and views.
 fn any_schema() -> impl Strategy<Value = Schema> {
-    let column = (0..4usize, 0..TYPES.len(), any::<bool>(), any::<bool>());
+    let column = (
+        0..4usize,
+        0..TYPES.len(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+    );
     let table = (
         proptest::collection::vec(column, 1..4),
         0..4usize,
@@ -960,12 +969,14 @@ fn any_schema() -> impl Strategy<Value = Schema> {
         proptest::option::of(any::<bool>()),
         any::<bool>(),
         any::<bool>(),
+        proptest::option::of(2..4i64),
+        any::<bool>(),
     );
     (
         proptest::collection::btree_map(0..4usize, table, 1..4),
         0..LABELS.len(),
         proptest::option::of(1..3i64),
-        proptest::option::of((0..4usize, any::<bool>())),
+        proptest::option::of((0..4usize, any::<bool>(), any::<bool>())),
     )
         .prop_map(|(tables, labels, sequence, view)| {
             let mut schema = Schema::default();
@@ -1001,11 +1012,15 @@ fn any_schema() -> impl Strategy<Value = Schema> {
                 }
                 schema.tables.insert(table.name.clone(), table);
             }
-            if let Some((read, second)) = view {
+            if let Some((read, second, every_column)) = view {
                 let table = names[read % names.len()].clone();
                 let v = View {
                     name: Name::new("v"),
-                    definition: format!("SELECT id FROM {}", sql_name(&table)),
+                    definition: format!(
+                        "SELECT {} FROM {}",
+                        if every_column { "*" } else { "id" },
+                        sql_name(&table)
+                    ),
                     reads: [table].into(),
                     comment: second.then(|| "a view".to_owned()),
                 };
@@ -1039,7 +1054,8 @@ fn sql_name(name: &Name) -> String {
 }
 
 fn any_table(at: usize, generated: GenTable, names: &[Name]) -> Table {
-    let (columns, identity, keyed, index, reference, check, unique, comment) = generated;
+    let (columns, identity, keyed, index, reference, check, unique, comment, computed, trigger) =
+        generated;
     let mut table = Table::new(table_name(at));
     // `id` keys every table, so foreign keys have a parent key.
     let mut id = Column::new("id", "integer");
@@ -1051,7 +1067,7 @@ fn any_table(at: usize, generated: GenTable, names: &[Name]) -> Table {
         Some(Identity::ByDefault),
     ][identity];
     table.columns.push(id);
-    for (name, ty, nullable, default) in columns {
+    for (name, ty, nullable, default, collated) in columns {
         let name = format!("c{name}");
         if table.column(&name).is_some() {
             continue;
@@ -1060,6 +1076,9 @@ fn any_table(at: usize, generated: GenTable, names: &[Name]) -> Table {
         let mut column = Column::new(name, ty);
         column.nullable = nullable;
         column.default = default.then(|| value.to_owned());
+        if collated && (ty == "text" || ty.starts_with("character")) {
+            column.collation = Some("\"C\"".into());
+        }
         column.comment = (comment && column.name == "c0").then(|| "the first".to_owned());
         table.columns.push(column);
     }
@@ -1122,6 +1141,23 @@ fn any_table(at: usize, generated: GenTable, names: &[Name]) -> Table {
             columns: vec![first],
         });
     }
+    if let Some(factor) = computed {
+        let mut column = Column::new("g", "integer");
+        column.generated = Some(Generated {
+            expression: format!("id * {factor}"),
+            stored: true,
+        });
+        table.columns.push(column);
+    }
+    if trigger {
+        table.triggers.push(Trigger {
+            name: format!("t{at}_touch"),
+            definition: format!(
+                "CREATE TRIGGER t{at}_touch BEFORE UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION public.nothing()",
+                sql_name(&table.name)
+            ),
+        });
+    }
     table.comment = comment.then(|| format!("table {at}"));
     table
 }
@@ -1150,11 +1186,14 @@ fn any_index(at: usize, variant: usize, descending: bool, first: &str) -> Index 
     }
 }
 
-/// Empties a database for the next case.
+/// Empties a database for the next case, but for the triggers' function
+/// (functions are not in the model).
 fn reset(driver: &mut dyn Driver) {
     driver
         .run(
-            "DROP SCHEMA IF EXISTS extra CASCADE; DROP SCHEMA public CASCADE; CREATE SCHEMA public",
+            "DROP SCHEMA IF EXISTS extra CASCADE; DROP SCHEMA public CASCADE; CREATE SCHEMA public; \
+             CREATE FUNCTION public.nothing() RETURNS trigger LANGUAGE plpgsql \
+             AS $$BEGIN RETURN NEW; END$$",
         )
         .unwrap();
 }

@@ -5,19 +5,24 @@
 //! a phase by dependency, then by name, so the same two schemas always give
 //! the same changes:
 //!
-//! 1. schemas, extensions, enum types (new, and new labels), sequences;
+//! 1. schemas, extensions, new enum types, sequences;
 //! 2. views dropped (gone, changed, or reading a table that changes);
-//! 3. tables renamed (from hints);
-//! 4. foreign keys dropped;
-//! 5. tables dropped, those that refer to others first;
-//! 6. tables created, those referred to first;
-//! 7. columns, keys, constraints and indexes changed;
-//! 8. foreign keys added;
-//! 9. views created;
-//! 10. sequences, enum types, extensions and schemas dropped.
+//! 3. enum types' labels changed (rebuilding a type converts its columns,
+//!    which the server refuses under a view: the views reading them are
+//!    gone by then);
+//! 4. tables renamed (from hints);
+//! 5. foreign keys dropped;
+//! 6. tables dropped, those that refer to others first;
+//! 7. tables created, those referred to first;
+//! 8. columns, keys, constraints and indexes changed;
+//! 9. foreign keys added;
+//! 10. views created;
+//! 11. sequences, enum types, extensions and schemas dropped.
 //!
-//! The phases mirror each other around the middle, so the inverses of a
-//! plan, in reverse order, are again in phase order: that is the downgrade.
+//! The phases mirror each other around the middle (enum labels, which
+//! need the tables as they are at either end, around the table phases),
+//! so the inverses of a plan, in reverse order, are again in an order the
+//! database accepts: that is the downgrade.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -58,6 +63,7 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames, options: DiffOptions)
 struct Plan {
     create_objects: Vec<Change>,
     drop_views: Vec<Change>,
+    alter_enums: Vec<Change>,
     rename_tables: Vec<Change>,
     drop_foreign_keys: Vec<Change>,
     drop_tables: Vec<Change>,
@@ -77,6 +83,7 @@ impl Plan {
         [
             self.create_objects,
             self.drop_views,
+            self.alter_enums,
             self.rename_tables,
             self.drop_foreign_keys,
             self.drop_tables,
@@ -92,7 +99,7 @@ impl Plan {
     }
 }
 
-/// Phase 1: what tables may need (and new enum labels).
+/// Phases 1 and 3: what tables may need, and enum labels.
 fn objects_before(from: &Schema, to: &Schema, plan: &mut Plan) {
     for name in to.schemas.difference(&from.schemas) {
         plan.create_objects
@@ -119,11 +126,18 @@ fn objects_before(from: &Schema, to: &Schema, plan: &mut Plan) {
             None => plan.create_objects.push(Change::CreateEnum {
                 enum_type: wanted.clone(),
             }),
-            Some(old) if old != wanted => plan.create_objects.push(Change::AlterEnum {
-                from: old.clone(),
-                to: wanted.clone(),
-                columns: columns_of_type(from, name),
-            }),
+            Some(old) if old != wanted => {
+                let columns = columns_of_type(from, name);
+                // Views reading those columns go around the change, in
+                // both directions (the inverse of new labels is a rebuild).
+                plan.reshaped
+                    .extend(columns.iter().map(|(table, _)| table.clone()));
+                plan.alter_enums.push(Change::AlterEnum {
+                    from: old.clone(),
+                    to: wanted.clone(),
+                    columns,
+                });
+            }
             Some(_) => {}
         }
     }
@@ -157,7 +171,7 @@ fn columns_of_type(schema: &Schema, name: &Name) -> Vec<(Name, Column)> {
         .collect()
 }
 
-/// Phase 10: what no table needs any more, in the reverse of phase 1.
+/// Phase 11: what no table needs any more, in the reverse of phase 1.
 fn objects_after(from: &Schema, to: &Schema, plan: &mut Plan) {
     let mut drops = Vec::new();
     for (name, sequence) in from.sequences.iter().rev() {
@@ -192,7 +206,7 @@ fn objects_after(from: &Schema, to: &Schema, plan: &mut Plan) {
     plan.drop_objects = drops;
 }
 
-/// Phases 3 to 8.
+/// Phases 4 to 9.
 fn tables(from: &Schema, to: &Schema, renames: &Renames, plan: &mut Plan) {
     // Which old table each wanted table continues: itself, or the table a
     // hint names, when that one is not wanted under its own name and the
@@ -349,8 +363,8 @@ fn creation_order(
 }
 
 /// The changes inside one table (`from` already under its new name): its
-/// foreign keys dropped in phase 4, the rest in phase 7, new foreign keys
-/// in phase 8.
+/// foreign keys dropped in phase 5, the rest in phase 8, new foreign keys
+/// in phase 9.
 fn alter_table(
     from: &Table,
     to: &Table,
@@ -648,7 +662,7 @@ fn split<T: Clone>(from: &[T], to: &[T], same: impl Fn(&T, &T) -> bool) -> (Vec<
     (gone, unmatched.into_iter().cloned().collect())
 }
 
-/// Phases 2 and 9: views gone or changed, and views reading a table that
+/// Phases 2 and 10: views gone or changed, and views reading a table that
 /// changes shape (which the server would refuse to change under them).
 fn views(from: &Schema, to: &Schema, options: DiffOptions, plan: &mut Plan) {
     let around = if options.views_around_every_table_change {
