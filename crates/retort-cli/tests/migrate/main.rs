@@ -10,6 +10,7 @@ mod alembic; // a database Alembic migrated, taken over through `version_table`
 mod alembic_commands; // heads, history -i and ranges on current, show, current --check-heads, edit against the real Alembic
 mod alembic_order; // upgrade heads, downgrade base and history step for step against the real Alembic, on large public histories
 mod alembic_rows; // every single-target command from every small state, against the real Alembic
+mod autogenerate; // revision --autogenerate, check and schema dump; scratch databases dropped, also on Ctrl-C
 mod bodies; // function and trigger bodies with semicolons; offline script settings
 mod catalogue; // 60+ kinds of bad input: exit code, message and hint (snapshots), nothing changed
 mod checksums; // edited files stop runs, verify, line endings, rehash, missing files
