@@ -6,6 +6,7 @@ use thiserror::Error;
 use crate::config::ConfigError;
 use crate::graph::GraphError;
 use crate::migrator::MigrateError;
+use crate::open::ConnectError;
 use crate::project::RequestError;
 use crate::script::ScriptError;
 
@@ -29,6 +30,9 @@ pub enum Error {
     /// A request that conflicts with the project (`revision`, `merge`, `init`).
     #[error(transparent)]
     Request(#[from] RequestError),
+    /// Opening the project's database.
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
     /// Running migrations, or reading the database's state.
     #[error(transparent)]
     Migrate(#[from] MigrateError),
@@ -83,6 +87,7 @@ impl Error {
             Error::Script(e) => e,
             Error::Graph(e) => e,
             Error::Request(e) => e,
+            Error::Connect(e) => e,
             Error::Migrate(e) => e,
             Error::Io { .. } => return None,
         })

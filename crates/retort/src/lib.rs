@@ -25,6 +25,7 @@ mod dialect;
 mod error;
 pub mod graph;
 pub mod migrator;
+mod open;
 mod parallel;
 pub mod project;
 pub mod schema;
@@ -36,3 +37,4 @@ mod time;
 
 pub use dialect::Dialect;
 pub use error::{Diagnostic, Error, ErrorClass};
+pub use open::{ConnectError, open};
