@@ -7,6 +7,7 @@ use crate::autogenerate::SchemaError;
 use crate::config::ConfigError;
 use crate::graph::GraphError;
 use crate::migrator::MigrateError;
+use crate::open::ConnectError;
 use crate::project::RequestError;
 use crate::script::ScriptError;
 
@@ -30,6 +31,9 @@ pub enum Error {
     /// A request that conflicts with the project (`revision`, `merge`, `init`).
     #[error(transparent)]
     Request(#[from] RequestError),
+    /// Opening the project's database.
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
     /// Running migrations, or reading the database's state.
     #[error(transparent)]
     Migrate(#[from] MigrateError),
@@ -87,6 +91,7 @@ impl Error {
             Error::Script(e) => e,
             Error::Graph(e) => e,
             Error::Request(e) => e,
+            Error::Connect(e) => e,
             Error::Migrate(e) => e,
             Error::Schema(e) => e,
             Error::Io { .. } => return None,

@@ -26,6 +26,7 @@ mod dialect;
 mod error;
 pub mod graph;
 pub mod migrator;
+mod open;
 mod parallel;
 pub mod project;
 pub mod schema;
@@ -37,3 +38,4 @@ mod time;
 
 pub use dialect::Dialect;
 pub use error::{Diagnostic, Error, ErrorClass};
+pub use open::{ConnectError, open};

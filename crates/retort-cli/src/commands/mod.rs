@@ -91,7 +91,7 @@ impl Context {
         let config = self.config()?;
         let url = self.global.url.as_deref();
         let open = || {
-            let mut driver = retort::db::open(&config, url, purpose.access())?;
+            let mut driver = retort::open(&config, url, purpose.access())?;
             if matches!(purpose, DbUse::Migrate | DbUse::DryRun) {
                 driver.prepare_lock();
             }

@@ -1,7 +1,7 @@
 //! Database drivers behind small traits, one directory per dialect.
 //!
 //! A [`Driver`] runs statements, transactions and the run lock on one
-//! database; it never decides what runs (the migrator does). Its
+//! database; it never decides what runs (its caller does). Its
 //! [`Objects`] list and drop what the database holds. An [`Admin`] creates
 //! and drops whole databases on a server. Each dialect sits behind a cargo
 //! feature so an application compiles only the drivers it uses.
@@ -69,9 +69,8 @@ impl Value {
 }
 
 /// The tables retort keeps its state in besides the version table, whose
-/// name the configuration chooses. They are named here, below the
-/// migrator that writes them, so that [`Objects::list_objects`] can leave
-/// them out.
+/// name the configuration chooses. They are named here, below the code
+/// that writes them, so that [`Objects::list_objects`] can leave them out.
 pub const APPLIED_TABLE: &str = "retort_applied";
 /// The journal of migrations that commit in parts (see [`APPLIED_TABLE`]).
 pub const JOURNAL_TABLE: &str = "retort_journal";
@@ -403,23 +402,6 @@ pub enum Access {
     /// May write: a missing SQLite file is created (unless the URL's
     /// `mode` says otherwise).
     Write,
-}
-
-/// Opens the project's database: `--url` (when given), `DATABASE_URL`, or
-/// `database.url`.
-pub fn open(
-    config: &crate::config::Config,
-    cli_url: Option<&str>,
-    access: Access,
-) -> Result<Box<dyn Driver>, crate::Error> {
-    let url = config.database_url(cli_url)?;
-    connect_for(&url, &config.migrations.version_table, access).map_err(|error| {
-        crate::migrator::MigrateError::Database {
-            context: format!("connecting to {}", url.redacted()),
-            error,
-        }
-        .into()
-    })
 }
 
 /// Opens a connection for a URL (with the default version table).

@@ -109,55 +109,6 @@ fn interrupted_message(i: &Interruption) -> String {
     out
 }
 
-/// What to check after a failed connection, from the server's or the
-/// system's words (the drivers do not classify them further).
-fn connect_hint(message: &str) -> String {
-    let url = "(`--url`, `DATABASE_URL` or `database.url` in retort.toml)";
-    let lower = message.to_ascii_lowercase();
-    if lower.contains("refused") {
-        format!(
-            "nothing accepts connections at that host and port: is the server running, and is the port in the URL {url} right?"
-        )
-    } else if lower.contains("not the mysql protocol") {
-        format!(
-            "what answers at that host and port is not a MySQL or MariaDB server: check the port in the URL {url} (PostgreSQL listens on 5432, MySQL/MariaDB on 3306)"
-        )
-    } else if lower.contains("reset by peer") || lower.contains("closed the connection") {
-        format!(
-            "the server closed the connection: check that the port in the URL {url} is the database's (PostgreSQL listens on 5432, MySQL/MariaDB on 3306), and that the server accepts this client (TLS settings, host access rules)"
-        )
-    } else if lower.contains("no answer from") || lower.contains("timed out") {
-        format!(
-            "the host may be unreachable (a firewall dropping packets), or what listens on that port does not speak the database's protocol: check the host and port in the URL {url}; `?connect_timeout=SECONDS` waits longer"
-        )
-    } else if lower.contains("tls") || lower.contains("certificate") {
-        format!(
-            "check the TLS settings in the URL {url}: `ssl-mode` and `ssl-ca` for MySQL/MariaDB, `sslmode` and `sslrootcert` for PostgreSQL"
-        )
-    } else if lower.contains("lookup address") || lower.contains("name or service not known") {
-        format!("the host name does not resolve: check the host in the URL {url}")
-    } else if lower.contains("directory") && lower.contains("does not exist") {
-        format!(
-            "create the directory (retort creates the SQLite file, not the directories above it), or fix the path in the URL {url}"
-        )
-    } else if lower.contains("unknown database")
-        || (lower.contains("database") && lower.contains("does not exist"))
-    {
-        format!(
-            "create the database first (e.g. `CREATE DATABASE name`), or fix its name in the URL {url}"
-        )
-    } else if lower.contains("access denied")
-        || lower.contains("password authentication failed")
-        || (lower.contains("role") && lower.contains("does not exist"))
-    {
-        format!(
-            "the server refused these credentials: check the user and password in the URL {url}"
-        )
-    } else {
-        format!("check the database URL {url}")
-    }
-}
-
 /// A failure while planning or running migrations.
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -326,12 +277,7 @@ impl crate::Diagnostic for MigrateError {
     /// A stable snake_case name.
     fn kind(&self) -> &'static str {
         match self {
-            MigrateError::Database { error, .. } => match error.kind {
-                DbErrorKind::Connect => "connect",
-                DbErrorKind::ReadOnly => "read_only",
-                DbErrorKind::LockTimeout => "lock_timeout",
-                _ => "database",
-            },
+            MigrateError::Database { error, .. } => crate::open::kind_of(error),
             MigrateError::Statement(_) => "statement_failed",
             MigrateError::Split { .. } => "bad_sql",
             MigrateError::TransactionControl { .. } => "transaction_control",
@@ -380,14 +326,7 @@ impl crate::Diagnostic for MigrateError {
     /// What to type next.
     fn hint(&self) -> Option<String> {
         Some(match self {
-            MigrateError::Database { error, context } => match error.kind {
-                DbErrorKind::ReadOnly => "the database file or its directory is not writable by this user (check permissions), or the URL opens it read only (`?mode=ro`)".into(),
-                DbErrorKind::LockTimeout if context.contains("run lock") => "another `retort` run is still migrating; wait for it, or raise the timeout with `--lock-timeout SECONDS`".into(),
-                DbErrorKind::LockTimeout if error.message.contains("SQLite") => "another program holds a lock on the database file (a transaction left open, in a `sqlite3` shell or the application): end it, then run the command again".into(),
-                DbErrorKind::LockTimeout => "another session holds a lock retort needs (a long or forgotten transaction: `pg_stat_activity` on PostgreSQL and `SHOW PROCESSLIST` on MySQL/MariaDB list them); run the command again once it ends".into(),
-                DbErrorKind::Connect => connect_hint(&error.message),
-                _ => format!("retort could not {context} (its own state tables): check that the database user may create, read and write tables there"),
-            },
+            MigrateError::Database { error, context } => crate::open::hint_for(context, error),
             MigrateError::Statement(failure) => {
                 let StatementFailure {
                     revision,

@@ -13,7 +13,7 @@
 //!
 //! ```
 //! use retort::config::Config;
-//! use retort::db::{self, Access};
+//! use retort::db::Access;
 //! use retort::migrator::{Event, Migrator, Options, Request};
 //! use retort::project::Project;
 //! # let dir = tempfile::tempdir().unwrap();
@@ -32,7 +32,7 @@
 //! // The application's own setting; `None` would take `DATABASE_URL`, or
 //! // else `database.url` from `retort.toml`.
 //! let url = format!("sqlite:///{}", dir.join("app.db").display());
-//! let mut driver = db::open(project.config(), Some(&url), Access::Write)?;
+//! let mut driver = retort::open(project.config(), Some(&url), Access::Write)?;
 //! let migrator = Migrator::new(&project, driver.as_ref());
 //! let upgrade = Request::Upgrade { target: "head".into() };
 //! // Replicas starting together take turns on the run lock; the later

@@ -4,7 +4,7 @@
 //! nothing the work connection does releases it; the server releases it
 //! when that connection closes, so a killed runner never leaves it behind.
 //! DDL commits implicitly on these servers: the splitter marks such
-//! statements, and the migrator journals them one by one.
+//! statements, and each is journaled as it completes.
 
 use std::time::Duration;
 

@@ -1,0 +1,167 @@
+//! Opening the project's database: which URL (`--url`, `DATABASE_URL`,
+//! the environment's, `database.url`), and what to tell a user whose
+//! database failed.
+//!
+//! It sits above [`crate::db`], whose drivers return their own
+//! [`DbError`]s and know nothing of projects. The hints for those errors
+//! live here because most of them are about reaching the database; the
+//! migrator's database errors use them too.
+
+use thiserror::Error;
+
+use crate::config::Config;
+use crate::db::{self, Access, DbError, DbErrorKind, Driver};
+use crate::{Diagnostic, ErrorClass};
+
+/// Opens the project's database: `--url` (when given), `DATABASE_URL`,
+/// the environment's URL, or `database.url`.
+pub fn open(
+    config: &Config,
+    cli_url: Option<&str>,
+    access: Access,
+) -> Result<Box<dyn Driver>, crate::Error> {
+    let url = config.database_url(cli_url)?;
+    db::connect_for(&url, &config.migrations.version_table, access).map_err(|error| {
+        ConnectError {
+            url: url.redacted(),
+            error,
+        }
+        .into()
+    })
+}
+
+/// The project's database could not be opened.
+#[derive(Debug, Error)]
+#[error("connecting to {url}: {error}")]
+pub struct ConnectError {
+    /// The database's URL, redacted.
+    pub url: String,
+    /// The driver's error.
+    pub error: DbError,
+}
+
+impl Diagnostic for ConnectError {
+    fn kind(&self) -> &'static str {
+        kind_of(&self.error)
+    }
+
+    fn hint(&self) -> Option<String> {
+        Some(hint_for(
+            &format!("connecting to {}", self.url),
+            &self.error,
+        ))
+    }
+
+    fn class(&self) -> ErrorClass {
+        ErrorClass::Runtime
+    }
+}
+
+/// The stable name of a database failure (`error.kind` in JSON).
+pub(crate) fn kind_of(error: &DbError) -> &'static str {
+    match error.kind {
+        DbErrorKind::Connect => "connect",
+        DbErrorKind::ReadOnly => "read_only",
+        DbErrorKind::LockTimeout => "lock_timeout",
+        _ => "database",
+    }
+}
+
+/// What to do about a database failure outside a migration's own SQL,
+/// which happened while `context` (`connecting to …`, `taking the run
+/// lock`, …).
+pub(crate) fn hint_for(context: &str, error: &DbError) -> String {
+    match error.kind {
+        DbErrorKind::ReadOnly => "the database file or its directory is not writable by this user (check permissions), or the URL opens it read only (`?mode=ro`)".into(),
+        DbErrorKind::LockTimeout if context.contains("run lock") => "another `retort` run is still migrating; wait for it, or raise the timeout with `--lock-timeout SECONDS`".into(),
+        DbErrorKind::LockTimeout if error.message.contains("SQLite") => "another program holds a lock on the database file (a transaction left open, in a `sqlite3` shell or the application): end it, then run the command again".into(),
+        DbErrorKind::LockTimeout => "another session holds a lock retort needs (a long or forgotten transaction: `pg_stat_activity` on PostgreSQL and `SHOW PROCESSLIST` on MySQL/MariaDB list them); run the command again once it ends".into(),
+        DbErrorKind::Connect => connect_hint(&error.message),
+        _ => format!("retort could not {context} (its own state tables): check that the database user may create, read and write tables there"),
+    }
+}
+
+/// What to check after a failed connection, from the server's or the
+/// system's words (the drivers do not classify them further).
+fn connect_hint(message: &str) -> String {
+    let url = "(`--url`, `DATABASE_URL` or `database.url` in retort.toml)";
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("refused") {
+        format!(
+            "nothing accepts connections at that host and port: is the server running, and is the port in the URL {url} right?"
+        )
+    } else if lower.contains("not the mysql protocol") {
+        format!(
+            "what answers at that host and port is not a MySQL or MariaDB server: check the port in the URL {url} (PostgreSQL listens on 5432, MySQL/MariaDB on 3306)"
+        )
+    } else if lower.contains("reset by peer") || lower.contains("closed the connection") {
+        format!(
+            "the server closed the connection: check that the port in the URL {url} is the database's (PostgreSQL listens on 5432, MySQL/MariaDB on 3306), and that the server accepts this client (TLS settings, host access rules)"
+        )
+    } else if lower.contains("no answer from") || lower.contains("timed out") {
+        format!(
+            "the host may be unreachable (a firewall dropping packets), or what listens on that port does not speak the database's protocol: check the host and port in the URL {url}; `?connect_timeout=SECONDS` waits longer"
+        )
+    } else if lower.contains("tls") || lower.contains("certificate") {
+        format!(
+            "check the TLS settings in the URL {url}: `ssl-mode` and `ssl-ca` for MySQL/MariaDB, `sslmode` and `sslrootcert` for PostgreSQL"
+        )
+    } else if lower.contains("lookup address") || lower.contains("name or service not known") {
+        format!("the host name does not resolve: check the host in the URL {url}")
+    } else if lower.contains("directory") && lower.contains("does not exist") {
+        format!(
+            "create the directory (retort creates the SQLite file, not the directories above it), or fix the path in the URL {url}"
+        )
+    } else if lower.contains("unknown database")
+        || (lower.contains("database") && lower.contains("does not exist"))
+    {
+        format!(
+            "create the database first (e.g. `CREATE DATABASE name`), or fix its name in the URL {url}"
+        )
+    } else if lower.contains("access denied")
+        || lower.contains("password authentication failed")
+        || (lower.contains("role") && lower.contains("does not exist"))
+    {
+        format!(
+            "the server refused these credentials: check the user and password in the URL {url}"
+        )
+    } else {
+        format!("check the database URL {url}")
+    }
+}
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::Env;
+
+    #[test]
+    fn a_failed_connection_names_the_url_and_what_to_check() {
+        let config = Config::parse(
+            Path::new("/project/retort.toml"),
+            "[database]\nurl = \"sqlite:////nowhere/at/all/app.db\"\n",
+            Env::from_pairs([("DATABASE_URL", "sqlite:////nowhere/else/app.db")]),
+        )
+        .unwrap();
+        // `DATABASE_URL` over `database.url`, `--url` over both.
+        for (cli_url, directory) in [
+            (None, "/nowhere/else"),
+            (Some("sqlite:////gone/app.db"), "/gone"),
+        ] {
+            let Err(crate::Error::Connect(error)) = open(&config, cli_url, Access::Read) else {
+                panic!("opened a database in a directory that does not exist");
+            };
+            assert_eq!(error.kind(), "connect");
+            assert_eq!(error.class(), ErrorClass::Runtime);
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "connecting to sqlite:///{directory}/app.db: cannot create SQLite database `{directory}/app.db`: directory `{directory}` does not exist"
+                )
+            );
+            assert!(error.hint().unwrap().starts_with("create the directory"));
+        }
+    }
+}
