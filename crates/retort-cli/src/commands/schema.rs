@@ -95,7 +95,7 @@ pub(crate) fn baseline(
 ) -> Result<(), Failure> {
     context.no_dot("baseline")?;
     let project = context.load_project()?;
-    let mut driver = retort::db::open(project.config(), context.url(), Access::Write)?;
+    let mut driver = retort::open(project.config(), context.url(), Access::Write)?;
     let comparison = autogenerate::baseline(&project, driver.as_mut())?;
     let request = NewRevision {
         message,
@@ -136,7 +136,7 @@ pub(crate) fn baseline(
 pub(crate) fn dump(context: &Context) -> Result<(), Failure> {
     context.no_dot("schema dump")?;
     let project = context.load_project()?;
-    let mut driver = retort::db::open(project.config(), context.url(), Access::Read)?;
+    let mut driver = retort::open(project.config(), context.url(), Access::Read)?;
     let (schema, text) = autogenerate::dump(&project, driver.as_mut())?;
     let dialect = driver.dialect();
     super::close(driver);
@@ -163,7 +163,7 @@ fn compare(
     if !from_db {
         return Ok(autogenerate::compare(project, &url, Current::Migrations)?);
     }
-    let mut driver = retort::db::open(project.config(), context.url(), Access::Read)?;
+    let mut driver = retort::open(project.config(), context.url(), Access::Read)?;
     let comparison = autogenerate::compare(project, &url, Current::Database(driver.as_mut()))?;
     super::close(driver);
     Ok(comparison)
