@@ -8,11 +8,12 @@
 //!
 //! Adding a dialect (when its driver lands):
 //! 1. a variant in [`Kind`] and in [`dialects`];
-//! 2. an arm in [`TestDb::create`] that makes a fresh database (e.g. connect
-//!    to `postgres://postgres@127.0.0.1:5432/postgres` or
-//!    `mysql://root@127.0.0.1:3306/mysql`, `CREATE DATABASE retort_t_<pid>_<n>`,
-//!    and drop it in `Drop`), returning `Err(reason)` when the server or the
-//!    driver is not available, so the test is skipped with a message;
+//! 2. an arm in [`TestDb::create`] that makes a fresh database (through the
+//!    library's admin port, `retort::db::admin`, on a server URL such as
+//!    `postgres://postgres@127.0.0.1:5432/postgres`, a database named
+//!    `retort_t_<pid>_<n>_<nanos>`, dropped in `Drop`), returning
+//!    `Err(reason)` when the server or the driver is not available, so the
+//!    test is skipped with a message;
 //! 3. arms in [`TestDb::tables`] and [`TestDb::schema`] (e.g.
 //!    `information_schema.tables` / `information_schema.columns` of the test
 //!    database), and in [`TestDb::script_runner`] (`psql -v ON_ERROR_STOP=1`,
@@ -86,10 +87,11 @@ pub(crate) fn unique_name() -> String {
     )
 }
 
-/// Connects to a server's maintenance database, or says why not.
-fn admin(url: &str) -> Result<Box<dyn Driver>, String> {
+/// The admin port of the server (or SQLite directory) `url` names, or
+/// why there is none.
+fn admin(url: &str) -> Result<Box<dyn Admin>, String> {
     let parsed = DatabaseUrl::parse(url).map_err(|e| e.to_string())?;
-    retort::db::connect(&parsed).map_err(|e| format!("no server at {}: {e}", parsed.redacted()))
+    retort::db::admin(&parsed).map_err(|e| format!("no server at {}: {e}", parsed.redacted()))
 }
 
 /// One fresh database for one test.
@@ -109,10 +111,7 @@ impl Drop for TestDb {
         if let Some((admin_url, name)) = &self.server
             && let Ok(mut admin) = admin(admin_url)
         {
-            let _ = admin.run(&match self.kind {
-                Kind::Mariadb => format!("DROP DATABASE IF EXISTS {name}"),
-                _ => format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-            });
+            let _ = admin.drop_database(name);
         }
     }
 }
@@ -146,14 +145,11 @@ impl TestDb {
                 let mut server = admin(&admin_url)?;
                 let name = unique_name();
                 server
-                    .run(&format!("CREATE DATABASE {name}"))
+                    .create_database(&name)
                     .map_err(|e| format!("cannot create a test database: {e}"))?;
-                let base = admin_url
-                    .rsplit_once('/')
-                    .map_or(admin_url.as_str(), |(base, _)| base);
                 Ok(TestDb {
                     kind,
-                    url: format!("{base}/{name}"),
+                    url: server.url_of(&name).expose_secret().to_owned(),
                     dir,
                     file: None,
                     server: Some((admin_url, name)),
@@ -197,8 +193,7 @@ impl TestDb {
             Some((server, _)) => server,
             None => &self.url,
         };
-        let url = DatabaseUrl::parse(url).expect("the test URL parses");
-        retort::db::admin(&url).unwrap_or_else(|e| panic!("connecting to {url}: {e}"))
+        admin(url).unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// A connection through retort's own driver.
