@@ -2,7 +2,7 @@
 //! schema and the migrations (or a live database) compared, by the
 //! database itself.
 //!
-//! Both sides are built on scratch databases ([`dev`]) and read back with
+//! Both sides are built on scratch databases (`dev.rs`) and read back with
 //! the dialect's inspector, so each side is what the server made of the
 //! SQL, never the SQL as written: `int` and `integer`, or a default
 //! written two ways, compare equal. The differ ([`crate::schema::diff`])

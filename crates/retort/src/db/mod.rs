@@ -470,6 +470,8 @@ pub struct Rendered {
 /// Reads the schema of the database `driver` is connected to, leaving
 /// out the tables named in `exclude` (retort's own).
 pub fn inspect(driver: &mut dyn Driver, exclude: &[&str]) -> Result<Schema, DbError> {
+    // Unused only when no driver is compiled in.
+    let _ = exclude;
     match driver.dialect() {
         #[cfg(feature = "sqlite")]
         Dialect::Sqlite => sqlite::inspect(driver, exclude),
@@ -488,6 +490,8 @@ pub fn inspect(driver: &mut dyn Driver, exclude: &[&str]) -> Result<Schema, DbEr
 /// The statements that carry out `changes` (from [`crate::schema::diff`])
 /// in a dialect.
 pub fn render(dialect: Dialect, changes: &[Change]) -> Result<Vec<Rendered>, DbError> {
+    // Unused only when no driver is compiled in.
+    let _ = changes;
     match dialect {
         #[cfg(feature = "sqlite")]
         Dialect::Sqlite => Ok(sqlite::render(changes)),

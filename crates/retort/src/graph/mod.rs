@@ -363,7 +363,7 @@ impl Graph {
 
     /// Every revision, newest first: each before its parents and
     /// dependencies, in the order Alembic's `history` lists them (see
-    /// [`Graph::walk`]).
+    /// the walk in `graph/walk.rs`).
     pub fn newest_first(&self) -> &[usize] {
         &self.newest_first
     }
