@@ -101,8 +101,89 @@ fn autogenerate_upgrade_check_and_downgrade(db: &TestDb) {
     assert!(live.stderr.contains("no changes"), "{}", live.transcript());
 }
 
+/// The Python beside the Alembic the tests use (its virtualenv has
+/// SQLAlchemy), or why there is none.
+fn python_with_sqlalchemy() -> Result<std::path::PathBuf, String> {
+    let alembic = crate::alembic::alembic()?;
+    let python = match alembic.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(dir) => dir.join("python"),
+        None => "python3".into(),
+    };
+    let found = std::process::Command::new(&python)
+        .args(["-c", "import sqlalchemy"])
+        .status()
+        .is_ok_and(|s| s.success());
+    found
+        .then_some(python)
+        .ok_or_else(|| "no Python with SQLAlchemy beside Alembic".to_owned())
+}
+
+/// A team whose schema is its SQLAlchemy models: `schema.command` prints
+/// them as DDL (the recipe in docs/autogenerate.md), and autogenerate and
+/// check work from that.
+fn sqlalchemy_models_as_the_declared_schema(db: &TestDb) {
+    let python = match python_with_sqlalchemy() {
+        Ok(python) => python,
+        Err(why) => return crate::db::skip_without_tool(db, &why),
+    };
+    let project = Project::new(db, Vec::new());
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/migrate/sqlalchemy");
+    let models = std::fs::read_to_string(dir.join("models.py")).unwrap();
+    project.write("models.py", &models);
+    project.write(
+        "schema_ddl.py",
+        &std::fs::read_to_string(dir.join("schema_ddl.py")).unwrap(),
+    );
+    let engine = match db.kind() {
+        Kind::Sqlite => "sqlite://",
+        Kind::Postgres => "postgresql://",
+        Kind::Mariadb => "mysql://",
+    };
+    project.write(
+        "retort.toml",
+        &format!(
+            "[migrations]\ndirs = [\"migrations\"]\n\n[schema]\ncommand = [\"{}\", \"schema_ddl.py\", \"{engine}\"]\n",
+            python.display()
+        ),
+    );
+
+    let run = project.text(&["revision", "--autogenerate", "-m", "models"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    for line in ["added table users", "added table posts"] {
+        assert!(run.stderr.contains(line), "{line}: {}", run.stderr);
+    }
+    succeeds(&project, &["upgrade"]);
+    assert!(succeeds(&project, &["check"]).starts_with("ok:"));
+
+    // A new column in the models is a difference until a revision adds it.
+    project.write(
+        "models.py",
+        &models.replace(
+            "    Column(\"email\", String(255), nullable=False, unique=True),\n",
+            "    Column(\"email\", String(255), nullable=False, unique=True),\n    Column(\"name\", String(100)),\n",
+        ),
+    );
+    let check = project.text(&["check"]);
+    assert_eq!(check.code, 3, "{}", check.transcript());
+    assert_eq!(check.stdout, "added column users.name\n");
+    succeeds(&project, &["revision", "--autogenerate", "-m", "name"]);
+    succeeds(&project, &["upgrade"]);
+    assert!(succeeds(&project, &["check"]).starts_with("ok:"));
+
+    // A failing command says which, and what it printed last.
+    project.write("models.py", "raise SystemExit('the models do not load')\n");
+    let failed = project.text(&["check"]);
+    assert_eq!(failed.code, 2, "{}", failed.transcript());
+    assert!(
+        failed.stderr.contains("the models do not load"),
+        "{}",
+        failed.stderr
+    );
+}
+
 dialect_tests! {
     autogenerate_upgrade_check_and_downgrade,
+    sqlalchemy_models_as_the_declared_schema,
 }
 
 /// The scratch databases process `pid` has on the server.

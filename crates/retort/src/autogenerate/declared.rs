@@ -42,8 +42,14 @@ pub(crate) struct Declared {
 
 const HINT: &str = "-- retort:renamed-from";
 
-/// Reads `files` (in order) as SQL of `dialect`.
-pub(crate) fn read(files: &[PathBuf], dialect: Dialect) -> Result<Declared, SchemaError> {
+/// Reads `files` (in order), then the output of `command` (run in `dir`),
+/// as SQL of `dialect`.
+pub(crate) fn read(
+    files: &[PathBuf],
+    command: Option<&[String]>,
+    dir: &Path,
+    dialect: Dialect,
+) -> Result<Declared, SchemaError> {
     let mut declared = Declared::default();
     for file in files {
         let text = std::fs::read_to_string(file).map_err(|source| SchemaError::ReadDeclared {
@@ -52,7 +58,42 @@ pub(crate) fn read(files: &[PathBuf], dialect: Dialect) -> Result<Declared, Sche
         })?;
         read_text(&text, file, dialect, &mut declared)?;
     }
+    if let Some(command) = command {
+        let text = run(command, dir)?;
+        // Errors in the output name the command in the place of a file.
+        let origin = PathBuf::from(format!("`{}` output", command.join(" ")));
+        read_text(&text, &origin, dialect, &mut declared)?;
+    }
     Ok(declared)
+}
+
+/// The standard output of `schema.command`.
+fn run(command: &[String], dir: &Path) -> Result<String, SchemaError> {
+    let failed = |message: String| SchemaError::Command {
+        command: command.join(" "),
+        message,
+    };
+    let (program, arguments) = command.split_first().expect("the configuration checked it");
+    let output = std::process::Command::new(program)
+        .args(arguments)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| failed(format!("cannot run `{program}`: {e}")))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let last = stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        return Err(failed(format!(
+            "it failed ({}): {}",
+            output.status,
+            last.trim()
+        )));
+    }
+    String::from_utf8(output.stdout).map_err(|_| failed("its output is not UTF-8".to_owned()))
 }
 
 fn read_text(

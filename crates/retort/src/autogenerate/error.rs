@@ -21,6 +21,14 @@ pub enum SchemaError {
         /// Why.
         source: io::Error,
     },
+    /// `schema.command` could not be run, or failed.
+    #[error("`schema.command` (`{command}`): {message}")]
+    Command {
+        /// The command line.
+        command: String,
+        /// What went wrong.
+        message: String,
+    },
     /// A declared-schema file cannot be split into statements.
     #[error("{}:{line}: {message}", path.display())]
     DeclaredSyntax {
@@ -97,6 +105,7 @@ impl Diagnostic for SchemaError {
                 "declared_schema_invalid"
             }
             SchemaError::BadHint { .. } => "bad_hint",
+            SchemaError::Command { .. } => "schema_command_failed",
             SchemaError::NotFirst { .. } => "baseline_not_first",
             SchemaError::NothingToBaseline { .. } => "nothing_to_baseline",
             SchemaError::DevDatabase { .. } => "dev_database",
@@ -109,6 +118,9 @@ impl Diagnostic for SchemaError {
         Some(match self {
             SchemaError::ReadDeclared { .. } => {
                 "write the schema the migrations should build there (plain DDL), or list its files in `schema.files` in retort.toml".into()
+            }
+            SchemaError::Command { .. } => {
+                "run the command yourself in the project's directory: its standard output must be the declared schema's DDL".into()
             }
             SchemaError::DeclaredSyntax { .. } => {
                 "close what is left open (a quote, a parenthesis, a comment)".into()

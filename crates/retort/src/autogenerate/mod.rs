@@ -70,7 +70,12 @@ pub fn compare(
     let dialect = target.dialect();
     let config = project.config();
     let server = config.dev_url()?.unwrap_or_else(|| target.clone());
-    let declared = declared::read(&config.schema.files, dialect)?;
+    let declared = declared::read(
+        &config.schema.files,
+        config.schema.command.as_deref(),
+        &config.root,
+        dialect,
+    )?;
     let exclude = own_tables(project);
 
     let current = match current {

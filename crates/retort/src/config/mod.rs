@@ -99,8 +99,13 @@ pub struct Migrations {
 /// The `[schema]` section. `Debug` redacts the password of `dev_url`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Schema {
-    /// Declarative schema files, absolute. Default `["schema.sql"]`.
+    /// Declarative schema files, absolute. Default `["schema.sql"]`, or none
+    /// when `command` is set.
     pub files: Vec<PathBuf>,
+    /// A program and its arguments whose standard output is more of the
+    /// declared schema (an ORM's models printed as DDL), run in the
+    /// project's directory after `files` are read.
+    pub command: Option<Vec<String>>,
     /// A disposable database for schema work, after `${VAR}` interpolation.
     pub dev_url: Option<String>,
 }
@@ -383,6 +388,7 @@ struct RawMigrations {
 #[serde(deny_unknown_fields, default, expecting = "a table")]
 struct RawSchema {
     files: Option<Spanned<Vec<Spanned<String>>>>,
+    command: Option<Spanned<Vec<Spanned<String>>>>,
     dev_url: Option<Spanned<String>>,
 }
 
@@ -448,6 +454,35 @@ impl Loader<'_> {
             out.push(path);
         }
         Ok(out)
+    }
+
+    /// A program and its arguments: a list whose first item names the
+    /// program.
+    fn command(
+        &self,
+        key: &str,
+        value: Option<Spanned<Vec<Spanned<String>>>>,
+    ) -> Result<Option<Vec<String>>, ConfigError> {
+        let Some(value) = value else {
+            return Ok(None);
+        };
+        let words: Vec<String> = value
+            .get_ref()
+            .iter()
+            .map(|w| w.get_ref().clone())
+            .collect();
+        if words
+            .first()
+            .is_none_or(|program| program.trim().is_empty())
+        {
+            return self.invalid(
+                key,
+                value.span(),
+                "give the program and its arguments, e.g. `[\"python\", \"schema_ddl.py\"]`"
+                    .to_owned(),
+            );
+        }
+        Ok(Some(words))
     }
 
     fn identifier(&self, key: &str, value: &Spanned<String>) -> Result<String, ConfigError> {
@@ -616,8 +651,15 @@ impl Config {
                 None => None,
             },
         };
+        let command = loader.command("schema.command", raw.schema.command)?;
+        let files = match (&command, raw.schema.files) {
+            // The models are the schema: no file unless one is listed.
+            (Some(_), None) => Vec::new(),
+            (_, files) => loader.paths("schema.files", files, DEFAULT_SCHEMA_FILE, true)?,
+        };
         let schema = Schema {
-            files: loader.paths("schema.files", raw.schema.files, DEFAULT_SCHEMA_FILE, true)?,
+            files,
+            command,
             dev_url: loader.interpolated("schema.dev_url", raw.schema.dev_url)?,
         };
         let database_url = loader.interpolated("database.url", raw.database.url)?;
@@ -766,6 +808,7 @@ impl fmt::Debug for Schema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Schema")
             .field("files", &self.files)
+            .field("command", &self.command)
             .field("dev_url", &self.dev_url.as_deref().map(url::redact_text))
             .finish()
     }
@@ -832,9 +875,14 @@ version_table = "@VERSION_TABLE@"
 # version_table_schema = "@SCHEMA@"
 
 [schema]
-# Files declaring the desired schema.
+# The schema the migrations should build, as plain DDL (`retort check`,
+# `retort revision --autogenerate`).
 files = ["@SCHEMA_FILE@"]
-# A disposable database for schema work; its contents may be dropped.
+# Or a program whose output is that DDL, such as an ORM's models printed
+# as DDL (docs/autogenerate.md).
+# command = ["python", "schema_ddl.py"]
+# The server on which those commands create and drop scratch databases;
+# by default the database's own (SQLite's are in memory).
 # dev_url = "@DEV_URL@"
 "#;
 
@@ -911,8 +959,16 @@ mod tests {
             config.schema,
             Schema {
                 files: vec![PathBuf::from("/proj/schema.sql")],
+                command: None,
                 dev_url: None,
             }
+        );
+        // A command instead of files: no schema.sql unless listed.
+        let config = ok("[schema]\ncommand = [\"python\", \"ddl.py\"]\n");
+        assert_eq!(config.schema.files, Vec::<PathBuf>::new());
+        assert_eq!(
+            config.schema.command,
+            Some(vec!["python".to_owned(), "ddl.py".to_owned()])
         );
         // Empty sections are the same as missing ones.
         let config = ok("[database]\n[migrations]\n[schema]\n");
