@@ -90,6 +90,14 @@ pub fn compare(
     build(dev.driver(), &declared.statements)?;
     let wanted = read(dev.driver(), &exclude)?;
     drop(dev);
+    let (current, wanted) = if db::rewrites_expressions(dialect) {
+        (
+            settled(dialect, &server, &current, &exclude)?,
+            settled(dialect, &server, &wanted, &exclude)?,
+        )
+    } else {
+        (current, wanted)
+    };
 
     let changes = schema::diff(
         &current,
@@ -228,6 +236,36 @@ pub fn dump(project: &Project, driver: &mut dyn Driver) -> Result<(Schema, Strin
         text.push_str(&dialect.for_client(statement));
     }
     Ok((schema, text))
+}
+
+/// `schema` as the server reads it back once it is built from retort's
+/// own statements: what a revision written from it will make.
+fn settled(
+    dialect: Dialect,
+    server: &DatabaseUrl,
+    schema: &Schema,
+    exclude: &[&str],
+) -> Result<Schema, Error> {
+    let changes = schema::diff(
+        &Schema::default(),
+        schema,
+        &Default::default(),
+        db::diff_options(dialect),
+    );
+    let steps = db::render(dialect, &changes).map_err(render_failed)?;
+    let mut dev = DevDatabase::create(dialect, server)?;
+    for statement in steps.iter().flat_map(|s| &s.statements) {
+        dev.driver()
+            .run(statement)
+            .map_err(|error| SchemaError::Database {
+                context: format!(
+                    "rebuilding the schema from `{}`",
+                    crate::sql::excerpt(statement, 60)
+                ),
+                error,
+            })?;
+    }
+    read(dev.driver(), exclude)
 }
 
 /// retort's own tables, never part of a schema.

@@ -517,6 +517,15 @@ fn no_driver(dialect: Dialect) -> DbError {
     )
 }
 
+/// Whether the dialect's server writes an expression it reads back from
+/// its catalog differently again (PostgreSQL adds casts to `IN` lists):
+/// schemas are then compared after one trip through a scratch database,
+/// so that a revision written from the server's words compares equal to
+/// the words it came from.
+pub fn rewrites_expressions(dialect: Dialect) -> bool {
+    dialect == Dialect::Postgres
+}
+
 /// How the differ must order changes for a dialect.
 pub fn diff_options(dialect: Dialect) -> DiffOptions {
     DiffOptions {
