@@ -385,3 +385,211 @@ proptest! {
         }
     }
 }
+
+// ------------------------------------------------------------ rendered SQL
+
+/// A table with one of everything SQLite keeps.
+fn orders() -> Table {
+    let mut table = Table::new(Name::new("orders"));
+    let mut id = Column::new("id", "integer");
+    id.identity = Some(retort::schema::Identity::AutoIncrement);
+    let mut total = Column::new("total", "numeric(10,2)");
+    total.nullable = false;
+    total.default = Some("0".into());
+    let mut note = Column::new("note", "text");
+    note.collation = Some("nocase".into());
+    table.columns = vec![id, Column::new("user_id", "integer"), total, note];
+    table.primary_key = Some(PrimaryKey {
+        name: String::new(),
+        generated_name: true,
+        columns: vec!["id".into()],
+    });
+    table.uniques.push(Unique {
+        name: "one_note".into(),
+        generated_name: false,
+        columns: vec!["user_id".into(), "note".into()],
+    });
+    table.checks.push(Check {
+        name: String::new(),
+        generated_name: true,
+        expression: "total >= 0".into(),
+    });
+    table.foreign_keys.push(ForeignKey {
+        name: String::new(),
+        generated_name: true,
+        columns: vec!["user_id".into()],
+        references: Name::new("users"),
+        referenced_columns: vec!["id".into()],
+        on_delete: Action::Cascade,
+        on_update: Action::NoAction,
+        deferrable: Deferrable::InitiallyDeferred,
+        match_full: false,
+    });
+    table.indexes.push(Index {
+        name: "orders_total".into(),
+        unique: false,
+        parts: vec![IndexPart {
+            descending: true,
+            ..IndexPart::column("total")
+        }],
+        predicate: Some("note is not null".into()),
+        method: None,
+        include: Vec::new(),
+    });
+    table
+}
+
+fn alter(from: &Table, to: &Table, changes: Vec<retort::schema::TableChange>) -> Vec<String> {
+    statements_of(&[retort::schema::Change::AlterTable {
+        from: from.clone(),
+        to: to.clone(),
+        changes,
+    }])
+}
+
+#[test]
+fn every_change_renders_as_sqlite_takes_it() {
+    use retort::schema::{Change, TableChange};
+    let table = orders();
+    assert_eq!(
+        statements_of(&[Change::CreateTable {
+            table: table.clone()
+        }]),
+        [
+            "CREATE TABLE orders (\n    id integer PRIMARY KEY AUTOINCREMENT,\n    user_id integer,\n    total numeric(10,2) NOT NULL DEFAULT 0,\n    note text COLLATE nocase,\n    CONSTRAINT one_note UNIQUE (user_id, note),\n    CHECK (total >= 0),\n    FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED\n)",
+            "CREATE INDEX orders_total ON orders (total DESC) WHERE note is not null",
+        ]
+    );
+    assert_eq!(
+        statements_of(&[Change::DropTable {
+            table: table.clone()
+        }]),
+        ["DROP TABLE orders"]
+    );
+    assert_eq!(
+        statements_of(&[Change::RenameTable {
+            from: Name::new("orders"),
+            to: Name::new("order")
+        }]),
+        ["ALTER TABLE orders RENAME TO \"order\""]
+    );
+
+    // What ALTER TABLE, CREATE INDEX and DROP INDEX do.
+    let mut added = table.clone();
+    let mut paid = Column::new("paid", "integer");
+    paid.default = Some("0".into());
+    paid.nullable = false;
+    added.columns.push(paid.clone());
+    assert_eq!(
+        alter(
+            &table,
+            &added,
+            vec![TableChange::AddColumn {
+                column: paid.clone()
+            }]
+        ),
+        ["ALTER TABLE orders ADD COLUMN paid integer NOT NULL DEFAULT 0"]
+    );
+    assert_eq!(
+        alter(
+            &added,
+            &table,
+            vec![TableChange::DropColumn { column: paid }]
+        ),
+        ["ALTER TABLE orders DROP COLUMN paid"]
+    );
+    let mut renamed = table.clone();
+    renamed.columns[3].name = "remark".into();
+    renamed.uniques[0].columns[1] = "remark".into();
+    renamed.indexes[0].predicate = Some("remark is not null".into());
+    assert_eq!(
+        alter(
+            &table,
+            &renamed,
+            vec![TableChange::RenameColumn {
+                from: "note".into(),
+                to: "remark".into()
+            }]
+        ),
+        ["ALTER TABLE orders RENAME COLUMN note TO remark"]
+    );
+    let mut unindexed = table.clone();
+    let index = unindexed.indexes.remove(0);
+    assert_eq!(
+        alter(
+            &table,
+            &unindexed,
+            vec![TableChange::DropIndex {
+                index: index.clone()
+            }]
+        ),
+        ["DROP INDEX orders_total"]
+    );
+    assert_eq!(
+        alter(&unindexed, &table, vec![TableChange::CreateIndex { index }]),
+        ["CREATE INDEX orders_total ON orders (total DESC) WHERE note is not null"]
+    );
+
+    // Everything else is the rebuild, the rows copied by name.
+    let mut rebuilt = table.clone();
+    rebuilt.checks.clear();
+    rebuilt.columns[2].nullable = true;
+    let check = table.checks[0].clone();
+    assert_eq!(
+        alter(
+            &table,
+            &rebuilt,
+            vec![
+                TableChange::DropCheck { check },
+                TableChange::AlterColumn {
+                    from: table.columns[2].clone(),
+                    to: rebuilt.columns[2].clone()
+                },
+            ]
+        ),
+        [
+            "CREATE TABLE _retort_new_orders (\n    id integer PRIMARY KEY AUTOINCREMENT,\n    user_id integer,\n    total numeric(10,2) DEFAULT 0,\n    note text COLLATE nocase,\n    CONSTRAINT one_note UNIQUE (user_id, note),\n    FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED\n)",
+            "INSERT INTO _retort_new_orders (id, user_id, total, note) SELECT id, user_id, total, note FROM orders",
+            "INSERT INTO sqlite_sequence (name, seq) SELECT '_retort_new_orders', seq FROM sqlite_sequence WHERE name = 'orders'",
+            "DROP TABLE orders",
+            "ALTER TABLE _retort_new_orders RENAME TO orders",
+            "CREATE INDEX orders_total ON orders (total DESC) WHERE note is not null",
+        ]
+    );
+    // Every kind of key and constraint change is a rebuild too.
+    for change in [
+        TableChange::DropPrimaryKey {
+            key: table.primary_key.clone().unwrap(),
+        },
+        TableChange::DropUnique {
+            unique: table.uniques[0].clone(),
+        },
+        TableChange::DropForeignKey {
+            key: table.foreign_keys[0].clone(),
+        },
+        TableChange::AddCheck {
+            check: table.checks[0].clone(),
+        },
+    ] {
+        let statements = alter(&table, &table, vec![change.clone()]);
+        assert!(
+            statements[0].starts_with("CREATE TABLE _retort_new_orders"),
+            "{change:?}: {statements:#?}"
+        );
+    }
+
+    let view = View {
+        name: Name::new("big"),
+        definition: "select id from orders where total > 100".into(),
+        reads: [Name::new("orders")].into(),
+        comment: None,
+    };
+    assert_eq!(
+        statements_of(&[Change::CreateView { view: view.clone() }]),
+        ["CREATE VIEW big AS select id from orders where total > 100"]
+    );
+    assert_eq!(
+        statements_of(&[Change::DropView { view }]),
+        ["DROP VIEW big"]
+    );
+}
