@@ -201,8 +201,160 @@ fn rewritten_expressions_leave_no_difference(db: &TestDb) {
     );
 }
 
+/// The schema every variant of `check_catches_every_kind_of_change`
+/// starts from.
+const BASE: &str = "\
+CREATE TABLE users (
+    id integer NOT NULL PRIMARY KEY,
+    email varchar(100) NOT NULL,
+    name varchar(100),
+    bio varchar(50),
+    CONSTRAINT users_email UNIQUE (email),
+    CONSTRAINT users_name CHECK (name <> '')
+);
+CREATE TABLE posts (
+    id integer NOT NULL PRIMARY KEY,
+    user_id integer NOT NULL,
+    title varchar(200) NOT NULL DEFAULT 'untitled',
+    CONSTRAINT posts_user FOREIGN KEY (user_id) REFERENCES users (id)
+);
+CREATE INDEX posts_title ON posts (title);
+CREATE VIEW titles AS SELECT title FROM posts;
+";
+
+/// `check` against migrations that build [`BASE`]: each kind of change
+/// to the declared schema is reported (exit 3), and the base itself is
+/// clean.
+fn check_catches_every_kind_of_change(db: &TestDb) {
+    let project = Project::new(db, Vec::new());
+    project.write("schema.sql", BASE);
+    succeeds(&project, &["revision", "--autogenerate", "-m", "base"]);
+    let edit = |from: &str, to: &str| {
+        assert!(BASE.contains(from), "{from}");
+        BASE.replace(from, to)
+    };
+    let mut variants: Vec<(String, &str)> = vec![
+        (
+            format!("{BASE}CREATE TABLE tags (id integer NOT NULL PRIMARY KEY);\n"),
+            "added table tags",
+        ),
+        (
+            edit("    bio varchar(50),\n", ""),
+            "removed column users.bio",
+        ),
+        (
+            edit(
+                "    bio varchar(50),\n",
+                "    bio varchar(50),\n    karma integer,\n",
+            ),
+            "added column users.karma",
+        ),
+        (
+            edit("title varchar(200)", "title varchar(300)"),
+            "changed column posts.title (type",
+        ),
+        (
+            edit("    name varchar(100),", "    name varchar(100) NOT NULL,"),
+            "changed column users.name (NOT NULL)",
+        ),
+        (
+            edit("DEFAULT 'untitled'", "DEFAULT 'none'"),
+            "changed column posts.title (default)",
+        ),
+        (
+            edit("CREATE INDEX posts_title ON posts (title);\n", ""),
+            "removed index posts_title on posts",
+        ),
+        (
+            format!("{BASE}CREATE INDEX users_bio ON users (bio);\n"),
+            "added index users_bio on users",
+        ),
+        (
+            edit(",\n    CONSTRAINT users_email UNIQUE (email)", ""),
+            "removed unique constraint on users(email)",
+        ),
+        (
+            edit("CHECK (name <> '')", "CHECK (name <> 'x')"),
+            "added check on users",
+        ),
+        (
+            edit(
+                ",\n    CONSTRAINT posts_user FOREIGN KEY (user_id) REFERENCES users (id)",
+                "",
+            ),
+            "removed foreign key posts(user_id) -> users",
+        ),
+        (
+            edit("SELECT title FROM posts", "SELECT title, id FROM posts"),
+            "added view titles",
+        ),
+        (
+            edit("CREATE VIEW titles AS SELECT title FROM posts;\n", ""),
+            "removed view titles",
+        ),
+    ];
+    let options = match db.kind() {
+        Kind::Sqlite => edit(
+            "CONSTRAINT posts_user FOREIGN KEY (user_id) REFERENCES users (id)\n)",
+            "CONSTRAINT posts_user FOREIGN KEY (user_id) REFERENCES users (id)\n) WITHOUT ROWID",
+        ),
+        Kind::Postgres => edit("CREATE TABLE posts", "CREATE UNLOGGED TABLE posts"),
+        Kind::Mariadb => edit(
+            "CONSTRAINT posts_user FOREIGN KEY (user_id) REFERENCES users (id)\n)",
+            "CONSTRAINT posts_user FOREIGN KEY (user_id) REFERENCES users (id)\n) DEFAULT CHARSET=latin1 COLLATE=latin1_swedish_ci",
+        ),
+    };
+    variants.push((options, "changed the options of table posts"));
+    if db.kind() == Kind::Postgres {
+        variants.extend([
+            (
+                format!("{BASE}CREATE TYPE mood AS ENUM ('sad', 'ok');\n"),
+                "added type mood",
+            ),
+            (
+                format!("{BASE}CREATE SEQUENCE tickets;\n"),
+                "added sequence tickets",
+            ),
+            (
+                format!("{BASE}CREATE SCHEMA billing;\n"),
+                "added schema billing",
+            ),
+        ]);
+    }
+    for (schema, expected) in &variants {
+        project.write("schema.sql", schema);
+        let check = project.text(&["check"]);
+        assert_eq!(check.code, 3, "{expected}: {}", check.transcript());
+        assert!(
+            check.stdout.contains(expected),
+            "{expected}: {}",
+            check.stdout
+        );
+        // The revision autogenerate writes for it runs, and leaves the
+        // migrations building the variant.
+        succeeds(&project, &["revision", "--autogenerate", "-m", "variant"]);
+        succeeds(&project, &["upgrade"]);
+        assert!(
+            succeeds(&project, &["check"]).starts_with("ok:"),
+            "{expected}"
+        );
+        succeeds(&project, &["downgrade", "-1"]);
+        let newest = project.text(&["heads"]).stdout;
+        let id = newest.split_whitespace().next().unwrap().to_owned();
+        let file = std::fs::read_dir(project.path("migrations"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().contains(&id))
+            .unwrap();
+        std::fs::remove_file(file).unwrap();
+    }
+    project.write("schema.sql", BASE);
+    assert!(succeeds(&project, &["check"]).starts_with("ok:"));
+}
+
 dialect_tests! {
     autogenerate_upgrade_check_and_downgrade,
+    check_catches_every_kind_of_change,
     rewritten_expressions_leave_no_difference,
     sqlalchemy_models_as_the_declared_schema,
 }

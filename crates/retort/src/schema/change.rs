@@ -208,6 +208,14 @@ pub enum TableChange {
         /// The trigger.
         trigger: Trigger,
     },
+    /// The table's options change (SQLite `STRICT`, `WITHOUT ROWID`;
+    /// MySQL engine, charset, collation; PostgreSQL `UNLOGGED`).
+    SetOptions {
+        /// Before.
+        from: std::collections::BTreeMap<String, String>,
+        /// After.
+        to: std::collections::BTreeMap<String, String>,
+    },
     /// The table's comment changes.
     SetComment {
         /// Before.
@@ -343,6 +351,7 @@ impl TableChange {
             TableChange::CreateTrigger { trigger } => TableChange::DropTrigger { trigger },
             TableChange::DropTrigger { trigger } => TableChange::CreateTrigger { trigger },
             TableChange::SetComment { from, to } => TableChange::SetComment { from: to, to: from },
+            TableChange::SetOptions { from, to } => TableChange::SetOptions { from: to, to: from },
         }
     }
 
@@ -440,6 +449,22 @@ impl TableChange {
                 format!("removed trigger {} on {table}", trigger.name)
             }
             TableChange::SetComment { .. } => format!("changed the comment of table {table}"),
+            TableChange::SetOptions { from, to } => {
+                let show = |options: &std::collections::BTreeMap<String, String>| {
+                    let words: Vec<String> =
+                        options.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    if words.is_empty() {
+                        "defaults".to_owned()
+                    } else {
+                        words.join(" ")
+                    }
+                };
+                format!(
+                    "changed the options of table {table} ({} to {})",
+                    show(from),
+                    show(to)
+                )
+            }
         }
     }
 }

@@ -29,6 +29,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::change::{Change, TableChange};
 use super::model::{Column, EnumType, ForeignKey, IndexKey, Name, Schema, Table, Unique};
 
+/// The table option that says how a table is partitioned.
+const PARTITIONING: &str = "partition_by";
+
 /// Renames declared in the wanted schema: without them a renamed table or
 /// column reads as one dropped and another added.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -214,8 +217,12 @@ fn tables(from: &Schema, to: &Schema, renames: &Renames, plan: &mut Plan) {
     let mut matched: BTreeMap<&Name, &Name> = BTreeMap::new();
     let mut renamed: BTreeMap<Name, Name> = BTreeMap::new();
     for name in to.tables.keys() {
-        if from.tables.contains_key(name) {
-            matched.insert(name, name);
+        if let Some(old) = from.tables.get(name) {
+            // A table partitioned another way is another table: no
+            // server changes partitioning in place.
+            if old.options.get(PARTITIONING) == to.tables[name].options.get(PARTITIONING) {
+                matched.insert(name, name);
+            }
             continue;
         }
         let old = renames.tables.get(name).filter(|old| {
@@ -478,6 +485,14 @@ fn alter_table(
         changes.push(TableChange::DropPrimaryKey { key: key.clone() });
     }
 
+    // Before the columns: MySQL converts the columns that inherit the
+    // table's collation, then a column's own change settles it.
+    if from.options != to.options {
+        changes.push(TableChange::SetOptions {
+            from: from.options.clone(),
+            to: to.options.clone(),
+        });
+    }
     let mut reshaped = !old_names.is_empty();
     for column in &renamed.columns {
         if to.column(&column.name).is_none() {

@@ -204,6 +204,12 @@ fn apply_table_change(table: &mut Table, change: &TableChange) -> Result<(), Str
         TableChange::DropCheck { check } => remove_item(&mut table.checks, check)?,
         TableChange::CreateTrigger { trigger } => table.triggers.push(trigger.clone()),
         TableChange::DropTrigger { trigger } => remove_item(&mut table.triggers, trigger)?,
+        TableChange::SetOptions { from, to } => {
+            if table.options != *from {
+                return Err("not its options".into());
+            }
+            table.options.clone_from(to);
+        }
         TableChange::SetComment { from, to } => {
             if table.comment != *from {
                 return Err("not its comment".into());

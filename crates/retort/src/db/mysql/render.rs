@@ -359,6 +359,27 @@ fn alter_table(from: &Table, to: &Table, changes: &[TableChange]) -> Vec<String>
                 "COMMENT = {}",
                 literal(to.as_deref().unwrap_or(""))
             ))),
+            TableChange::SetOptions { from, to } => {
+                // An option the model leaves out is the database's default.
+                if from.get("engine") != to.get("engine") {
+                    let engine = to.get("engine").map_or("InnoDB", String::as_str);
+                    statements.push(alter(format!("ENGINE = {engine}")));
+                }
+                if from.get("collation") != to.get("collation") {
+                    // The columns that inherit the table's collation follow it.
+                    let convert = match (to.get("charset"), to.get("collation")) {
+                        (_, None) => "CONVERT TO CHARACTER SET DEFAULT".to_owned(),
+                        (Some(charset), Some(collation)) => {
+                            format!("CONVERT TO CHARACTER SET {charset} COLLATE {collation}")
+                        }
+                        (None, Some(collation)) => format!(
+                            "CONVERT TO CHARACTER SET {} COLLATE {collation}",
+                            collation.split('_').next().unwrap_or(collation)
+                        ),
+                    };
+                    statements.push(alter(convert));
+                }
+            }
         }
     }
     statements

@@ -441,6 +441,17 @@ fn alter_table(table: &Name, change: &TableChange) -> Vec<String> {
             vec![format!("DROP TRIGGER {} ON {t}", ident(&trigger.name))]
         }
         TableChange::SetComment { to, .. } => vec![comment_on("TABLE", &t, to.as_deref())],
+        // Partitioning never changes in place (the differ recreates the
+        // table); logging does.
+        TableChange::SetOptions { from, to } => {
+            if from.contains_key("unlogged") == to.contains_key("unlogged") {
+                Vec::new()
+            } else if to.contains_key("unlogged") {
+                vec![format!("ALTER TABLE {t} SET UNLOGGED")]
+            } else {
+                vec![format!("ALTER TABLE {t} SET LOGGED")]
+            }
+        }
     }
 }
 
