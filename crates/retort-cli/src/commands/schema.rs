@@ -156,6 +156,22 @@ fn compare(
     from_db: bool,
 ) -> Result<Comparison, Failure> {
     drop_scratch_databases_on_interrupt();
+    let compared = compare_now(context, project, from_db);
+    if compared.is_err() && autogenerate::interrupted() {
+        // The work failed because Ctrl-C took its databases away: the
+        // thread that did it ends the process with the signal's code.
+        loop {
+            std::thread::park();
+        }
+    }
+    compared
+}
+
+fn compare_now(
+    context: &Context,
+    project: &retort::project::Project,
+    from_db: bool,
+) -> Result<Comparison, Failure> {
     let url = project
         .config()
         .database_url(context.url())

@@ -8,7 +8,7 @@
 //! CLI's Ctrl-C handler).
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::error::SchemaError;
 use crate::Dialect;
@@ -17,6 +17,10 @@ use crate::db::{self, Admin, Driver};
 
 /// Scratch databases not dropped yet: (server URL, name).
 static LIVE: Mutex<Vec<(DatabaseUrl, String)>> = Mutex::new(Vec::new());
+
+/// Set once [`drop_all`] has run: the work in flight fails because its
+/// databases are gone, not because of anything in the project.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// A scratch database, dropped with this value.
 pub(crate) struct DevDatabase {
@@ -119,6 +123,7 @@ fn unregister(name: &str) {
 /// connection: for an interrupted run, whose own connections may be in
 /// the middle of a statement.
 pub fn drop_all() {
+    INTERRUPTED.store(true, Ordering::SeqCst);
     let live = match LIVE.lock() {
         Ok(mut live) => std::mem::take(&mut *live),
         Err(_) => return,
@@ -128,4 +133,9 @@ pub fn drop_all() {
             let _ = admin.drop_database(&name);
         }
     }
+}
+
+/// Whether [`drop_all`] has run.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
 }

@@ -16,7 +16,7 @@ mod error;
 
 use std::fmt::Write as _;
 
-pub use dev::drop_all as drop_dev_databases;
+pub use dev::{drop_all as drop_dev_databases, interrupted};
 pub use error::SchemaError;
 
 use self::dev::DevDatabase;
@@ -78,23 +78,28 @@ pub fn compare(
     )?;
     let exclude = own_tables(project);
 
-    let current = match current {
-        Current::Database(driver) => read(driver, &exclude)?,
-        Current::Migrations => {
+    // The two sides are built at once: most of the time goes into DDL,
+    // which each scratch database runs on a core of its own.
+    let (current, wanted) = both(
+        || match current {
+            Current::Database(driver) => read(driver, &exclude),
+            Current::Migrations => {
+                let mut dev = DevDatabase::create(dialect, &server)?;
+                replay(project, dev.driver())?;
+                read(dev.driver(), &exclude)
+            }
+        },
+        || {
             let mut dev = DevDatabase::create(dialect, &server)?;
-            replay(project, dev.driver())?;
-            read(dev.driver(), &exclude)?
-        }
-    };
-    let mut dev = DevDatabase::create(dialect, &server)?;
-    build(dev.driver(), &declared.statements)?;
-    let wanted = read(dev.driver(), &exclude)?;
-    drop(dev);
+            build(dev.driver(), &declared.statements)?;
+            read(dev.driver(), &exclude)
+        },
+    )?;
     let (current, wanted) = if db::rewrites_expressions(dialect) {
-        (
-            settled(dialect, &server, &current, &exclude)?,
-            settled(dialect, &server, &wanted, &exclude)?,
-        )
+        both(
+            || settled(dialect, &server, &current, &exclude),
+            || settled(dialect, &server, &wanted, &exclude),
+        )?
     } else {
         (current, wanted)
     };
@@ -236,6 +241,22 @@ pub fn dump(project: &Project, driver: &mut dyn Driver) -> Result<(Schema, Strin
         text.push_str(&dialect.for_client(statement));
     }
     Ok((schema, text))
+}
+
+/// Runs `first` here and `second` on another thread; the first error
+/// wins.
+fn both<A: Send, B: Send>(
+    first: impl FnOnce() -> Result<A, Error>,
+    second: impl FnOnce() -> Result<B, Error> + Send,
+) -> Result<(A, B), Error> {
+    std::thread::scope(|scope| {
+        let other = scope.spawn(second);
+        let first = first();
+        let second = other
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Ok((first?, second?))
+    })
 }
 
 /// `schema` as the server reads it back once it is built from retort's
