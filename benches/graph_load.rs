@@ -16,13 +16,14 @@
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use std::{fs, thread};
 
 use retort::config::Config;
 use retort::project::Project;
 use retort_benches::{
-    Generated, Shape, generate, load_average_line, median, millis, quick, revision_count,
+    Built, Case, Generated, Shape, generate, load_average_line, measure, millis, print_cases,
+    quick, revision_count,
 };
 
 /// The figure the target is set for.
@@ -53,18 +54,6 @@ fn settings() -> Result<Settings, String> {
     })
 }
 
-/// One measured case: returns a number that depends on all its work (kept
-/// alive with `black_box`) or an error message.
-struct Case<'a> {
-    name: &'static str,
-    /// Returns what it built, so freeing it happens after the clock stops
-    /// (a loaded project is used, then freed, outside the measured job).
-    run: Box<dyn Fn() -> Result<Box<dyn std::any::Any>, String> + 'a>,
-    /// Whether the ratio column compares it to the baseline.
-    baseline: bool,
-    times: Vec<Duration>,
-}
-
 fn main() -> ExitCode {
     retort_benches::exit("graph_load", run())
 }
@@ -81,52 +70,23 @@ fn run() -> Result<(), String> {
     let migrations = generated.migrations.clone();
     let config = generated.config.clone();
     let mut cases = vec![
-        Case {
-            name: "baseline: read_dir + fs::read",
-            run: Box::new(|| Ok(Box::new(read_all(&migrations)))),
-            baseline: true,
-            times: Vec::new(),
-        },
-        Case {
-            name: "load + heads",
-            run: Box::new(|| load_heads(&config)),
-            baseline: false,
-            times: Vec::new(),
-        },
-        Case {
-            name: "load + heads + full history",
-            run: Box::new(|| load_history(&config)),
-            baseline: false,
-            times: Vec::new(),
-        },
+        Case::baseline("baseline: read_dir + fs::read", || {
+            Ok(Box::new(read_all(&migrations)))
+        }),
+        Case::new("load + heads", || load_heads(&config)),
+        Case::new("load + heads + full history", || load_history(&config)),
     ];
     if threads > 1 {
         // Project::load reads and parses on every core from 512 files on, so
         // the same read on as many threads is the floor it could reach.
         cases.insert(
             1,
-            Case {
-                name: "(context) read on all cores",
-                run: Box::new(|| Ok(Box::new(read_all_parallel(&migrations, threads)))),
-                baseline: false,
-                times: Vec::new(),
-            },
+            Case::new("(context) read on all cores", || {
+                Ok(Box::new(read_all_parallel(&migrations, threads)))
+            }),
         );
     }
-
-    // Rounds go through every case in turn, so a slow patch of the machine
-    // (or the page cache filling) affects all cases alike.
-    for round in 0..WARM_UP + settings.iterations {
-        for case in &mut cases {
-            let start = Instant::now();
-            let result = (case.run)();
-            let elapsed = start.elapsed();
-            black_box(result.map_err(|e| format!("{}: {e}", case.name))?);
-            if round >= WARM_UP {
-                case.times.push(elapsed);
-            }
-        }
-    }
+    measure(&mut cases, WARM_UP, settings.iterations)?;
 
     report(&settings, &generated, threads, &mut cases);
     Ok(())
@@ -196,7 +156,7 @@ fn read(path: &Path) -> Vec<u8> {
 }
 
 /// What `retort heads` does: load the configuration and the project.
-fn load_heads(config: &Path) -> Result<Box<dyn std::any::Any>, String> {
+fn load_heads(config: &Path) -> Result<Built, String> {
     let config = Config::load(config).map_err(|e| e.to_string())?;
     let project = Project::load(config).map_err(|e| e.to_string())?;
     black_box(project.graph().heads());
@@ -205,7 +165,7 @@ fn load_heads(config: &Path) -> Result<Box<dyn std::any::Any>, String> {
 
 /// What `retort history` does: load, order every revision newest first and
 /// render each as `parents -> rev, message`.
-fn load_history(config: &Path) -> Result<Box<dyn std::any::Any>, String> {
+fn load_history(config: &Path) -> Result<Built, String> {
     let config = Config::load(config).map_err(|e| e.to_string())?;
     let project = Project::load(config).map_err(|e| e.to_string())?;
     let graph = project.graph();
@@ -258,35 +218,12 @@ fn report(
         println!("{line}");
     }
     println!();
-    let mut baseline = None;
-    let mut rows = Vec::new();
-    for case in cases.iter_mut() {
-        let min = case.times.iter().copied().min().unwrap_or_default();
-        let median = median(&mut case.times);
-        if case.baseline {
-            baseline = Some(median);
-        }
-        rows.push((case.name, median, min, case.baseline));
-    }
-    let name_width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
-    println!(
-        "{:<name_width$}  {:>11}  {:>9}  {:>12}",
-        "case", "median (ms)", "min (ms)", "vs baseline"
-    );
-    for (name, median, min, is_baseline) in &rows {
-        let ratio = match baseline {
-            Some(_) if *is_baseline => "1.00x".to_owned(),
-            Some(b) if !b.is_zero() => format!("{:.2}x", median.as_secs_f64() / b.as_secs_f64()),
-            _ => "-".to_owned(),
-        };
-        println!(
-            "{name:<name_width$}  {:>11.2}  {:>9.2}  {ratio:>12}",
-            millis(*median),
-            millis(*min),
-        );
-    }
+    let rows = print_cases(cases);
     println!();
-    let load = rows.iter().find(|r| r.0 == "load + heads").map(|r| r.1);
+    let load = rows
+        .iter()
+        .find(|r| r.0 == "load + heads")
+        .map(|r| r.1.median);
     match load {
         Some(load) if generated.revisions.len() == TARGET_REVISIONS => {
             let verdict = if load < TARGET { "PASS" } else { "FAIL" };

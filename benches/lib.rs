@@ -12,9 +12,11 @@
 //! without writing anything.
 //!
 //! The rest serves the benchmark binaries: settings from the environment,
-//! timing summaries, and in [`upgrade`] what the benchmarks that run the
-//! `retort` binary against a database share.
+//! timing summaries, in [`upgrade`] what the benchmarks that run the
+//! `retort` binary against a database share, and in [`schema`] the
+//! generated schemas of the autogenerate benchmarks.
 
+pub mod schema;
 pub mod upgrade;
 
 use std::fmt::Write as _;
@@ -501,6 +503,32 @@ mod load_tests {
     }
 }
 
+/// Cargo's target directory: `CARGO_TARGET_DIR`, or the workspace's
+/// `target`.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        PathBuf::from,
+    )
+}
+
+/// A new directory for a benchmark's files: under `RETORT_BENCH_DIR` when
+/// set (which chooses the file system, and keeps the files for profiling:
+/// `true`), otherwise a temporary one. Absolute either way, as retort
+/// resolves a relative `sqlite:///` path from `-C`.
+pub fn bench_dir(prefix: &str) -> Result<(tempfile::TempDir, bool), String> {
+    let parent = std::env::var_os("RETORT_BENCH_DIR")
+        .map(|d| std::path::absolute(&d).unwrap_or_else(|_| PathBuf::from(d)));
+    let dir = match &parent {
+        Some(parent) => tempfile::Builder::new()
+            .prefix(&format!("{prefix}-"))
+            .tempdir_in(parent),
+        None => tempfile::tempdir(),
+    }
+    .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+    Ok((dir, parent.is_some()))
+}
+
 /// Whether `RETORT_BENCH_QUICK=1` asks for a smoke run.
 pub fn quick() -> bool {
     std::env::var("RETORT_BENCH_QUICK").is_ok_and(|v| v == "1")
@@ -508,15 +536,24 @@ pub fn quick() -> bool {
 
 /// `RETORT_BENCH_REVISIONS`, or `quick_default` in a smoke run, or `default`.
 pub fn revision_count(default: usize, quick_default: usize) -> Result<usize, String> {
-    match std::env::var("RETORT_BENCH_REVISIONS") {
+    count("RETORT_BENCH_REVISIONS", default, quick_default)
+}
+
+/// `RETORT_BENCH_TABLES`, or `quick_default` in a smoke run, or `default`.
+pub fn table_count(default: usize, quick_default: usize) -> Result<usize, String> {
+    count("RETORT_BENCH_TABLES", default, quick_default)
+}
+
+/// The positive integer in the environment variable `var`, or
+/// `quick_default` in a smoke run, or `default`.
+fn count(var: &str, default: usize, quick_default: usize) -> Result<usize, String> {
+    match std::env::var(var) {
         Ok(value) => value
             .trim()
             .parse::<usize>()
             .ok()
             .filter(|&n| n > 0)
-            .ok_or_else(|| {
-                format!("RETORT_BENCH_REVISIONS must be a positive integer, not `{value}`")
-            }),
+            .ok_or_else(|| format!("{var} must be a positive integer, not `{value}`")),
         Err(_) if quick() => Ok(quick_default),
         Err(_) => Ok(default),
     }
@@ -584,4 +621,103 @@ pub fn load_average_line() -> Option<String> {
         "load average at the end, this run included (1, 5, 15 min): {}",
         load.join(" ")
     ))
+}
+
+/// What an in-process case returns: whatever it built, so that freeing it
+/// happens after the clock stops.
+pub type Built = Box<dyn std::any::Any>;
+
+/// One measured in-process case.
+pub struct Case<'a> {
+    /// Its row's name.
+    pub name: &'static str,
+    /// The job; an error message when its work goes wrong.
+    pub run: Box<dyn Fn() -> Result<Built, String> + 'a>,
+    /// Whether the ratio column compares the others to it.
+    pub baseline: bool,
+    /// Its timed rounds.
+    pub times: Vec<std::time::Duration>,
+}
+
+impl std::fmt::Debug for Case<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Case")
+            .field("name", &self.name)
+            .field("baseline", &self.baseline)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Case<'a> {
+    /// A case compared with the baseline.
+    pub fn new(name: &'static str, run: impl Fn() -> Result<Built, String> + 'a) -> Case<'a> {
+        Case {
+            name,
+            run: Box::new(run),
+            baseline: false,
+            times: Vec::new(),
+        }
+    }
+
+    /// The baseline the others are compared with.
+    pub fn baseline(name: &'static str, run: impl Fn() -> Result<Built, String> + 'a) -> Case<'a> {
+        Case {
+            baseline: true,
+            ..Case::new(name, run)
+        }
+    }
+}
+
+/// Runs `warm_up` untimed then `rounds` timed rounds, each going through
+/// every case in turn, so that a slow patch of the machine (or a cache
+/// filling) affects all cases alike. Stops at the first case that fails.
+pub fn measure(cases: &mut [Case<'_>], warm_up: usize, rounds: usize) -> Result<(), String> {
+    for round in 0..warm_up + rounds {
+        for case in cases.iter_mut() {
+            let start = std::time::Instant::now();
+            let result = (case.run)();
+            let elapsed = start.elapsed();
+            std::hint::black_box(result.map_err(|e| format!("{}: {e}", case.name))?);
+            if round >= warm_up {
+                case.times.push(elapsed);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Prints the cases' table (median, minimum, ratio of medians to the
+/// baseline) and returns each case's name and figures, in order.
+pub fn print_cases(cases: &mut [Case<'_>]) -> Vec<(&'static str, Stats)> {
+    let rows: Vec<(&'static str, Stats, bool)> = cases
+        .iter_mut()
+        .map(|case| (case.name, Stats::of(&mut case.times), case.baseline))
+        .collect();
+    let baseline = rows.iter().find(|r| r.2).map(|r| r.1.median);
+    let name_width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+    // The table is the binary's output.
+    #[allow(clippy::print_stdout)]
+    {
+        println!(
+            "{:<name_width$}  {:>11}  {:>9}  {:>12}",
+            "case", "median (ms)", "min (ms)", "vs baseline"
+        );
+        for (name, stats, is_baseline) in &rows {
+            let ratio = match baseline {
+                Some(_) if *is_baseline => "1.00x".to_owned(),
+                Some(b) if !b.is_zero() => {
+                    format!("{:.2}x", stats.median.as_secs_f64() / b.as_secs_f64())
+                }
+                _ => "-".to_owned(),
+            };
+            println!(
+                "{name:<name_width$}  {:>11.2}  {:>9.2}  {ratio:>12}",
+                millis(stats.median),
+                millis(stats.min),
+            );
+        }
+    }
+    rows.into_iter()
+        .map(|(name, stats, _)| (name, stats))
+        .collect()
 }

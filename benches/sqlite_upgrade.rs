@@ -29,7 +29,6 @@
 // the workspace lints warn about for library code.
 #![allow(clippy::print_stdout)]
 
-use std::env;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -115,16 +114,7 @@ fn run() -> Result<(), String> {
     let settings = Settings::from_env()?;
     // RETORT_BENCH_DIR chooses the file system (the fresh figures are mostly
     // its fsyncs) and keeps the files for profiling.
-    // Absolute: retort resolves a relative `sqlite:///` path from `-C`.
-    let parent = env::var_os("RETORT_BENCH_DIR")
-        .map(|d| std::path::absolute(&d).unwrap_or_else(|_| PathBuf::from(d)));
-    let dir = match &parent {
-        Some(parent) => tempfile::Builder::new()
-            .prefix("sqlite_upgrade-")
-            .tempdir_in(parent),
-        None => tempfile::tempdir(),
-    }
-    .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+    let (dir, keep) = retort_benches::bench_dir("sqlite_upgrade")?;
     let project = dir.path().join("project");
     let dbs = dir.path().join("db");
     for d in [&project, &dbs] {
@@ -176,7 +166,7 @@ fn run() -> Result<(), String> {
     // says head, before anything is timed.
     let figures = upgrade::check_and_measure(&bench, &mut files, &checks)?;
 
-    if parent.is_some() {
+    if keep {
         let kept = dir.keep();
         println!(
             "kept (RETORT_BENCH_DIR): project in {}, at-head database {}",

@@ -855,12 +855,8 @@ pub fn report(bench: &Bench, lines: &[String], figures: &Figures) {
 
 /// `target/release/retort`, or an error saying how to build it; warns
 /// (prefixed with `bench`) when a source file is newer than the binary.
-fn retort_binary(bench: &str) -> Result<PathBuf, String> {
-    let target = env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
-        PathBuf::from,
-    );
-    let binary = target.join("release").join("retort");
+pub fn retort_binary(bench: &str) -> Result<PathBuf, String> {
+    let binary = crate::target_dir().join("release").join("retort");
     // Shown in the report: without `benches/..`.
     let binary = fs::canonicalize(&binary).unwrap_or(binary);
     if !binary.is_file() {
