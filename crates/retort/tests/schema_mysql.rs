@@ -1157,7 +1157,7 @@ fn upgrade_and_downgrade_between_any_two_schemas() {
     let cases = std::env::var("RETORT_PROPTEST_CASES")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(100);
+        .unwrap_or(200);
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(cases));
     let pairs = (any_schema(), any_schema()).prop_map(|(mut a, mut b)| {
         only_shared_parents(&mut a, &mut b);

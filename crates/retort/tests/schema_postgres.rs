@@ -1234,7 +1234,7 @@ fn cases() -> u32 {
     std::env::var("RETORT_PROPTEST_CASES")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(100)
+        .unwrap_or(200)
 }
 
 struct Pair {

@@ -287,8 +287,10 @@ fn tables(from: &Schema, to: &Schema, renames: &Renames, plan: &mut Plan) {
     }
 
     // Dropped tables: in the reverse of the order they would be created
-    // in, their foreign keys in a cycle dropped first.
-    let (order, detached) = creation_order(&dropped, &plan.touched);
+    // in, their foreign keys in a cycle dropped first. A key to a table
+    // that changes goes with its table (which is dropped before the other
+    // changes): holding it back would change a table about to go.
+    let (order, detached) = creation_order(&dropped, &BTreeSet::new());
     for (table, keys) in detached.iter().rev() {
         let mut without = table.clone();
         without.foreign_keys.retain(|k| !keys.contains(k));
