@@ -395,7 +395,9 @@ fn tables_referred_to_are_created_first_and_dropped_last() {
 #[test]
 fn a_dropped_table_takes_its_foreign_keys_along() {
     let mut child = table("child", &["id", "parent_id"]);
-    child.foreign_keys.push(key(&["parent_id"], "parent", &["id"]));
+    child
+        .foreign_keys
+        .push(key(&["parent_id"], "parent", &["id"]));
     let from = schema(vec![table("parent", &["id"]), child]);
     let to = schema(vec![table("parent", &["id", "name"])]);
     let changes = round_trip(&from, &to, &Renames::default());
