@@ -77,7 +77,7 @@ pub(crate) fn hint_for(context: &str, error: &DbError) -> String {
         DbErrorKind::LockTimeout if error.message.contains("SQLite") => "another program holds a lock on the database file (a transaction left open, in a `sqlite3` shell or the application): end it, then run the command again".into(),
         DbErrorKind::LockTimeout => "another session holds a lock retort needs (a long or forgotten transaction: `pg_stat_activity` on PostgreSQL and `SHOW PROCESSLIST` on MySQL/MariaDB list them); run the command again once it ends".into(),
         DbErrorKind::Connect => connect_hint(&error.message),
-        _ => format!("retort could not {context} (its own state tables): check that the database user may create, read and write tables there"),
+        _ => format!("{context} failed: check that the database user may create, read and write retort's own tables there (the version, applied and journal tables)"),
     }
 }
 
