@@ -280,10 +280,30 @@ fn tables(from: &Schema, to: &Schema, renames: &Renames, plan: &mut Plan) {
                 .map(|columns| ((*new_name).clone(), columns))
         })
         .collect();
+    // Columns whose type changes: a foreign key on one of them, or on a
+    // column it refers to, is dropped before and added back after (MySQL
+    // refuses the change under it; PostgreSQL when the types no longer
+    // match).
+    let retyped: BTreeSet<(Name, String)> = matched
+        .iter()
+        .flat_map(|(new_name, old_name)| {
+            let old = &from_tables[*old_name];
+            to.tables[*new_name]
+                .columns
+                .iter()
+                .filter(|c| old.column(&c.name).is_some_and(|o| o.ty != c.ty))
+                .map(|c| ((*new_name).clone(), c.name.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let around = Around {
+        replaced: &replaced,
+        retyped: &retyped,
+    };
     for (new_name, old_name) in &matched {
         let mut old = from_tables[*old_name].clone();
         old.name = (*new_name).clone();
-        alter_table(&old, &to.tables[*new_name], renames, &replaced, plan);
+        alter_table(&old, &to.tables[*new_name], renames, &around, plan);
     }
 
     // Dropped tables: in the reverse of the order they would be created
@@ -374,13 +394,31 @@ fn creation_order(
 /// The changes inside one table (`from` already under its new name): its
 /// foreign keys dropped in phase 5, the rest in phase 8, new foreign keys
 /// in phase 9.
-fn alter_table(
-    from: &Table,
-    to: &Table,
-    renames: &Renames,
-    replaced: &BTreeSet<(Name, Vec<String>)>,
-    plan: &mut Plan,
-) {
+/// What changes under foreign keys: keys a foreign key may rest on that
+/// are replaced, and columns whose type changes, by table.
+struct Around<'a> {
+    replaced: &'a BTreeSet<(Name, Vec<String>)>,
+    retyped: &'a BTreeSet<(Name, String)>,
+}
+
+impl Around<'_> {
+    /// Whether foreign key `key` of table `table` must go while something
+    /// under it changes.
+    fn disturbs(&self, table: &Name, key: &ForeignKey) -> bool {
+        self.replaced
+            .contains(&(key.references.clone(), key.referenced_columns.clone()))
+            || key
+                .columns
+                .iter()
+                .any(|c| self.retyped.contains(&(table.clone(), c.clone())))
+            || key
+                .referenced_columns
+                .iter()
+                .any(|c| self.retyped.contains(&(key.references.clone(), c.clone())))
+    }
+}
+
+fn alter_table(from: &Table, to: &Table, renames: &Renames, around: &Around<'_>, plan: &mut Plan) {
     // Columns renamed by hints, new name → old name. A rename carries the
     // keys, constraints and indexes along (every dialect's RENAME COLUMN
     // does), so they are compared as they stand after it.
@@ -418,9 +456,7 @@ fn alter_table(
 
     // A foreign key on a key that is replaced goes and comes back: the
     // server refuses to drop the key under it.
-    let kept = |a: &ForeignKey, b: &ForeignKey| {
-        same_key(a, b) && !replaced.contains(&(a.references.clone(), a.referenced_columns.clone()))
-    };
+    let kept = |a: &ForeignKey, b: &ForeignKey| same_key(a, b) && !around.disturbs(&to.name, a);
     // A foreign key is dropped before the rename, under its old column
     // names; it is compared under the new ones.
     let mut kept_keys = Vec::new();

@@ -104,6 +104,22 @@ fn apply_one(now: &mut Schema, change: &Change) -> Result<(), String> {
             }
             let mut table = from.clone();
             for change in changes {
+                // MySQL refuses to retype a column a foreign key uses,
+                // from either side.
+                if let TableChange::AlterColumn { from: a, to: b } = change
+                    && a.ty != b.ty
+                {
+                    let uses = |t: &Table| {
+                        t.foreign_keys.iter().any(|k| {
+                            (t.name == table.name && k.columns.contains(&a.name))
+                                || (k.references == table.name
+                                    && k.referenced_columns.contains(&a.name))
+                        })
+                    };
+                    if uses(&table) || now.tables.values().any(uses) {
+                        return Err(format!("a foreign key uses {}", a.name));
+                    }
+                }
                 apply_table_change(&mut table, change)?;
             }
             if normalised_table(&table) != normalised_table(to) {
