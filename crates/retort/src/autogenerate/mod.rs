@@ -22,7 +22,7 @@ pub use error::SchemaError;
 use self::dev::DevDatabase;
 use crate::config::DatabaseUrl;
 use crate::db::{self, Driver, Rendered};
-use crate::migrator::{APPLIED_TABLE, AUDIT_TABLE, JOURNAL_TABLE, Migrator, Options, Request};
+use crate::migrator::{Migrator, Options, Request};
 use crate::project::Project;
 use crate::schema::{self, Change, Schema};
 use crate::script::template::Bodies;
@@ -128,12 +128,7 @@ pub fn baseline(project: &Project, driver: &mut dyn Driver) -> Result<Comparison
     let dialect = driver.dialect();
     let wanted = read(driver, &own_tables(project))?;
     let current = Schema::default();
-    let changes = schema::diff(
-        &current,
-        &wanted,
-        &Default::default(),
-        db::diff_options(dialect),
-    );
+    let changes = creation(dialect, &wanted);
     if changes.is_empty() {
         return Err(SchemaError::NothingToBaseline {
             url: driver.describe(),
@@ -229,17 +224,10 @@ fn section(dialect: Dialect, steps: &[Rendered], notes: impl Fn(usize) -> Vec<St
 pub fn dump(project: &Project, driver: &mut dyn Driver) -> Result<(Schema, String), Error> {
     let dialect = driver.dialect();
     let schema = read(driver, &own_tables(project))?;
-    let changes = schema::diff(
-        &Schema::default(),
-        &schema,
-        &Default::default(),
-        db::diff_options(dialect),
-    );
-    let steps = db::render(dialect, &changes).map_err(render_failed)?;
-    let mut text = String::new();
-    for statement in steps.iter().flat_map(|s| &s.statements) {
-        text.push_str(&dialect.for_client(statement));
-    }
+    let text = creation_statements(dialect, &schema)?
+        .iter()
+        .map(|statement| dialect.for_client(statement))
+        .collect();
     Ok((schema, text))
 }
 
@@ -267,15 +255,9 @@ fn settled(
     schema: &Schema,
     exclude: &[&str],
 ) -> Result<Schema, Error> {
-    let changes = schema::diff(
-        &Schema::default(),
-        schema,
-        &Default::default(),
-        db::diff_options(dialect),
-    );
-    let steps = db::render(dialect, &changes).map_err(render_failed)?;
+    let statements = creation_statements(dialect, schema)?;
     let mut dev = DevDatabase::create(dialect, server)?;
-    for statement in steps.iter().flat_map(|s| &s.statements) {
+    for statement in &statements {
         dev.driver()
             .run(statement)
             .map_err(|error| SchemaError::Database {
@@ -289,14 +271,25 @@ fn settled(
     read(dev.driver(), exclude)
 }
 
+/// The changes that build `schema` in an empty database.
+fn creation(dialect: Dialect, schema: &Schema) -> Vec<Change> {
+    schema::diff(
+        &Schema::default(),
+        schema,
+        &Default::default(),
+        db::diff_options(dialect),
+    )
+}
+
+/// The statements that build `schema` in an empty database, in order.
+fn creation_statements(dialect: Dialect, schema: &Schema) -> Result<Vec<String>, Error> {
+    let steps = db::render(dialect, &creation(dialect, schema)).map_err(render_failed)?;
+    Ok(steps.into_iter().flat_map(|s| s.statements).collect())
+}
+
 /// retort's own tables, never part of a schema.
-fn own_tables(project: &Project) -> Vec<&str> {
-    vec![
-        project.config().migrations.version_table.as_str(),
-        APPLIED_TABLE,
-        JOURNAL_TABLE,
-        AUDIT_TABLE,
-    ]
+fn own_tables(project: &Project) -> [&str; 4] {
+    db::state_tables(&project.config().migrations.version_table)
 }
 
 fn read(driver: &mut dyn Driver, exclude: &[&str]) -> Result<Schema, Error> {

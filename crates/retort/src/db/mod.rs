@@ -78,6 +78,12 @@ pub const JOURNAL_TABLE: &str = "retort_journal";
 /// [`APPLIED_TABLE`]).
 pub const AUDIT_TABLE: &str = "retort_audit";
 
+/// Every table retort keeps its state in, `version_table` first: never
+/// the users' objects, never part of a schema.
+pub fn state_tables(version_table: &str) -> [&str; 4] {
+    [version_table, APPLIED_TABLE, JOURNAL_TABLE, AUDIT_TABLE]
+}
+
 /// What kind of database failure happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -465,6 +471,25 @@ pub struct Rendered {
     pub changes: Vec<usize>,
     /// The statements, without terminators.
     pub statements: Vec<String>,
+}
+
+impl Rendered {
+    /// One step per change, for dialects that carry out each change on
+    /// its own.
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
+    pub(crate) fn each(
+        changes: &[Change],
+        statements: impl Fn(&Change) -> Vec<String>,
+    ) -> Vec<Rendered> {
+        changes
+            .iter()
+            .enumerate()
+            .map(|(at, change)| Rendered {
+                changes: vec![at],
+                statements: statements(change),
+            })
+            .collect()
+    }
 }
 
 /// Reads the schema of the database `driver` is connected to, leaving

@@ -4,10 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{
-    APPLIED_TABLE, AUDIT_TABLE, DbError, DbErrorKind, Driver, JOURNAL_TABLE, Object, ObjectKind,
-    Objects,
-};
+use super::{DbError, DbErrorKind, Driver, Object, ObjectKind, Objects};
 
 /// TCP keepalive on server connections: probes after a minute without
 /// traffic, every ten seconds, six times, so that a server that stopped
@@ -209,7 +206,7 @@ fn catalog(driver: &mut dyn Driver, sql: &str) -> Result<Vec<Found>, DbError> {
 /// What users made among `found`: retort's state tables (any case, as
 /// SQLite and MySQL compare table names) left out.
 fn user_objects(found: Vec<Found>, version_table: &str) -> Vec<Object> {
-    let state = [version_table, APPLIED_TABLE, JOURNAL_TABLE, AUDIT_TABLE];
+    let state = super::state_tables(version_table);
     let is_state = |o: &Object| {
         o.kind == ObjectKind::Table && state.iter().any(|t| t.eq_ignore_ascii_case(&o.name))
     };

@@ -25,14 +25,7 @@ use crate::schema::{
 
 /// The statements of `changes`, one [`Rendered`] per change.
 pub(crate) fn render(changes: &[Change]) -> Vec<Rendered> {
-    changes
-        .iter()
-        .enumerate()
-        .map(|(at, change)| Rendered {
-            changes: vec![at],
-            statements: statements(change),
-        })
-        .collect()
+    Rendered::each(changes, statements)
 }
 
 fn statements(change: &Change) -> Vec<String> {

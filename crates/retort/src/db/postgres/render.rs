@@ -17,14 +17,7 @@ use crate::schema::{
 
 /// The statements of `changes`, in order.
 pub(crate) fn render(changes: &[Change]) -> Vec<Rendered> {
-    changes
-        .iter()
-        .enumerate()
-        .map(|(at, change)| Rendered {
-            changes: vec![at],
-            statements: statements(change),
-        })
-        .collect()
+    Rendered::each(changes, statements)
 }
 
 fn statements(change: &Change) -> Vec<String> {

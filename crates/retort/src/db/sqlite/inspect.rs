@@ -121,13 +121,16 @@ pub(crate) fn inspect(driver: &mut dyn Driver, exclude: &[&str]) -> Result<Schem
         schema.tables.insert(table.name.clone(), table);
     }
 
-    for (name, sql) in views {
-        let (definition, names) = ddl::view(&sql);
+    let view_names: std::collections::BTreeSet<&str> =
+        views.iter().map(|(name, _)| name.as_str()).collect();
+    for (name, sql) in &views {
+        let (definition, names) = ddl::view(sql);
         let reads = names
             .into_iter()
             .map(Name::new)
             .filter(|n| {
-                n.name != name && (schema.tables.contains_key(n) || views_named(&objects, &n.name))
+                n.name != *name
+                    && (schema.tables.contains_key(n) || view_names.contains(n.name.as_str()))
             })
             .collect();
         let name = Name::new(name);
@@ -142,13 +145,6 @@ pub(crate) fn inspect(driver: &mut dyn Driver, exclude: &[&str]) -> Result<Schem
         );
     }
     Ok(schema)
-}
-
-fn views_named(objects: &[Vec<Option<String>>], name: &str) -> bool {
-    objects.iter().any(|row| {
-        row.first().cloned().flatten().as_deref() == Some("view")
-            && row.get(1).cloned().flatten().as_deref() == Some(name)
-    })
 }
 
 /// What only the `CREATE TABLE` text holds; `key` is the primary key's
