@@ -46,6 +46,16 @@ pub(crate) enum DialectArg {
     Mysql,
 }
 
+impl DialectArg {
+    pub(crate) fn dialect(self) -> retort::Dialect {
+        match self {
+            DialectArg::Sqlite => retort::Dialect::Sqlite,
+            DialectArg::Postgres => retort::Dialect::Postgres,
+            DialectArg::Mysql => retort::Dialect::Mysql,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Create retort.toml, migrations/, the revision template and schema.sql
@@ -204,6 +214,9 @@ pub(crate) enum Command {
     /// The database's schema
     #[command(subcommand)]
     Schema(SchemaCommand),
+    /// Write a retort project from another tool's migrations
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Show the revisions a target names
     Show {
         /// A revision id, unique prefix, label, `head`, `heads`, `rev-1`…
@@ -216,6 +229,32 @@ pub(crate) enum Command {
 pub(crate) enum SchemaCommand {
     /// Print the database's schema as the statements that build it (sorted, stable), or as JSON
     Dump,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ImportCommand {
+    /// An Alembic project: one SQL revision file per Alembic revision, same ids, same
+    /// version table. Runs each revision once with Alembic on a scratch database
+    Alembic(ImportAlembicArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportAlembicArgs {
+    /// alembic.ini, pyproject.toml, or the directory holding it
+    #[arg(default_value = ".", value_name = "PATH")]
+    pub(crate) source: PathBuf,
+    /// The database the SQL is for
+    #[arg(long, value_enum)]
+    pub(crate) dialect: DialectArg,
+    /// Where to write retort.toml and migrations/
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub(crate) into: PathBuf,
+    /// The Python interpreter that can import the revision files (default: python3 on PATH)
+    #[arg(long, value_name = "PATH")]
+    pub(crate) python: Option<PathBuf>,
+    /// A server where a scratch database may be created and dropped (PostgreSQL, MySQL)
+    #[arg(long, value_name = "URL")]
+    pub(crate) dev_url: Option<String>,
 }
 
 #[derive(Debug, Args)]

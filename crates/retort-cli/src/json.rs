@@ -10,6 +10,30 @@ pub(crate) struct Init<'a> {
     pub(crate) dialect: &'static str,
 }
 
+/// `import alembic`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Import<'a> {
+    pub(crate) config: String,
+    pub(crate) migrations: String,
+    pub(crate) revisions: usize,
+    pub(crate) merges: usize,
+    pub(crate) branch_labels: &'a [String],
+    pub(crate) depends_on: usize,
+    pub(crate) irreversible: &'a [String],
+    pub(crate) needs_review: Vec<Review<'a>>,
+    pub(crate) version_table: &'a str,
+    pub(crate) alembic: &'a str,
+    pub(crate) sqlalchemy: &'a str,
+}
+
+/// A revision `import` marked for review.
+#[derive(Debug, Serialize)]
+pub(crate) struct Review<'a> {
+    pub(crate) revision: &'a str,
+    pub(crate) path: String,
+    pub(crate) reasons: &'a [String],
+}
+
 /// `revision` and `merge`: the file written.
 #[derive(Debug, Serialize)]
 pub(crate) struct NewRevision<'a> {

@@ -6,6 +6,7 @@ use thiserror::Error;
 use crate::autogenerate::SchemaError;
 use crate::config::ConfigError;
 use crate::graph::GraphError;
+use crate::import::ImportError;
 use crate::migrator::MigrateError;
 use crate::open::ConnectError;
 use crate::project::RequestError;
@@ -40,6 +41,9 @@ pub enum Error {
     /// Comparing the declared schema with the migrations or a database.
     #[error(transparent)]
     Schema(#[from] SchemaError),
+    /// Importing an Alembic project.
+    #[error(transparent)]
+    Import(#[from] ImportError),
     /// Reading or writing a file failed.
     #[error("cannot {action} `{}`: {source}", path.display())]
     Io {
@@ -94,6 +98,7 @@ impl Error {
             Error::Connect(e) => e,
             Error::Migrate(e) => e,
             Error::Schema(e) => e,
+            Error::Import(e) => e,
             Error::Io { .. } => return None,
         })
     }

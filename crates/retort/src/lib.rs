@@ -25,6 +25,7 @@ pub mod db;
 mod dialect;
 mod error;
 pub mod graph;
+pub mod import;
 pub mod migrator;
 mod open;
 mod parallel;

@@ -1,5 +1,6 @@
 //! One function per command: call the library, hand the result to the printer.
 
+mod import;
 mod migrate;
 mod query;
 mod schema;
@@ -11,7 +12,7 @@ use retort::config::{Config, Locate};
 use retort::migrator::{Options, Request};
 use retort::project::Project;
 
-use crate::args::{Cli, Command, Format, Global, SchemaCommand};
+use crate::args::{Cli, Command, Format, Global, ImportCommand, SchemaCommand};
 use crate::output::{Failure, Printer};
 
 /// What a command does with the database, for what to prepare while the
@@ -146,6 +147,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
         Command::Check => schema::check(&context),
         Command::Baseline { message, rev_id } => schema::baseline(&context, message, rev_id),
         Command::Schema(SchemaCommand::Dump) => schema::dump(&context),
+        Command::Import(ImportCommand::Alembic(args)) => import::alembic(&context, args),
         Command::Merge {
             revisions,
             message,

@@ -202,7 +202,7 @@ fn tell(context: &Context, comparison: &Comparison) {
 /// Ctrl-C (or SIGTERM) while scratch databases exist drops them before the
 /// process ends; the signal's default would leave them on the server.
 #[cfg(unix)]
-fn drop_scratch_databases_on_interrupt() {
+pub(super) fn drop_scratch_databases_on_interrupt() {
     use signal_hook::consts::{SIGINT, SIGTERM};
     use signal_hook::iterator::Signals;
     let Ok(mut signals) = Signals::new([SIGINT, SIGTERM]) else {
@@ -221,4 +221,4 @@ fn drop_scratch_databases_on_interrupt() {
 }
 
 #[cfg(not(unix))]
-fn drop_scratch_databases_on_interrupt() {}
+pub(super) fn drop_scratch_databases_on_interrupt() {}

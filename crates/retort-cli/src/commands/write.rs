@@ -7,16 +7,11 @@ use crate::args::{DialectArg, RevisionArgs};
 use crate::json;
 use crate::output::Failure;
 use crate::render;
-use retort::Dialect;
 use retort::project::{self, NewRevision};
 
 pub(crate) fn init(context: &Context, dir: &Path, dialect: DialectArg) -> Result<(), Failure> {
     context.no_dot("init")?;
-    let dialect = match dialect {
-        DialectArg::Sqlite => Dialect::Sqlite,
-        DialectArg::Postgres => Dialect::Postgres,
-        DialectArg::Mysql => Dialect::Mysql,
-    };
+    let dialect = dialect.dialect();
     let report = project::init(dir, dialect)?;
     let created: Vec<String> = report
         .created

@@ -76,6 +76,12 @@ impl DevDatabase {
         Ok(dev)
     }
 
+    /// Its URL, for another client; `None` for SQLite's, which lives in
+    /// this process's memory.
+    pub(crate) fn url(&self) -> Option<DatabaseUrl> {
+        self.server.as_ref().map(|(admin, name)| admin.url_of(name))
+    }
+
     /// The connection to it.
     pub(crate) fn driver(&mut self) -> &mut dyn Driver {
         self.driver.as_deref_mut().expect("open until dropped")

@@ -16,10 +16,10 @@ mod error;
 
 use std::fmt::Write as _;
 
+pub(crate) use dev::DevDatabase;
 pub use dev::{drop_all as drop_dev_databases, interrupted};
 pub use error::SchemaError;
 
-use self::dev::DevDatabase;
 use crate::config::DatabaseUrl;
 use crate::db::{self, Driver, Rendered};
 use crate::migrator::{Migrator, Options, Request};

@@ -13,7 +13,8 @@ pub struct InitReport {
     pub created: Vec<PathBuf>,
 }
 
-const SCHEMA: &str = "\
+/// The `schema.sql` a new project starts with.
+pub(crate) const SCHEMA: &str = "\
 -- The declared schema: the tables, indexes and views the application expects,
 -- written as plain DDL for the target database (`schema.files` in retort.toml).
 ";

@@ -12,6 +12,7 @@ mod load;
 mod revision;
 
 pub use error::RequestError;
+pub(crate) use init::SCHEMA as SCHEMA_FILE_TEXT;
 pub use init::{InitReport, init};
 pub use revision::NewRevision;
 
