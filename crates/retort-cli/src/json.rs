@@ -89,6 +89,9 @@ pub(crate) struct Current<'a> {
     pub(crate) current: &'a [String],
     /// What is wrong with the version table (exit code 3), or null.
     pub(crate) problem: Option<ErrorBody<'a>>,
+    /// Another migration tool's history table, where there is no version
+    /// table, or null.
+    pub(crate) foreign_history: Option<ForeignHistory<'a>>,
 }
 
 /// `status`.
@@ -103,6 +106,16 @@ pub(crate) struct Status<'a> {
     pub(crate) problem: Option<ErrorBody<'a>>,
     /// Applied revisions whose files changed since.
     pub(crate) changed: Vec<Changed<'a>>,
+    /// Another migration tool's history table, where there is no version
+    /// table, or null.
+    pub(crate) foreign_history: Option<ForeignHistory<'a>>,
+}
+
+/// Another migration tool's history table, which `upgrade` refuses.
+#[derive(Debug, Serialize)]
+pub(crate) struct ForeignHistory<'a> {
+    pub(crate) table: &'a str,
+    pub(crate) tool: &'a str,
 }
 
 /// A revision `status` would apply.

@@ -815,6 +815,28 @@ fn cases() -> Vec<Case> {
             2,
         ),
         case(
+            "database Alembic manages",
+            |s| {
+                s.db.exec("CREATE TABLE t01 (id INTEGER PRIMARY KEY)");
+                s.db.exec(
+                    "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)",
+                );
+                s.db.exec("INSERT INTO alembic_version (version_num) VALUES ('r01')");
+            },
+            &["upgrade"],
+            2,
+        ),
+        case(
+            "database another migration tool manages",
+            |s| {
+                s.db.exec(
+                    "CREATE TABLE flyway_schema_history (installed_rank INTEGER PRIMARY KEY)",
+                );
+            },
+            &["downgrade", "base"],
+            2,
+        ),
+        case(
             "migration left half way",
             |s| {
                 s.file(

@@ -20,6 +20,7 @@ mod db; // TestDb: a fresh database per test, inspected through retort's Driver
 mod dialects; // sections for some databases only: each runs its own, checksums cover what it runs
 mod errors; // unknown revisions, existing tables, permissions, dry runs, irreversible, targets
 mod failure; // a statement failing mid-plan, with and without --atomic
+mod foreign; // a database another migration tool manages: refused until adopted, reported by status
 mod inspect; // current/status JSON on branched states; text snapshots
 mod kill; // SIGKILL at arbitrary moments of a 100-migration run, and inside one long migration
 mod locks; // a migration blocked by a long transaction: lock timeout, retries, clean failure
