@@ -58,6 +58,9 @@ pub(crate) struct Revision<'a> {
     pub(crate) depends_on: &'a [String],
     pub(crate) path: String,
     pub(crate) created: Option<&'a str>,
+    /// Why a person must read its SQL before it runs
+    /// (`-- retort:review`), or null.
+    pub(crate) review: Option<&'a str>,
     pub(crate) is_head: bool,
     pub(crate) is_base: bool,
     pub(crate) is_branch_point: bool,

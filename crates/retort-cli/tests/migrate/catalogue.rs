@@ -413,6 +413,15 @@ fn cases() -> Vec<Case> {
             &["upgrade"],
             2,
         ),
+        case(
+            "revision marked for review",
+            |s| {
+                at_r01(s);
+                s.file("r03", "-- retort:revision r03\n-- retort:revises r02\n-- retort:review its SQL depended on data\n-- retort:upgrade\nDELETE FROM t01;\n");
+            },
+            &["upgrade"],
+            2,
+        ),
         // --------------------------------------------------------- config
         case(
             "retort.toml not utf-8",

@@ -29,6 +29,7 @@ mod offline; // --sql scripts run by the database's shell match online runs
 mod quickstart; // the README's first command on a copy of examples/quickstart
 mod real_schemas; // Zabbix, phpBB and MediaWiki: baseline, then upgrade into an empty database, reproduces each exactly
 mod resume; // migrations committing in parts: the journal, resume, repair, CONCURRENTLY
+mod review; // `-- retort:review`: upgrade and downgrade refuse a plan holding a marked revision, stamp passes it
 mod stamp; // stamp, stamp of several revisions, base, --purge, --dry-run
 mod tls; // sslmode and sslrootcert on PostgreSQL: pg_stat_ssl for both connections, certificate failures
 mod util; // fixtures (the branched graph, linear chains), the runner, state assertions

@@ -223,6 +223,21 @@ pub enum MigrateError {
         /// Its file.
         path: PathBuf,
     },
+    /// A revision in the plan is marked `-- retort:review`: a person must
+    /// read its SQL before it runs.
+    #[error("revision `{revision}` ({}:{line}) is marked for review: {reason}", path.display())]
+    NeedsReview {
+        /// The first marked revision of the plan.
+        revision: String,
+        /// Its file.
+        path: PathBuf,
+        /// The directive's line.
+        line: usize,
+        /// Why, as written.
+        reason: String,
+        /// The plan's other marked revisions, in plan order.
+        others: Vec<String>,
+    },
     /// `--atomic` with a migration that must run outside a transaction.
     #[error("revision `{revision}` cannot be part of an `--atomic` run: {reason}")]
     AtomicNotPossible {
@@ -302,6 +317,7 @@ impl crate::Diagnostic for MigrateError {
             MigrateError::Changed { .. } => "checksum_mismatch",
             MigrateError::Irreversible { .. } => "irreversible",
             MigrateError::NotCovered { .. } => "no_section_for_dialect",
+            MigrateError::NeedsReview { .. } => "needs_review",
             MigrateError::AtomicNotPossible { .. } => "atomic_not_possible",
             MigrateError::Interrupted(_) => "interrupted",
             MigrateError::JournalMismatch { .. } => "journal_mismatch",
@@ -326,6 +342,7 @@ impl crate::Diagnostic for MigrateError {
                 | MigrateError::Changed { .. }
                 | MigrateError::Irreversible { .. }
                 | MigrateError::NotCovered { .. }
+                | MigrateError::NeedsReview { .. }
                 | MigrateError::AtomicNotPossible { .. }
                 | MigrateError::JournalMismatch { .. }
                 | MigrateError::NotInterrupted { .. }
@@ -401,6 +418,17 @@ impl crate::Diagnostic for MigrateError {
             MigrateError::NotCovered { direction, dialect, .. } => format!(
                 "add a `-- retort:{direction} {dialect}` section, or one without a dialect for every database the others do not name"
             ),
+            MigrateError::NeedsReview { others, .. } => {
+                let mut hint = "read its SQL, correct it if needed, then delete the `-- retort:review` line and run the command again".to_owned();
+                if !others.is_empty() {
+                    hint.push_str(&format!(
+                        "; the plan holds {} more revision(s) marked for review: {}",
+                        others.len(),
+                        crate::graph::quote(others)
+                    ));
+                }
+                hint
+            }
             MigrateError::AtomicNotPossible { .. } => "run without `--atomic`".into(),
             MigrateError::Interrupted(i) => {
                 let note = i.note.as_ref().map_or(String::new(), |n| format!("{n}; "));
