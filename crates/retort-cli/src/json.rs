@@ -82,6 +82,9 @@ pub(crate) struct Revision<'a> {
     pub(crate) depends_on: &'a [String],
     pub(crate) path: String,
     pub(crate) created: Option<&'a str>,
+    /// Why a person must read its SQL before it runs
+    /// (`-- retort:review`), or null.
+    pub(crate) review: Option<&'a str>,
     pub(crate) is_head: bool,
     pub(crate) is_base: bool,
     pub(crate) is_branch_point: bool,
@@ -113,6 +116,9 @@ pub(crate) struct Current<'a> {
     pub(crate) current: &'a [String],
     /// What is wrong with the version table (exit code 3), or null.
     pub(crate) problem: Option<ErrorBody<'a>>,
+    /// Another migration tool's history table, where there is no version
+    /// table, or null.
+    pub(crate) foreign_history: Option<ForeignHistory<'a>>,
 }
 
 /// `status`.
@@ -127,6 +133,16 @@ pub(crate) struct Status<'a> {
     pub(crate) problem: Option<ErrorBody<'a>>,
     /// Applied revisions whose files changed since.
     pub(crate) changed: Vec<Changed<'a>>,
+    /// Another migration tool's history table, where there is no version
+    /// table, or null.
+    pub(crate) foreign_history: Option<ForeignHistory<'a>>,
+}
+
+/// Another migration tool's history table, which `upgrade` refuses.
+#[derive(Debug, Serialize)]
+pub(crate) struct ForeignHistory<'a> {
+    pub(crate) table: &'a str,
+    pub(crate) tool: &'a str,
 }
 
 /// A revision `status` would apply.

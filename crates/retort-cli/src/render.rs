@@ -121,6 +121,12 @@ pub(crate) fn entry(project: &Project, index: usize, cwd: &Path, current: bool) 
     if !names.is_empty() {
         text.push_str(&format!("Branch names: {}\n", names.join(", ")));
     }
+    if let Some(review) = &script.review {
+        text.push_str(&format!(
+            "Needs review: {} (`-- retort:review`, line {})\n",
+            review.reason, review.line
+        ));
+    }
     text.push_str(&format!("Path: {}\n", display_path(&script.path, cwd)));
     text.push('\n');
     if !script.message.is_empty() {
@@ -146,6 +152,7 @@ pub(crate) fn json<'p>(project: &'p Project, index: usize, cwd: &Path) -> json::
         depends_on: &script.depends_on,
         path: display_path(&script.path, cwd),
         created: script.created.as_deref(),
+        review: script.review.as_ref().map(|r| r.reason.as_str()),
         is_head: node.is_head(),
         is_base: node.is_base(),
         is_branch_point: node.is_branch_point(),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use retort::Diagnostic as _;
 use retort::migrator::{
-    Event, FindingKind, Migrator, Options, Outcome, Request, StateProblem, StepKind,
+    Event, FindingKind, ForeignHistory, Migrator, Options, Outcome, Request, StateProblem, StepKind,
 };
 
 use super::{Context, DbUse};
@@ -342,12 +342,19 @@ pub(crate) fn current(context: &Context, verbose: bool, check_heads: bool) -> Re
             {
                 text.push_str(&format!("{id} (no revision file defines it)\n"));
             }
+            if let Some(foreign) = &current.foreign_history {
+                text.push_str(&format!(
+                    "(no `{}`; {} manages this database through `{}`: `retort status` says how to adopt it)\n",
+                    foreign.version_table, foreign.tool, foreign.table
+                ));
+            }
             text
         },
         || json::Current {
             heads: &current.heads,
             current: &current.current,
             problem: current.problem.as_ref().map(problem_json),
+            foreign_history: current.foreign_history.as_ref().map(foreign_json),
         },
     )?;
     state_problem(current.problem.as_ref(), context.format())?;
@@ -385,6 +392,13 @@ pub(crate) fn current(context: &Context, verbose: bool, check_heads: bool) -> Re
         }
     }
     Ok(())
+}
+
+fn foreign_json(foreign: &ForeignHistory) -> json::ForeignHistory<'_> {
+    json::ForeignHistory {
+        table: &foreign.table,
+        tool: foreign.tool,
+    }
 }
 
 fn problem_json(problem: &StateProblem) -> json::ErrorBody<'_> {
@@ -453,6 +467,13 @@ pub(crate) fn status(context: &Context) -> Result<(), Failure> {
                     text.push_str(&format!("  hint: {hint}\n"));
                 }
             }
+            if let Some(foreign) = &status.current.foreign_history {
+                let error = foreign.error();
+                text.push_str(&format!("another tool: {error}\n"));
+                if let Some(hint) = error.hint() {
+                    text.push_str(&format!("  hint: {hint}\n"));
+                }
+            }
             if !status.changed.is_empty() {
                 text.push_str("changed since applied (`upgrade` stops until they are restored or accepted):\n");
                 for (id, path) in &status.changed {
@@ -507,6 +528,7 @@ pub(crate) fn status(context: &Context) -> Result<(), Failure> {
                     path: render::display_path(path, &context.cwd),
                 })
                 .collect(),
+            foreign_history: status.current.foreign_history.as_ref().map(foreign_json),
         },
     )?;
     if let Some(problem) = &status.current.problem {

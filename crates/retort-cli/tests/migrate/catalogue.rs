@@ -413,6 +413,15 @@ fn cases() -> Vec<Case> {
             &["upgrade"],
             2,
         ),
+        case(
+            "revision marked for review",
+            |s| {
+                at_r01(s);
+                s.file("r03", "-- retort:revision r03\n-- retort:revises r02\n-- retort:review its SQL depended on data\n-- retort:upgrade\nDELETE FROM t01;\n");
+            },
+            &["upgrade"],
+            2,
+        ),
         // --------------------------------------------------------- config
         case(
             "retort.toml not utf-8",
@@ -812,6 +821,28 @@ fn cases() -> Vec<Case> {
                 s.db.exec("DROP TABLE retort_version");
             },
             &["upgrade"],
+            2,
+        ),
+        case(
+            "database Alembic manages",
+            |s| {
+                s.db.exec("CREATE TABLE t01 (id INTEGER PRIMARY KEY)");
+                s.db.exec(
+                    "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)",
+                );
+                s.db.exec("INSERT INTO alembic_version (version_num) VALUES ('r01')");
+            },
+            &["upgrade"],
+            2,
+        ),
+        case(
+            "database another migration tool manages",
+            |s| {
+                s.db.exec(
+                    "CREATE TABLE flyway_schema_history (installed_rank INTEGER PRIMARY KEY)",
+                );
+            },
+            &["downgrade", "base"],
             2,
         ),
         case(

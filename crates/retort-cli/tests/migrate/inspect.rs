@@ -132,7 +132,8 @@ fn json_documents(db: &TestDb) {
       "current": [
         "r02"
       ],
-      "problem": null
+      "problem": null,
+      "foreign_history": null
     }
     $ retort --format json status (exit 0)
     {
@@ -153,7 +154,8 @@ fn json_documents(db: &TestDb) {
       ],
       "interrupted": null,
       "problem": null,
-      "changed": []
+      "changed": [],
+      "foreign_history": null
     }
     $ retort --format json verify (exit 0)
     {
@@ -281,7 +283,7 @@ fn current_on_two_branches(db: &TestDb) {
     let run = project.json(&["current"]).ok();
     assert_eq!(
         run.doc(),
-        &json!({"heads": ["c10003", "d20006"], "current": ["c10003", "d20006"], "problem": null})
+        &json!({"heads": ["c10003", "d20006"], "current": ["c10003", "d20006"], "problem": null, "foreign_history": null})
     );
     insta::assert_snapshot!(
         format!("current_on_two_branches_{}", db.kind().name()),
@@ -296,7 +298,7 @@ fn status_of_an_empty_database(db: &TestDb) {
     let run = project.json(&["current"]).ok();
     assert_eq!(
         run.doc(),
-        &json!({"heads": [], "current": [], "problem": null})
+        &json!({"heads": [], "current": [], "problem": null, "foreign_history": null})
     );
     let run = project.json(&["status"]).ok();
     assert_eq!(run.doc()["heads_in_db"], json!([]));

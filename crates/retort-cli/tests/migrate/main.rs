@@ -20,6 +20,7 @@ mod db; // TestDb: a fresh database per test, inspected through retort's Driver
 mod dialects; // sections for some databases only: each runs its own, checksums cover what it runs
 mod errors; // unknown revisions, existing tables, permissions, dry runs, irreversible, targets
 mod failure; // a statement failing mid-plan, with and without --atomic
+mod foreign; // a database another migration tool manages: refused until adopted, reported by status
 mod import_alembic; // import alembic of a project covering every revision kind: same schema, rows and version rows as Alembic's runs
 mod inspect; // current/status JSON on branched states; text snapshots
 mod kill; // SIGKILL at arbitrary moments of a 100-migration run, and inside one long migration
@@ -29,6 +30,7 @@ mod offline; // --sql scripts run by the database's shell match online runs
 mod quickstart; // the README's first command on a copy of examples/quickstart
 mod real_schemas; // Zabbix, phpBB and MediaWiki: baseline, then upgrade into an empty database, reproduces each exactly
 mod resume; // migrations committing in parts: the journal, resume, repair, CONCURRENTLY
+mod review; // `-- retort:review`: upgrade and downgrade refuse a plan holding a marked revision, stamp passes it
 mod stamp; // stamp, stamp of several revisions, base, --purge, --dry-run
 mod tls; // sslmode and sslrootcert on PostgreSQL: pg_stat_ssl for both connections, certificate failures
 mod util; // fixtures (the branched graph, linear chains), the runner, state assertions

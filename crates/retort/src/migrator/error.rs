@@ -176,6 +176,19 @@ pub enum MigrateError {
         /// The revisions the applied table records.
         applied: Vec<String>,
     },
+    /// No version table of retort's, but another migration tool's: every
+    /// revision would run again on a schema that already has them.
+    #[error(
+        "the database has no version table `{version_table}` but has `{table}`, where {tool} records its migrations: another tool manages this database, and retort cannot tell which revisions its schema already has"
+    )]
+    ForeignHistory {
+        /// The other tool's table.
+        table: String,
+        /// The tool.
+        tool: &'static str,
+        /// retort's version table.
+        version_table: String,
+    },
     /// A revision named where an applied one is needed (`rehash
     /// --accept`).
     #[error("revision `{revision}` is not applied, so there is no recorded checksum to replace")]
@@ -209,6 +222,21 @@ pub enum MigrateError {
         revision: String,
         /// Its file.
         path: PathBuf,
+    },
+    /// A revision in the plan is marked `-- retort:review`: a person must
+    /// read its SQL before it runs.
+    #[error("revision `{revision}` ({}:{line}) is marked for review: {reason}", path.display())]
+    NeedsReview {
+        /// The first marked revision of the plan.
+        revision: String,
+        /// Its file.
+        path: PathBuf,
+        /// The directive's line.
+        line: usize,
+        /// Why, as written.
+        reason: String,
+        /// The plan's other marked revisions, in plan order.
+        others: Vec<String>,
     },
     /// `--atomic` with a migration that must run outside a transaction.
     #[error("revision `{revision}` cannot be part of an `--atomic` run: {reason}")]
@@ -285,9 +313,11 @@ impl crate::Diagnostic for MigrateError {
             MigrateError::OverlappingRows { .. } => "overlapping_rows",
             MigrateError::NotApplied { .. } => "not_applied",
             MigrateError::VersionTableMissing { .. } => "version_table_missing",
+            MigrateError::ForeignHistory { .. } => "foreign_history",
             MigrateError::Changed { .. } => "checksum_mismatch",
             MigrateError::Irreversible { .. } => "irreversible",
             MigrateError::NotCovered { .. } => "no_section_for_dialect",
+            MigrateError::NeedsReview { .. } => "needs_review",
             MigrateError::AtomicNotPossible { .. } => "atomic_not_possible",
             MigrateError::Interrupted(_) => "interrupted",
             MigrateError::JournalMismatch { .. } => "journal_mismatch",
@@ -307,10 +337,12 @@ impl crate::Diagnostic for MigrateError {
                 | MigrateError::UnknownRevisions { .. }
                 | MigrateError::OverlappingRows { .. }
                 | MigrateError::VersionTableMissing { .. }
+                | MigrateError::ForeignHistory { .. }
                 | MigrateError::NotApplied { .. }
                 | MigrateError::Changed { .. }
                 | MigrateError::Irreversible { .. }
                 | MigrateError::NotCovered { .. }
+                | MigrateError::NeedsReview { .. }
                 | MigrateError::AtomicNotPossible { .. }
                 | MigrateError::JournalMismatch { .. }
                 | MigrateError::NotInterrupted { .. }
@@ -374,6 +406,10 @@ impl crate::Diagnostic for MigrateError {
             ),
             MigrateError::NotApplied { .. } => "`retort current` shows what is applied; `--accept` takes applied revisions whose files changed (`retort verify` lists them)".into(),
             MigrateError::VersionTableMissing { .. } => "after checking the schema, `retort stamp <rev>` recreates it at the revision the database is at (`retort history` lists them); `retort stamp --purge base` if the database was emptied".into(),
+            MigrateError::ForeignHistory { table, .. } if table == "alembic_version" => "if the revisions keep Alembic's ids (as `retort import alembic` writes them), set `version_table = \"alembic_version\"` under `[migrations]` in retort.toml; otherwise `retort stamp <revision>` marks the revision the schema already has (`retort history` lists them)".into(),
+            MigrateError::ForeignHistory { tool, .. } => format!(
+                "`retort stamp <revision>` marks the revision the existing schema corresponds to (`retort history` lists them); `retort stamp base` lets retort manage the database beside {tool}, starting from nothing"
+            ),
             MigrateError::Changed { changed } => format!(
                 "restore the files (an applied revision should not change: write a new revision instead); if the change is meant (a comment, a fix already made by hand), record the files as they are now with `retort rehash --accept {}`; `--allow-changed` runs this once without recording anything",
                 changed.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>().join(" ")
@@ -382,6 +418,17 @@ impl crate::Diagnostic for MigrateError {
             MigrateError::NotCovered { direction, dialect, .. } => format!(
                 "add a `-- retort:{direction} {dialect}` section, or one without a dialect for every database the others do not name"
             ),
+            MigrateError::NeedsReview { others, .. } => {
+                let mut hint = "read its SQL, correct it if needed, then delete the `-- retort:review` line and run the command again".to_owned();
+                if !others.is_empty() {
+                    hint.push_str(&format!(
+                        "; the plan holds {} more revision(s) marked for review: {}",
+                        others.len(),
+                        crate::graph::quote(others)
+                    ));
+                }
+                hint
+            }
             MigrateError::AtomicNotPossible { .. } => "run without `--atomic`".into(),
             MigrateError::Interrupted(i) => {
                 let note = i.note.as_ref().map_or(String::new(), |n| format!("{n}; "));

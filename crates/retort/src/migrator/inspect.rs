@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use super::plan::{self, Direction};
 use super::state::VersionState;
 use super::store::AppliedRow;
-use super::{MigrateError, Migrator, db};
+use super::{ForeignHistory, MigrateError, Migrator, db};
 use crate::Diagnostic as _;
 use crate::db::Driver;
 use crate::graph::Resolved;
@@ -23,6 +23,10 @@ pub struct Current {
     /// changes the database refuses (rows no file defines, overlapping
     /// rows, a dropped table).
     pub problem: Option<StateProblem>,
+    /// Where there is no version table: another migration tool's history
+    /// table, which `upgrade` and `downgrade` refuse (see
+    /// [`MigrateError::ForeignHistory`]) and `stamp` adopts.
+    pub foreign_history: Option<ForeignHistory>,
 }
 
 /// A problem with the version table, as `current` and `status` report it.
@@ -144,6 +148,7 @@ impl Migrator<'_> {
                 message: e.to_string(),
                 hint: e.hint(),
             }),
+            foreign_history: state.foreign.clone(),
         }
     }
 

@@ -67,6 +67,7 @@ pub use inspect::{Current, Finding, FindingKind, RehashReport, StateProblem, Sta
 pub use journal::{JournalRow, JournalState};
 pub use offline::offline_sql;
 pub use plan::{Direction, Step};
+pub use state::ForeignHistory;
 pub use store::AppliedRow;
 
 // The state tables' names are the database layer's to know too (it leaves

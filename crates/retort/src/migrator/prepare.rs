@@ -72,6 +72,7 @@ impl<'p> Migrator<'p> {
         rows: &[usize],
         atomic: bool,
     ) -> Result<Prepared<'p>, MigrateError> {
+        self.check_reviewed(steps)?;
         self.check_reversible(steps)?;
         let graph = self.project.graph();
         let mut before = rows.to_vec();
@@ -177,6 +178,25 @@ impl<'p> Migrator<'p> {
             });
         }
         Ok(statements)
+    }
+
+    /// A revision in the plan marked `-- retort:review`, which a person
+    /// must read before it runs (up or down).
+    fn check_reviewed(&self, steps: &[Step]) -> Result<(), MigrateError> {
+        let mut marked = steps.iter().filter_map(|step| {
+            let script = self.project.script(step.revision);
+            Some((script, script.review.as_ref()?))
+        });
+        let Some((script, review)) = marked.next() else {
+            return Ok(());
+        };
+        Err(MigrateError::NeedsReview {
+            revision: script.revision.clone(),
+            path: script.path.clone(),
+            line: review.line,
+            reason: review.reason.clone(),
+            others: marked.map(|(other, _)| other.revision.clone()).collect(),
+        })
     }
 
     /// A downgrade through a revision without a downgrade section.

@@ -3,10 +3,47 @@
 //! hand edit or another tool can leave), and a table dropped while the
 //! applied table still records this project's revisions. Commands that
 //! change the database refuse such a table; `current` and `status` show
-//! it.
+//! it. Where there is no version table but another migration tool's
+//! (Alembic's, Flyway's…), `upgrade` and `downgrade` refuse too: every
+//! revision would run again on a schema that already has them.
 
 use super::{MigrateError, Migrator, db};
 use crate::db::Driver;
+
+/// The tables other migration tools keep their history in, with the tool.
+const FOREIGN_TABLES: [(&str, &str); 7] = [
+    ("alembic_version", "Alembic"),
+    ("_sqlx_migrations", "sqlx"),
+    ("refinery_schema_history", "refinery"),
+    ("flyway_schema_history", "Flyway"),
+    ("schema_migrations", "golang-migrate or dbmate"),
+    ("__diesel_schema_migrations", "Diesel"),
+    ("seaql_migrations", "SeaORM"),
+];
+
+/// Another migration tool's history table, in a database without a
+/// version table of retort's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignHistory {
+    /// The table (`alembic_version`).
+    pub table: String,
+    /// The tool that keeps it (`Alembic`).
+    pub tool: &'static str,
+    /// retort's version table, which the database lacks.
+    pub version_table: String,
+}
+
+impl ForeignHistory {
+    /// The refusal of `upgrade` and `downgrade`, with what adopts the
+    /// database.
+    pub fn error(&self) -> MigrateError {
+        MigrateError::ForeignHistory {
+            table: self.table.clone(),
+            tool: self.tool,
+            version_table: self.version_table.clone(),
+        }
+    }
+}
 
 /// The version rows and their problems.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -20,6 +57,9 @@ pub(super) struct VersionState {
     /// With no version table: this project's revisions the applied table
     /// still records.
     pub(super) dropped: Vec<String>,
+    /// With no version table and nothing of retort's: another tool's
+    /// history table.
+    pub(super) foreign: Option<ForeignHistory>,
 }
 
 impl VersionState {
@@ -52,6 +92,14 @@ impl VersionState {
             });
         }
         None
+    }
+
+    /// The error a command that runs migrations gives: a problem of the
+    /// table, or another tool's history where retort has none (`stamp`,
+    /// which adopts such a database, checks only [`VersionState::problem`]).
+    pub(super) fn refusal(&self, migrator: &Migrator<'_>) -> Option<MigrateError> {
+        self.problem(migrator)
+            .or_else(|| self.foreign.as_ref().map(ForeignHistory::error))
     }
 }
 
@@ -102,15 +150,46 @@ impl Migrator<'_> {
                 .filter(|row| graph.index_of(&row.revision).is_some())
                 .map(|row| row.revision)
                 .collect();
+            if state.dropped.is_empty() {
+                state.foreign = self.foreign_history(driver)?;
+            }
         }
         Ok(state)
     }
 
+    /// The first of the other tools' history tables the database holds,
+    /// in the version table's schema (the configured version table itself,
+    /// `alembic_version` say, is retort's own).
+    fn foreign_history(
+        &self,
+        driver: &mut dyn Driver,
+    ) -> Result<Option<ForeignHistory>, MigrateError> {
+        let candidates: Vec<(&str, &'static str)> = FOREIGN_TABLES
+            .into_iter()
+            .filter(|(table, _)| *table != self.tables.version)
+            .collect();
+        let names: Vec<&str> = candidates.iter().map(|(table, _)| *table).collect();
+        let exist = driver
+            .tables_exist(self.tables.schema.as_deref(), &names)
+            .map_err(db("looking for another migration tool's tables"))?;
+        Ok(candidates
+            .into_iter()
+            .zip(exist)
+            .find_map(|((table, tool), exists)| {
+                exists.then(|| ForeignHistory {
+                    table: table.to_owned(),
+                    tool,
+                    version_table: self.tables.version.clone(),
+                })
+            }))
+    }
+
     /// The version rows as graph indices, for a command that changes the
-    /// database: a table with a problem is refused.
+    /// database: a table with a problem is refused, and so is a database
+    /// another tool migrates.
     pub(super) fn rows(&self, driver: &mut dyn Driver) -> Result<Vec<usize>, MigrateError> {
         let state = self.read_state(driver)?;
-        match state.problem(self) {
+        match state.refusal(self) {
             Some(problem) => Err(problem),
             None => Ok(state.rows),
         }

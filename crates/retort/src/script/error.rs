@@ -118,8 +118,9 @@ pub enum ScriptErrorKind {
     BadTemplate(String),
 }
 
-/// Every directive a revision file may hold, the header's first.
-pub(crate) const DIRECTIVES: [&str; 9] = [
+/// Every directive a revision file may hold: the header's, then the two
+/// section markers (last, see `parse::HEADER_DIRECTIVES`).
+pub(crate) const DIRECTIVES: [&str; 10] = [
     "revision",
     "revises",
     "message",
@@ -127,6 +128,7 @@ pub(crate) const DIRECTIVES: [&str; 9] = [
     "branch-labels",
     "depends-on",
     "transaction",
+    "review",
     "upgrade",
     "downgrade",
 ];
@@ -166,7 +168,10 @@ impl crate::Diagnostic for ScriptError {
     fn hint(&self) -> Option<String> {
         Some(match &self.kind {
             ScriptErrorKind::SpacedDirective(name) => format!("remove the space: `-- retort:{name}`"),
-            ScriptErrorKind::UnknownDirective(_) => "known directives: `revision`, `revises`, `message`, `created`, `branch-labels`, `depends-on`, `transaction`, `upgrade`, `downgrade`".into(),
+            ScriptErrorKind::UnknownDirective(_) => format!(
+                "known directives: {}",
+                DIRECTIVES.map(|d| format!("`{d}`")).join(", ")
+            ),
             ScriptErrorKind::MissingRevision => "add a line `-- retort:revision <id>` at the top of the file".into(),
             ScriptErrorKind::MissingUpgrade => "add a line `-- retort:upgrade` before the upgrade SQL".into(),
             ScriptErrorKind::SqlInHeader => "move the SQL below `-- retort:upgrade`, or comment it out with `--`".into(),
@@ -180,6 +185,7 @@ impl crate::Diagnostic for ScriptError {
             ScriptErrorKind::DuplicateSection { name, .. } => format!("keep one `-- retort:{name}` section: put all of its SQL under it"),
             ScriptErrorKind::DowngradeFirst => "put the `-- retort:upgrade` section first, then `-- retort:downgrade`".into(),
             ScriptErrorKind::UpgradeAfterDowngrade { .. } => "move the upgrade sections (one per dialect, or one for all) above the first downgrade section".into(),
+            ScriptErrorKind::MissingValue(name) if name == "review" => "write why a person must read the revision's SQL: `-- retort:review <reason>`".into(),
             ScriptErrorKind::MissingValue(name) => format!("write the value after the directive: `-- retort:{name} <value>`"),
             ScriptErrorKind::InvalidRevisionId { .. } => format!(
                 "revision ids are letters, digits and `_`, at most {} characters (`retort revision` draws 12 hex digits)",

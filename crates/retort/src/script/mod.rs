@@ -144,6 +144,17 @@ fn pick<T>(
     fallback
 }
 
+/// A revision marked `-- retort:review <reason>`: its SQL must be read by
+/// a person (and the line deleted) before it runs. The Alembic importer
+/// marks the revisions whose SQL depended on data or did not render.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Review {
+    /// Why, as written.
+    pub reason: String,
+    /// The directive's 1-based line.
+    pub line: usize,
+}
+
 /// A parsed revision file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Script {
@@ -161,6 +172,9 @@ pub struct Script {
     pub depends_on: Vec<String>,
     /// `false` when the file says `-- retort:transaction off`.
     pub transactional: bool,
+    /// `-- retort:review <reason>`: a person must read the revision's SQL
+    /// before it runs (`upgrade` and `downgrade` refuse a plan holding it).
+    pub review: Option<Review>,
     /// Whether the file has a downgrade section; without one the revision
     /// cannot be downgraded (see [`Script::covers`] for one dialect).
     pub reversible: bool,

@@ -4,13 +4,14 @@ use std::sync::OnceLock;
 
 use super::error::DIRECTIVES;
 use super::{
-    Body, Direction, Script, ScriptError, ScriptErrorKind as Kind, Section, checksum,
+    Body, Direction, Review, Script, ScriptError, ScriptErrorKind as Kind, Section, checksum,
     is_valid_branch_label, is_valid_revision_id, revision_id_problem,
 };
 use crate::Dialect;
 
-/// The directives of the header: all but the two section markers.
-const HEADER_DIRECTIVES: &[&str] = DIRECTIVES.split_at(7).0;
+/// The directives of the header: all but the two section markers, which
+/// come last.
+const HEADER_DIRECTIVES: &[&str] = DIRECTIVES.split_at(DIRECTIVES.len() - 2).0;
 
 /// A `-- retort:name value` line.
 struct Directive<'a> {
@@ -186,6 +187,7 @@ fn parse_parts(source: &str, path: &Path) -> Result<(Script, Spans), ScriptError
     let mut branch_labels = Vec::new();
     let mut depends_on = Vec::new();
     let mut transactional = true;
+    let mut review = None;
     let mut sections: Vec<Span> = Vec::new();
 
     let mut lines = Lines::new(text);
@@ -361,6 +363,15 @@ fn parse_parts(source: &str, path: &Path) -> Result<(Script, Spans), ScriptError
                             branch_labels.push(label.to_owned());
                         }
                     }
+                    "review" => {
+                        if d.value.is_empty() {
+                            return Err(err(number, Kind::MissingValue(name.into())));
+                        }
+                        review = Some(Review {
+                            reason: d.value.to_owned(),
+                            line: number,
+                        });
+                    }
                     _ => {
                         transactional = match d.value {
                             "on" => true,
@@ -417,6 +428,7 @@ fn parse_parts(source: &str, path: &Path) -> Result<(Script, Spans), ScriptError
         branch_labels,
         depends_on,
         transactional,
+        review,
         reversible: spans
             .sections
             .iter()
@@ -590,10 +602,57 @@ DROP TABLE users;
                 "-- retort:revision a\n-- retort:revises a\n-- retort:upgrade\n",
                 "m/x.sql:2: revision `a` revises itself",
             ),
+            (
+                "-- retort:revision a\n-- retort:review\n-- retort:upgrade\n",
+                "m/x.sql:2: `-- retort:review` needs a value",
+            ),
+            (
+                "-- retort:revision a\n-- retort:review   \n-- retort:upgrade\n",
+                "m/x.sql:2: `-- retort:review` needs a value",
+            ),
+            (
+                "-- retort:revision a\n-- retort:review data-dependent\n-- retort:review did not render\n-- retort:upgrade\n",
+                "m/x.sql:3: `-- retort:review` appears twice (first on line 2)",
+            ),
+            (
+                "-- retort:revision a\n-- retort:upgrade\n-- retort:review check it\nSELECT 1;\n",
+                "m/x.sql:3: `-- retort:review` belongs in the header, before `-- retort:upgrade`",
+            ),
+            (
+                "-- retort:revision a\n-- retort:reveiw check it\n-- retort:upgrade\n",
+                "m/x.sql:2: unknown directive `-- retort:reveiw` (did you mean `-- retort:review`?)",
+            ),
         ];
         for (text, expected) in cases {
             assert_eq!(parse_str(text).unwrap_err(), expected, "for {text:?}");
         }
+    }
+
+    #[test]
+    fn a_review_mark_keeps_its_reason_and_line() {
+        let s = parse_str(
+            "\u{feff}-- retort:revision a\r\n-- retort:message m\r\n-- retort:review  its SQL depended on data: check `users`  \r\n-- retort:upgrade\r\n",
+        )
+        .unwrap();
+        assert_eq!(
+            s.review,
+            Some(Review {
+                reason: "its SQL depended on data: check `users`".into(),
+                line: 3,
+            })
+        );
+        assert_eq!(parse_str(GOOD).unwrap().review, None);
+    }
+
+    #[test]
+    fn header_directives_are_all_but_the_section_markers() {
+        for name in ["revision", "transaction", "review"] {
+            assert!(HEADER_DIRECTIVES.contains(&name), "{name}");
+        }
+        for name in ["upgrade", "downgrade"] {
+            assert!(!HEADER_DIRECTIVES.contains(&name), "{name}");
+        }
+        assert_eq!(HEADER_DIRECTIVES.len() + 2, DIRECTIVES.len());
     }
 
     const PER_DIALECT: &str = "\
