@@ -401,3 +401,163 @@ fn continues_where_alembic_left_off(db: &TestDb) {
     assert_eq!(ours.versions, ["6f0000000006"]);
     assert_eq!(ours, setup.state(&theirs));
 }
+
+/// `retort import alembic` with `args` (the fixture's source and a
+/// directory to write into are given by the caller).
+fn import_with(args: &[&str]) -> Run {
+    let mut all = vec!["import", "alembic"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--format", "json"]);
+    let output = Command::new(retort_bin()).args(&all).output().unwrap();
+    Run::new(&all, true, output)
+}
+
+/// What is missing, and what to type: no interpreter, no Alembic in it,
+/// no Alembic project, no server for the scratch database. Nothing is
+/// written.
+#[test]
+fn missing_pieces_are_named_with_what_to_install() {
+    let dir = tempfile::tempdir().unwrap();
+    let into = dir.path().join("out");
+    let into = into.to_str().unwrap();
+    let fixture = fixture();
+    let source = fixture.to_str().unwrap();
+    let fails = |source: &str, dialect: &str, python: &str, extra: &[&str]| {
+        let mut args = vec![
+            source,
+            "--dialect",
+            dialect,
+            "--into",
+            into,
+            "--python",
+            python,
+        ];
+        args.extend_from_slice(extra);
+        import_with(&args).code(2)
+    };
+
+    let run = fails(source, "sqlite", "/nonexistent/python3", &[]);
+    assert_eq!(run.kind(), "no_python");
+    assert!(run.hint().contains("--python"), "{}", run.transcript());
+
+    // An interpreter without Alembic: a bare virtual environment.
+    let bare = dir.path().join("bare");
+    let made = Command::new("python3")
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&bare)
+        .status();
+    if made.is_ok_and(|s| s.success()) {
+        let run = fails(
+            source,
+            "sqlite",
+            bare.join("bin/python").to_str().unwrap(),
+            &[],
+        );
+        assert_eq!(run.kind(), "no_alembic", "{}", run.transcript());
+        let hint = run.hint();
+        assert!(
+            hint.contains("-m pip install alembic"),
+            "{}",
+            run.transcript()
+        );
+    }
+
+    let Ok(alembic) = alembic() else { return };
+    let python = alembic.with_file_name("python");
+    let python = python.to_str().unwrap();
+    let empty = dir.path().join("empty");
+    fs::create_dir(&empty).unwrap();
+    let run = fails(empty.to_str().unwrap(), "sqlite", python, &[]);
+    assert_eq!(run.kind(), "not_alembic", "{}", run.transcript());
+    assert!(
+        run.message().contains("alembic.ini"),
+        "{}",
+        run.transcript()
+    );
+
+    let run = fails(source, "postgres", python, &[]);
+    assert_eq!(run.kind(), "no_dev_url", "{}", run.transcript());
+    assert!(run.hint().contains("--dev-url"), "{}", run.transcript());
+    let run = fails(
+        source,
+        "postgres",
+        python,
+        &["--dev-url", "mysql://root@localhost/x"],
+    );
+    assert_eq!(run.kind(), "dev_url_dialect", "{}", run.transcript());
+    assert!(
+        !Path::new(into).exists(),
+        "nothing is written when the import fails"
+    );
+}
+
+/// A revision file that does not import (an application module missing
+/// from the interpreter) stops the import with Python's words and the
+/// file; one whose upgrade raises is imported, marked for review.
+#[test]
+fn broken_revisions_are_named() {
+    let Ok(alembic) = alembic() else {
+        assert!(!crate::db::servers_required(), "Alembic is required here");
+        return;
+    };
+    let python = alembic.with_file_name("python");
+    let python = python.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("alembic");
+    copy_dir(&fixture(), &source);
+    let into = dir.path().join("out");
+    let head = "revision = \"2f0000000012\"\ndown_revision = \"1e0000000011\"\nbranch_labels = None\ndepends_on = None\n";
+
+    let broken = source.join("versions/2f0000000012_broken.py");
+    fs::write(&broken, format!("\"\"\"needs the app\"\"\"\nimport myapp.types\n{head}\ndef upgrade():\n    pass\n\ndef downgrade():\n    pass\n")).unwrap();
+    let args = [
+        source.to_str().unwrap(),
+        "--dialect",
+        "sqlite",
+        "--into",
+        into.to_str().unwrap(),
+        "--python",
+        python,
+    ];
+    let run = import_with(&args).code(2);
+    assert_eq!(run.kind(), "alembic_load", "{}", run.transcript());
+    assert!(
+        run.message().contains("No module named 'myapp'"),
+        "{}",
+        run.transcript()
+    );
+    assert!(
+        run.hint().contains("2f0000000012_broken.py"),
+        "{}",
+        run.transcript()
+    );
+    assert!(!into.exists());
+
+    fs::write(&broken, format!("\"\"\"raises half way\"\"\"\nfrom alembic import op\n{head}\ndef upgrade():\n    op.execute(\"CREATE TABLE half (id INTEGER)\")\n    raise RuntimeError(\"boom\")\n\ndef downgrade():\n    op.execute(\"DROP TABLE half\")\n")).unwrap();
+    let run = import_with(&args).ok();
+    let review = &run.doc()["needs_review"];
+    let reasons: Vec<&str> = review
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["revision"] == "2f0000000012")
+        .flat_map(|r| {
+            r["reasons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        ["its upgrade() raised RuntimeError: boom; the SQL is what ran before that"],
+        "{}",
+        run.transcript()
+    );
+    let text = fs::read_to_string(into.join("migrations/2f0000000012_broken.sql")).unwrap();
+    assert!(
+        text.contains("-- retort:upgrade\nCREATE TABLE half (id INTEGER);\n"),
+        "{text}"
+    );
+}

@@ -494,6 +494,16 @@ def run(source, dialect_arg):
 
     MigrationContext.autocommit_block = autocommit_block
 
+    def end(savepoint, how):
+        """Ends the savepoint around a revision, unless an autocommit block
+        in it already ended the transaction it was in."""
+        if savepoint is None or not savepoint.is_active:
+            return
+        try:
+            getattr(savepoint, how)()
+        except sqlalchemy.exc.InvalidRequestError:
+            pass
+
     def wrap(script, direction, fn):
         def step(*args, **kwargs):
             capture = captured[script.revision][direction]
@@ -508,15 +518,14 @@ def run(source, dialect_arg):
             try:
                 with recorder.window(capture):
                     fn(*args, **kwargs)
-                if savepoint is not None:
-                    savepoint.commit()
             except BaseException as error:  # noqa: BLE001 - the revision's own failure
                 if isinstance(error, KeyboardInterrupt):
                     raise
                 capture.error = last_line(error)
                 capture.detail = traceback.format_exc()
-                if savepoint is not None and savepoint.is_active:
-                    savepoint.rollback()
+                end(savepoint, "rollback")
+            else:
+                end(savepoint, "commit")
 
         return step
 

@@ -49,6 +49,16 @@ impl std::fmt::Display for Name {
     }
 }
 
+/// A map keyed by [`Name`] as a JSON object keyed by `schema.name` (or
+/// `name` in the default schema): JSON keys must be strings.
+fn by_qualified_name<S, T>(map: &BTreeMap<Name, T>, serializer: S) -> Result<S::Ok, S::Error>
+where
+    S: serde::Serializer,
+    T: Serialize,
+{
+    serializer.collect_map(map.iter().map(|(name, value)| (name.to_string(), value)))
+}
+
 /// Everything a database holds that a migration manages.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Schema {
@@ -57,13 +67,17 @@ pub struct Schema {
     /// PostgreSQL extensions, by name.
     pub extensions: BTreeMap<String, Extension>,
     /// PostgreSQL enum types.
+    #[serde(serialize_with = "by_qualified_name")]
     pub enums: BTreeMap<Name, EnumType>,
     /// Sequences no column owns (a serial's or identity's is part of its
     /// column).
+    #[serde(serialize_with = "by_qualified_name")]
     pub sequences: BTreeMap<Name, Sequence>,
     /// Tables.
+    #[serde(serialize_with = "by_qualified_name")]
     pub tables: BTreeMap<Name, Table>,
     /// Views.
+    #[serde(serialize_with = "by_qualified_name")]
     pub views: BTreeMap<Name, View>,
 }
 
