@@ -214,7 +214,7 @@ pub(crate) enum Command {
     /// The database's schema
     #[command(subcommand)]
     Schema(SchemaCommand),
-    /// Write a retort project from another tool's migrations
+    /// Write a retort project from an Alembic project
     #[command(subcommand)]
     Import(ImportCommand),
     /// Show the revisions a target names

@@ -22,6 +22,7 @@ pub(crate) struct Import<'a> {
     pub(crate) irreversible: &'a [String],
     pub(crate) needs_review: Vec<Review<'a>>,
     pub(crate) version_table: &'a str,
+    pub(crate) warnings: &'a [String],
     pub(crate) alembic: &'a str,
     pub(crate) sqlalchemy: &'a str,
 }

@@ -56,6 +56,7 @@ pub(crate) fn alembic(context: &Context, args: ImportAlembicArgs) -> Result<(), 
                 })
                 .collect(),
             version_table: &report.version_table,
+            warnings: &report.warnings,
             alembic: &report.alembic,
             sqlalchemy: &report.sqlalchemy,
         },
@@ -79,6 +80,9 @@ fn text(report: &ImportReport, migrations: &str, reviews: &[(String, String)]) -
         "version table: {} (a database Alembic migrated continues where it is)\n",
         report.version_table
     ));
+    for warning in &report.warnings {
+        out.push_str(&format!("warning: {warning}\n"));
+    }
     if !report.irreversible.is_empty() {
         out.push_str(&format!(
             "{} revision(s) without a downgrade (Alembic's raised or is missing): {}\n",

@@ -265,6 +265,7 @@ fn imports_every_kind_of_revision(db: &TestDb) {
     assert_eq!(doc["branch_labels"], serde_json::json!(["billing"]));
     assert_eq!(doc["version_table"], "alembic_version");
     assert_eq!(doc["irreversible"], serde_json::json!([]));
+    assert_eq!(doc["warnings"], serde_json::json!([]));
     let review = doc["needs_review"].as_array().unwrap();
     assert_eq!(review.len(), 1, "{}", run.transcript());
     assert_eq!(review[0]["revision"], BACKFILL);
@@ -276,6 +277,12 @@ fn imports_every_kind_of_revision(db: &TestDb) {
         "{review:?}"
     );
 
+    // env.py's naming convention named what the revision left unnamed.
+    assert!(
+        setup
+            .text("3c0000000003")
+            .contains("CONSTRAINT uq_invoices_number UNIQUE")
+    );
     let merge = setup.text("5e0000000005");
     assert!(
         merge.contains("-- retort:revises 4d0000000004 3c0000000003\n"),

@@ -122,14 +122,94 @@ def load_scripts(config):
     return scripts, revisions
 
 
-def env_setting(scripts, name):
-    """A literal `name="value"` that env.py passes to context.configure."""
-    env = os.path.join(scripts.dir, "env.py")
+class EnvRead(Exception):
+    """Stops env.py where it would connect to a database or migrate."""
+
+
+ENGINE_FACTORIES = (
+    ("sqlalchemy", ("create_engine", "engine_from_config")),
+    ("sqlalchemy.engine", ("create_engine", "engine_from_config")),
+    ("sqlalchemy.engine.create", ("create_engine", "engine_from_config")),
+    ("sqlalchemy.ext.asyncio", ("create_async_engine", "async_engine_from_config")),
+    ("sqlalchemy.ext.asyncio.engine", ("create_async_engine", "async_engine_from_config")),
+)
+
+# What env.py may give context.configure that changes the SQL a revision
+# sends: the naming convention of target_metadata names constraints, and
+# the version table is retort's too.
+KEPT_OPTIONS = ("target_metadata", "version_table", "version_table_schema")
+
+
+def read_env(config, scripts):
+    """The options env.py passes to context.configure, and a warning when
+    env.py cannot be read. env.py runs until it would create an engine or
+    configure the context: both are stopped there, so it never connects to
+    the database it names."""
+    import importlib
+
+    from alembic.runtime.environment import EnvironmentContext
+
+    path = os.path.join(scripts.dir, "env.py")
+    if not os.path.isfile(path):
+        return {}, None
+    recorded = {}
+
+    def configure(self, **options):
+        recorded.update(options)
+        raise EnvRead()
+
+    def no_engine(*args, **kwargs):
+        raise EnvRead()
+
+    patches = [(EnvironmentContext, "configure", configure)]
+    for module_name, names in ENGINE_FACTORIES:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        patches.extend((module, name, no_engine) for name in names if hasattr(module, name))
+    saved = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
+    namespace = {"__file__": path, "__name__": "env_py"}
+    warning = None
     try:
-        with open(env, encoding="utf-8") as f:
-            text = f.read()
-    except OSError:
-        return None
+        for owner, name, replacement in patches:
+            setattr(owner, name, replacement)
+        with open(path, encoding="utf-8") as f:
+            code = compile(f.read(), path, "exec")
+        with EnvironmentContext(config, scripts, fn=lambda rev, context: []):
+            exec(code, namespace)
+    except EnvRead:
+        pass
+    except BaseException as error:  # noqa: BLE001 - reported as a warning
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        warning = (
+            "env.py could not be run to read its settings (%s): constraint names "
+            "follow SQLAlchemy's defaults, not a naming convention env.py may set"
+            % last_line(error)
+        )
+    finally:
+        for owner, name, original in saved:
+            setattr(owner, name, original)
+    if "target_metadata" not in recorded and namespace.get("target_metadata") is not None:
+        recorded["target_metadata"] = namespace["target_metadata"]
+    kept = {name: recorded[name] for name in KEPT_OPTIONS if recorded.get(name) is not None}
+    if warning is None:
+        return kept, None
+    # env.py failed before configure: a literal setting in its text is
+    # better than none.
+    for name in ("version_table", "version_table_schema"):
+        if name not in kept:
+            literal = env_literal(path, name)
+            if literal:
+                kept[name] = literal
+    return kept, warning
+
+
+def env_literal(path, name):
+    """A literal `name="value"` in env.py's text."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
     found = re.search(r"\b%s\s*=\s*['\"]([A-Za-z0-9_$.]+)['\"]" % name, text)
     return found.group(1) if found else None
 
@@ -470,6 +550,7 @@ def run(source, dialect_arg):
     dialect = database["dialect"]
     config = load_config(source)
     scripts, revisions = load_scripts(config)
+    options, env_warning = read_env(config, scripts)
     engine = engine_for(database)
     recorder = Recorder(dialect)
     sqlalchemy.event.listen(engine, "before_cursor_execute", recorder.on_execute)
@@ -549,7 +630,7 @@ def run(source, dialect_arg):
                 env.configure(
                     connection=connection,
                     transaction_per_migration=True,
-                    version_table="alembic_version",
+                    **options,
                 )
                 scripts_context["context"] = env.get_context()
                 with env.begin_transaction():
@@ -582,8 +663,9 @@ def run(source, dialect_arg):
         "alembic": alembic.__version__,
         "sqlalchemy": sqlalchemy.__version__,
         "python": sys.version.split()[0],
-        "version_table": env_setting(scripts, "version_table"),
-        "version_table_schema": env_setting(scripts, "version_table_schema"),
+        "version_table": options.get("version_table"),
+        "version_table_schema": options.get("version_table_schema"),
+        "warnings": [env_warning] if env_warning else [],
         "script_location": scripts.dir,
         "revisions": result,
     }

@@ -26,6 +26,8 @@ pub(crate) struct Capture {
     /// A literal `version_table` that env.py configures.
     pub(crate) version_table: Option<String>,
     pub(crate) version_table_schema: Option<String>,
+    /// What the import could not honour (env.py that does not run).
+    pub(crate) warnings: Vec<String>,
     pub(crate) revisions: Vec<Revision>,
 }
 

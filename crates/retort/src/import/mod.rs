@@ -115,6 +115,9 @@ pub struct ImportReport {
     pub needs_review: Vec<Review>,
     /// The version table retort.toml names (Alembic's).
     pub version_table: String,
+    /// What the import could not honour, such as an env.py that does not
+    /// run (its naming convention is then not applied).
+    pub warnings: Vec<String>,
     /// The Alembic and SQLAlchemy versions that produced the SQL.
     pub alembic: String,
     /// See `alembic`.
@@ -209,6 +212,7 @@ pub fn import_alembic(
         irreversible,
         needs_review,
         version_table,
+        warnings: capture.warnings,
         alembic: capture.alembic,
         sqlalchemy: capture.sqlalchemy,
     })

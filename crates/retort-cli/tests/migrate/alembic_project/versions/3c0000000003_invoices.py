@@ -23,6 +23,10 @@ def upgrade():
         sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), nullable=False),
         sa.Column("status", status, nullable=False, server_default="draft"),
         sa.Column("total", sa.Numeric(10, 2), nullable=False),
+        # Named by env.py's naming convention: uq_invoices_number,
+        # ck_invoices_positive_total, fk_invoices_account_id_accounts.
+        sa.Column("number", sa.String(20), unique=True),
+        sa.CheckConstraint("total >= 0", name="positive_total"),
     )
 
 
