@@ -28,6 +28,7 @@ mod locks; // a migration blocked by a long transaction: lock timeout, retries, 
 mod mysql_tls; // ssl-mode and ssl-ca against a private MariaDB server with TLS
 mod offline; // --sql scripts run by the database's shell match online runs
 mod quickstart; // the README's first command on a copy of examples/quickstart
+mod real_alembic_projects; // import alembic of Langflow and Bag of Words (100+ revisions, merges): same schema as Alembic's runs
 mod real_schemas; // Zabbix, phpBB and MediaWiki: baseline, then upgrade into an empty database, reproduces each exactly
 mod resume; // migrations committing in parts: the journal, resume, repair, CONCURRENTLY
 mod review; // `-- retort:review`: upgrade and downgrade refuse a plan holding a marked revision, stamp passes it

@@ -490,6 +490,24 @@ class Capture:
         self.detail = None
         self.commits = False
         self.autocommit = 0
+        # Statements the database refused while the revision went on (it
+        # caught the error): they had no effect in Alembic's run either.
+        self.failed = []
+
+
+def transaction_failed(connection):
+    """Whether the server refuses every statement until a rollback: a
+    statement failed and the revision went on (psycopg2 and psycopg report
+    it; status 3 is INERROR in both)."""
+    try:
+        raw = connection.connection.dbapi_connection
+    except Exception:  # noqa: BLE001 - no DBAPI connection to ask
+        return False
+    status = getattr(raw, "get_transaction_status", None)
+    if status is not None:
+        return status() == 3
+    info_status = getattr(getattr(raw, "info", None), "transaction_status", None)
+    return info_status is not None and int(info_status) == 3
 
 
 def is_many(parameters):
@@ -504,9 +522,12 @@ class Recorder:
     def __init__(self, dialect):
         self.dialect = dialect
         self.current = None
+        # How many statements the last execution recorded.
+        self.last = 0
 
     def on_execute(self, conn, cursor, statement, parameters, context, executemany):
         capture = self.current
+        self.last = 0
         if capture is None:
             return
         kind = classify(statement)
@@ -527,6 +548,17 @@ class Recorder:
                 capture.statements.append(
                     {"sql": sql.strip(), "autocommit": capture.autocommit > 0}
                 )
+                self.last += 1
+
+    def on_error(self, context):
+        capture = self.current
+        if capture is None or self.last == 0:
+            return
+        failed = capture.statements[-self.last :]
+        del capture.statements[-self.last :]
+        self.last = 0
+        error = last_line(context.original_exception)
+        capture.failed.extend({"sql": one["sql"], "error": error} for one in failed)
 
     @contextlib.contextmanager
     def window(self, capture):
@@ -554,6 +586,7 @@ def run(source, dialect_arg):
     engine = engine_for(database)
     recorder = Recorder(dialect)
     sqlalchemy.event.listen(engine, "before_cursor_execute", recorder.on_execute)
+    sqlalchemy.event.listen(engine, "handle_error", recorder.on_error)
 
     captured = {script.revision: {"up": Capture(), "down": Capture()} for script in revisions}
     order = {"up": [], "down": []}
@@ -576,14 +609,21 @@ def run(source, dialect_arg):
     MigrationContext.autocommit_block = autocommit_block
 
     def end(savepoint, how):
-        """Ends the savepoint around a revision, unless an autocommit block
-        in it already ended the transaction it was in."""
+        """Ends the savepoint around a revision (unless an autocommit block
+        in it already ended the transaction it was in); an error when the
+        savepoint cannot be released: a statement failed and the revision
+        caught the error, but PostgreSQL had aborted the transaction, as
+        Alembic's own run would find at its next statement."""
         if savepoint is None or not savepoint.is_active:
-            return
+            return None
+        aborted = transaction_failed(savepoint.connection)
         try:
-            getattr(savepoint, how)()
+            getattr(savepoint, "rollback" if aborted else how)()
         except sqlalchemy.exc.InvalidRequestError:
             pass
+        if aborted:
+            return "PostgreSQL aborted the transaction: a statement failed and the revision caught the error"
+        return None
 
     def wrap(script, direction, fn):
         def step(*args, **kwargs):
@@ -606,7 +646,7 @@ def run(source, dialect_arg):
                 capture.detail = traceback.format_exc()
                 end(savepoint, "rollback")
             else:
-                end(savepoint, "commit")
+                capture.error = end(savepoint, "commit")
 
         return step
 
@@ -647,6 +687,7 @@ def run(source, dialect_arg):
             "error": capture.error,
             "detail": capture.detail,
             "commits": capture.commits,
+            "failed": capture.failed,
         }
 
     result = []

@@ -60,6 +60,16 @@ pub(crate) struct Direction {
     pub(crate) error: Option<String>,
     /// It sent a COMMIT of its own.
     pub(crate) commits: bool,
+    /// Statements the database refused while the function went on (it
+    /// caught the error); left out of the file.
+    pub(crate) failed: Vec<Failed>,
+}
+
+/// A statement that failed without stopping its revision.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Failed {
+    pub(crate) sql: String,
+    pub(crate) error: String,
 }
 
 /// A statement with its parameters written in.

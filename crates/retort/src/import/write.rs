@@ -66,6 +66,19 @@ fn file(revision: &Revision, name: String, dialect: Dialect) -> Result<File, Imp
     }
     let mut review = vec![];
     let mut notes = vec![format!("Imported from Alembic: {}", revision.path)];
+    for (direction, name) in [
+        (&revision.upgrade, "upgrade"),
+        (&revision.downgrade, "downgrade"),
+    ] {
+        for failed in &direction.failed {
+            notes.push(format!(
+                "Left out of the {name}: `{}`, which failed when Alembic ran it ({}) \
+                 and which the revision went past.",
+                sql::excerpt(&failed.sql, 80),
+                failed.error
+            ));
+        }
+    }
     let upgrade = body(&revision.upgrade, "upgrade", dialect, &mut review);
     let irreversible = !revision.has_downgrade || revision.downgrade.error.is_some();
     let downgrade = if irreversible {
@@ -258,6 +271,7 @@ mod tests {
             reads: vec![],
             error: None,
             commits: false,
+            failed: vec![],
         }
     }
 
