@@ -21,7 +21,14 @@ pub fn open(
     access: Access,
 ) -> Result<Box<dyn Driver>, crate::Error> {
     let url = config.database_url(cli_url)?;
-    db::connect_for(&url, &config.migrations.version_table, access).map_err(|error| {
+    let migrations = &config.migrations;
+    db::connect_scoped(
+        &url,
+        &migrations.version_table,
+        migrations.version_table_schema.as_deref(),
+        access,
+    )
+    .map_err(|error| {
         ConnectError {
             url: url.redacted(),
             error,

@@ -56,6 +56,7 @@ mod prepare;
 mod resume;
 mod run;
 mod segments;
+mod settled;
 mod state;
 mod store;
 mod walk;
@@ -67,6 +68,7 @@ pub use inspect::{Current, Finding, FindingKind, RehashReport, StateProblem, Sta
 pub use journal::{JournalRow, JournalState};
 pub use offline::offline_sql;
 pub use plan::{Direction, Step};
+pub use settled::Settled;
 pub use state::ForeignHistory;
 pub use store::AppliedRow;
 
@@ -282,6 +284,15 @@ impl<'p> Migrator<'p> {
             },
             offline_lock_timeout: Options::default().statement_lock_timeout,
         }
+    }
+
+    /// The migrator for the version tables in `schema` instead of
+    /// `migrations.version_table_schema` (one tenant's schema of a
+    /// database that keeps a schema per tenant).
+    #[must_use]
+    pub fn with_version_table_schema(mut self, schema: Option<String>) -> Self {
+        self.tables.schema = schema;
+        self
     }
 
     /// The `lock_timeout` offline PostgreSQL scripts set (`None`: none).
