@@ -112,24 +112,36 @@ fn stage<R: Send>(
         end: range.end,
         stopped: false,
     });
+    let stop = |result: &R| {
+        // Before the next target is taken, by this worker or another:
+        // nothing starts after a failure that stops.
+        if stop_on_failure && failed(result) {
+            queue
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .stopped = true;
+        }
+    };
+    if workers == 1 {
+        // On this thread: no hand-over between threads for each target.
+        while let Some(index) = Queue::take(&queue) {
+            let result = job(index, &mut |event| observe(Message::Event(index, event)));
+            stop(&result);
+            observe(Message::Done(result));
+        }
+        return finish(queue, start);
+    }
     thread::scope(|scope| {
         let (sender, receiver) = mpsc::channel::<Message<R>>();
         for _ in 0..workers {
             let sender = sender.clone();
-            let queue = &queue;
+            let (queue, stop) = (&queue, &stop);
             scope.spawn(move || {
                 while let Some(index) = Queue::take(queue) {
                     let result = job(index, &mut |event| {
                         let _ = sender.send(Message::Event(index, event));
                     });
-                    // Before the next target is taken, by this worker or
-                    // another: nothing starts after a failure that stops.
-                    if stop_on_failure && failed(&result) {
-                        queue
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner)
-                            .stopped = true;
-                    }
+                    stop(&result);
                     let _ = sender.send(Message::Done(result));
                 }
             });
@@ -139,6 +151,12 @@ fn stage<R: Send>(
             observe(message);
         }
     });
+    finish(queue, start)
+}
+
+/// How many targets of a stage starting at `start` started, and whether
+/// it stopped.
+fn finish(queue: Mutex<Queue>, start: usize) -> (usize, bool) {
     let queue = queue
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
