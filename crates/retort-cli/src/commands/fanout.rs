@@ -78,6 +78,19 @@ impl Fleet {
     }
 }
 
+impl Fleet {
+    /// The project, checksummed as it loads (as for a run on one
+    /// database), and the targets, listed meanwhile (`--schemas` asks the
+    /// server).
+    fn load(&self, context: &Context) -> Result<(Project, Vec<Target>), Failure> {
+        let config = context.config()?;
+        let (project, targets) = Project::load_beside(config.clone(), true, || {
+            targets(context, &config, &self.source)
+        });
+        Ok((project?, targets?))
+    }
+}
+
 fn concurrency(args: &TargetArgs) -> usize {
     usize::try_from(args.concurrency).unwrap_or(usize::MAX)
 }
@@ -133,9 +146,7 @@ pub(crate) fn run(
     options: &Options,
 ) -> Result<(), Failure> {
     context.no_dot(&words[0])?;
-    let config = context.config()?;
-    let targets = targets(context, &config, &fleet.source)?;
-    let project = Project::load(config)?;
+    let (project, targets) = fleet.load(context)?;
     let text = context.format() == Format::Text;
     let mut printed = Ok(());
     let summary = fanout::run(
@@ -210,9 +221,7 @@ pub(crate) fn run(
 /// `status` of every target of `fleet`.
 pub(crate) fn status(context: &Context, fleet: &Fleet) -> Result<(), Failure> {
     context.no_dot("status")?;
-    let config = context.config()?;
-    let targets = targets(context, &config, &fleet.source)?;
-    let project = Project::load(config)?;
+    let (project, targets) = fleet.load(context)?;
     let text = context.format() == Format::Text;
     let mut printed = Ok(());
     let summary = fanout::status(&project, &targets, fleet.rollout.concurrency, &mut |read| {
