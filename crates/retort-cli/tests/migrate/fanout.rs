@@ -17,7 +17,7 @@ use serde_json::Value as Json;
 use tempfile::TempDir;
 
 use crate::db::{Kind, TestDb};
-use crate::util::{Project, ROWS_PER_TABLE, linear, retort_bin};
+use crate::util::{Project, ROWS_PER_TABLE, Rev, linear, retort_bin};
 
 /// The migrations every target gets: `r01`, `r02`, `r03`, each creating a
 /// table of three rows.
@@ -685,4 +685,47 @@ fn usage_errors_name_what_is_wrong() {
         stderr.starts_with(&format!("error: {}:2: ", fleet.list())),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_migration_left_half_way_is_resumed_across_the_fleet() {
+    crate::db::run(resumed_across_the_fleet, Kind::Mariadb);
+}
+
+/// MariaDB commits DDL as it goes: a revision whose second statement fails
+/// on one database stops half way there, and `resume` is what finishes it.
+fn resumed_across_the_fleet(db: &TestDb) {
+    let other = db.sibling();
+    let mut revs = linear(1);
+    let mut two = Rev::table("r02", &["r01"], "t02");
+    two.upgrade = "CREATE TABLE t02a (id INTEGER);\nCREATE TABLE t02b (id INTEGER);\n".to_owned();
+    revs.push(two);
+    let project = Project::with_url(&db.url(), revs);
+    other.exec("CREATE TABLE t02b (x INTEGER)");
+    let list = project.path("targets.txt");
+    fs::write(&list, format!("{}\n{}\n", db.url(), other.url())).unwrap();
+    let list = list.to_str().unwrap();
+    let shown = |db: &TestDb| DatabaseUrl::parse(&db.url()).unwrap().redacted();
+    let run = json(&project, &["upgrade", "--targets", list, "--keep-going"]);
+    assert_eq!(run.code, 1, "{}", run.transcript);
+    let failed = run.with_status("failed");
+    assert_eq!(failed.len(), 1, "{}", run.transcript);
+    assert_eq!(failed[0]["error"]["kind"], "statement_failed");
+    assert_eq!(
+        failed[0]["recover"],
+        format!("retort --url {} resume", shown(&other)).as_str()
+    );
+    // Fixed by hand, then resumed: the one left half way only.
+    other.exec("DROP TABLE t02b");
+    let resumed = json(&project, &["resume", "--targets", list]);
+    assert_eq!(resumed.code, 0, "{}", resumed.transcript);
+    assert_eq!(resumed.named("ok"), [shown(&other)]);
+    assert_eq!(resumed.named("skipped"), [shown(db)]);
+    for target in [db, &other] {
+        assert_eq!(
+            target.rows("SELECT version_num FROM retort_version"),
+            [["r02"]]
+        );
+        assert_eq!(target.rows("SELECT COUNT(*) FROM t02b"), [["0"]]);
+    }
 }

@@ -20,7 +20,7 @@ mod db; // TestDb: a fresh database per test, inspected through retort's Driver
 mod dialects; // sections for some databases only: each runs its own, checksums cover what it runs
 mod errors; // unknown revisions, existing tables, permissions, dry runs, irreversible, targets
 mod failure; // a statement failing mid-plan, with and without --atomic
-mod fanout; // --targets and --schemas: 200 SQLite files and 50 PostgreSQL schemas to head, failures, canaries, re-runs, status
+mod fanout; // --targets and --schemas: 200 SQLite files and 50 PostgreSQL schemas to head, failures, canaries, re-runs, resume on MariaDB, status
 mod foreign; // a database another migration tool manages: refused until adopted, reported by status
 mod import_alembic; // import alembic of a project covering every revision kind: same schema, rows and version rows as Alembic's runs
 mod inspect; // current/status JSON on branched states; text snapshots
