@@ -211,6 +211,9 @@ pub(crate) enum Command {
         #[arg(long, value_name = "ID")]
         rev_id: Option<String>,
     },
+    /// The run lock: who holds it, and freeing a lease a dead run left
+    #[command(subcommand)]
+    Lock(LockCommand),
     /// The database's schema
     #[command(subcommand)]
     Schema(SchemaCommand),
@@ -222,6 +225,19 @@ pub(crate) enum Command {
         /// A revision id, unique prefix, label, `head`, `heads`, `rev-1`…
         #[arg(allow_hyphen_values = true)]
         rev: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum LockCommand {
+    /// Which run lock the database's runs take, and who holds it since when
+    Status,
+    /// Free the lease (`lock = "lease"`), whoever holds it: for a run that died
+    /// and left it until it expires
+    Release {
+        /// Free it even if its holder still runs (required)
+        #[arg(long)]
+        yes: bool,
     },
 }
 

@@ -130,6 +130,8 @@ pub(crate) struct Status<'a> {
     pub(crate) heads: &'a [String],
     pub(crate) pending: Vec<Pending<'a>>,
     pub(crate) interrupted: Option<Interruption<'a>>,
+    /// The lease of a run holding it now, or null.
+    pub(crate) running: Option<Lease<'a>>,
     /// What is wrong with the version table, or null.
     pub(crate) problem: Option<ErrorBody<'a>>,
     /// Applied revisions whose files changed since.
@@ -220,4 +222,57 @@ pub(crate) struct ErrorBody<'a> {
     pub(crate) kind: &'a str,
     pub(crate) message: &'a str,
     pub(crate) hint: Option<&'a str>,
+}
+
+/// A row of the lock table.
+#[derive(Debug, Serialize)]
+pub(crate) struct Lease<'a> {
+    /// The holder's id; null when free.
+    pub(crate) holder: Option<&'a str>,
+    pub(crate) host: Option<&'a str>,
+    pub(crate) pid: Option<i64>,
+    pub(crate) acquired_at: Option<&'a str>,
+    pub(crate) heartbeat_at: Option<&'a str>,
+    pub(crate) expires_at: Option<&'a str>,
+    /// Seconds to `expires_at` by the server's clock (negative: past).
+    pub(crate) expires_in_s: Option<f64>,
+    /// Held, but not renewed in time.
+    pub(crate) expired: bool,
+}
+
+impl<'a> Lease<'a> {
+    pub(crate) fn of(row: &'a retort::db::lease::LeaseRow) -> Lease<'a> {
+        Lease {
+            holder: row.holder.as_deref(),
+            host: row.host.as_deref(),
+            pid: row.pid,
+            acquired_at: row.acquired_at.as_deref(),
+            heartbeat_at: row.heartbeat_at.as_deref(),
+            expires_at: row.expires_at.as_deref(),
+            expires_in_s: row.expires_in_ms.map(|ms| ms as f64 / 1000.0),
+            expired: row.expired(),
+        }
+    }
+}
+
+/// `lock status`.
+#[derive(Debug, Serialize)]
+pub(crate) struct LockStatus<'a> {
+    /// `lease`, `advisory` or `file`.
+    pub(crate) lock: &'a str,
+    pub(crate) version_table: &'a str,
+    pub(crate) held: bool,
+    /// Who holds it, in words; null when free.
+    pub(crate) holder: Option<&'a str>,
+    /// The lease row, when the database has one.
+    pub(crate) lease: Option<Lease<'a>>,
+    pub(crate) galera: bool,
+}
+
+/// `lock release`.
+#[derive(Debug, Serialize)]
+pub(crate) struct LockRelease<'a> {
+    pub(crate) released: bool,
+    /// The lease as it was before, when one was held.
+    pub(crate) lease: Option<Lease<'a>>,
 }

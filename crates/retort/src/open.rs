@@ -63,6 +63,7 @@ pub(crate) fn kind_of(error: &DbError) -> &'static str {
         DbErrorKind::Connect => "connect",
         DbErrorKind::ReadOnly => "read_only",
         DbErrorKind::LockTimeout => "lock_timeout",
+        DbErrorKind::LockLost => "lock_lost",
         _ => "database",
     }
 }
@@ -73,10 +74,11 @@ pub(crate) fn kind_of(error: &DbError) -> &'static str {
 pub(crate) fn hint_for(context: &str, error: &DbError) -> String {
     match error.kind {
         DbErrorKind::ReadOnly => "the database file or its directory is not writable by this user (check permissions), or the URL opens it read only (`?mode=ro`)".into(),
-        DbErrorKind::LockTimeout if context.contains("run lock") => "another `retort` run is still migrating; wait for it, or raise the timeout with `--lock-timeout SECONDS`".into(),
+        DbErrorKind::LockTimeout if context.contains("run lock") => "another `retort` run is still migrating; wait for it, or raise the timeout with `--lock-timeout SECONDS` (`retort lock status` shows who holds the lock; a lease a dead run left expires on its own, or `retort lock release --yes` frees it)".into(),
         DbErrorKind::LockTimeout if error.message.contains("SQLite") => "another program holds a lock on the database file (a transaction left open, in a `sqlite3` shell or the application): end it, then run the command again".into(),
         DbErrorKind::LockTimeout => "another session holds a lock retort needs (a long or forgotten transaction: `pg_stat_activity` on PostgreSQL and `SHOW PROCESSLIST` on MySQL/MariaDB list them); run the command again once it ends".into(),
         DbErrorKind::Connect => connect_hint(&error.message),
+        DbErrorKind::LockLost => "what this run did is recorded as far as it got; run `retort status` to see where the database is, and raise `lock_ttl` (`database.lock_ttl`, `?retort_lock_ttl=`) if renewals are slow to reach the server".into(),
         _ => format!("{context} failed: check that the database user may create, read and write retort's own tables there (the version, applied and journal tables)"),
     }
 }

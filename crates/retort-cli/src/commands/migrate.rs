@@ -223,6 +223,9 @@ impl Reporter {
                     wait.as_secs_f64()
                 ));
             }
+            Event::Warning { message } => {
+                self.say(&format!("warning: {message}"));
+            }
             Event::LockAcquired { waited } => {
                 self.say(&format!("lock acquired after {:.1}s", waited.as_secs_f64()));
             }
@@ -453,6 +456,12 @@ pub(crate) fn status(context: &Context) -> Result<(), Failure> {
                 list(&status.current.current),
                 list(&status.heads)
             );
+            if let Some(lease) = &status.running {
+                text.push_str(&format!(
+                    "running:  a run holds the lease: {}\n  hint: its migration is in progress, not interrupted; if that run died, the next run takes over once the lease expires, or `retort lock release --yes` frees it now\n",
+                    lease.describe()
+                ));
+            }
             if let Some(interrupted) = &status.interrupted {
                 let error =
                     retort::migrator::MigrateError::Interrupted(Box::new(interrupted.clone()));
@@ -519,6 +528,7 @@ pub(crate) fn status(context: &Context) -> Result<(), Failure> {
                 })
                 .collect(),
             interrupted: status.interrupted.as_ref().map(interruption_json),
+            running: status.running.as_ref().map(json::Lease::of),
             problem: status.current.problem.as_ref().map(problem_json),
             changed: status
                 .changed

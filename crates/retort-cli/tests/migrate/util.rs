@@ -14,10 +14,11 @@ use tempfile::TempDir;
 use crate::db::TestDb;
 
 /// The state tables retort creates.
-pub(crate) const STATE_TABLES: [&str; 4] = [
+pub(crate) const STATE_TABLES: [&str; 5] = [
     "retort_applied",
     "retort_audit",
     "retort_journal",
+    "retort_lock",
     "retort_version",
 ];
 

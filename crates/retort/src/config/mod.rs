@@ -8,6 +8,8 @@
 //! ```toml
 //! [database]
 //! url = "sqlite://app.db"
+//! # lock = "auto"          # or "advisory", "lease"
+//! # lock_ttl = 30          # seconds a lease lives without renewal
 //! [migrations]
 //! dirs = ["migrations"]
 //! file_template = "{date}_{time}_{rev}_{slug}"
@@ -22,6 +24,7 @@
 //! Every section and key is optional; unknown keys are errors.
 
 mod env;
+mod lock;
 mod url;
 
 use std::fmt;
@@ -32,6 +35,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 pub use env::{Env, InterpolateError, interpolate};
+pub use lock::{DEFAULT_LEASE_TTL, LockConfig, LockSetting};
 #[cfg(feature = "postgres")]
 pub(crate) use url::POSTGRES_SSLMODES;
 #[cfg(feature = "mysql")]
@@ -73,6 +77,9 @@ pub struct Config {
     pub root: PathBuf,
     /// `database.url` after `${VAR}` interpolation, not parsed yet.
     pub database_url: Option<String>,
+    /// `database.lock` and `database.lock_ttl`: the run lock on a server
+    /// (a URL's `retort_lock` and `retort_lock_ttl` win over them).
+    pub lock: LockConfig,
     /// The `[migrations]` section.
     pub migrations: Migrations,
     /// The `[schema]` section.
@@ -372,6 +379,8 @@ struct RawFile {
 #[serde(deny_unknown_fields, default, expecting = "a table")]
 struct RawDatabase {
     url: Option<Spanned<String>>,
+    lock: Option<Spanned<String>>,
+    lock_ttl: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -508,6 +517,44 @@ impl Loader<'_> {
             return self.invalid(KEY, value.span(), message);
         }
         Ok(value.into_inner())
+    }
+
+    /// `database.lock` and `database.lock_ttl`.
+    fn lock(
+        &self,
+        setting: Option<Spanned<String>>,
+        ttl: Option<Spanned<i64>>,
+    ) -> Result<LockConfig, ConfigError> {
+        let mut lock = LockConfig::default();
+        if let Some(value) = setting {
+            lock.setting = match LockSetting::parse(value.get_ref()) {
+                Some(setting) => setting,
+                None => {
+                    return self.invalid(
+                        "database.lock",
+                        value.span(),
+                        format!(
+                            "`{}` is not a lock; expected one of {}",
+                            value.get_ref(),
+                            LockSetting::NAMES.map(|n| format!("`{n}`")).join(", ")
+                        ),
+                    );
+                }
+            };
+        }
+        if let Some(value) = ttl {
+            lock.ttl = match lock::parse_ttl(&value.get_ref().to_string()) {
+                Some(ttl) => ttl,
+                None => {
+                    return self.invalid(
+                        "database.lock_ttl",
+                        value.span(),
+                        "expected whole seconds from 2 to 86400".to_owned(),
+                    );
+                }
+            };
+        }
+        Ok(lock)
     }
 
     fn interpolated(
@@ -662,11 +709,13 @@ impl Config {
             command,
             dev_url: loader.interpolated("schema.dev_url", raw.schema.dev_url)?,
         };
+        let lock = loader.lock(raw.database.lock, raw.database.lock_ttl)?;
         let database_url = loader.interpolated("database.url", raw.database.url)?;
         Ok(Config {
             path,
             root,
             database_url,
+            lock,
             migrations,
             schema,
             env,
@@ -797,6 +846,7 @@ impl fmt::Debug for Config {
                 "database_url",
                 &self.database_url.as_deref().map(url::redact_text),
             )
+            .field("lock", &self.lock)
             .field("migrations", &self.migrations)
             .field("schema", &self.schema)
             .field("env", &self.env)
@@ -859,6 +909,12 @@ const TEMPLATE: &str = r#"# retort configuration. Relative paths are relative to
 # `${VAR}` is replaced by an environment variable and `${VAR:-default}` falls
 # back to the default when VAR is unset or empty (`$$` is a literal `$`), e.g.
 # url = "${APP_DATABASE_URL:-@URL@}"
+# The run lock on PostgreSQL and MySQL/MariaDB: `auto` takes the server's
+# advisory lock unless the server needs the lease (a Galera cluster);
+# `lease` keeps a row in `retort_lock`, renewed while a run lasts and
+# expiring `lock_ttl` seconds after the last renewal of a run that died.
+# lock = "auto"
+# lock_ttl = 30
 
 [migrations]
 # Directories holding revision files; revisions may live in any of them.
@@ -1094,7 +1150,7 @@ dev_url = "sqlite::memory:"
         let table = [
             (
                 "[database]\nurl = \"x\"\nuser = \"me\"\n",
-                "cannot parse `/proj/retort.toml:3:1`: unknown field `user`, expected `url`",
+                "cannot parse `/proj/retort.toml:3:1`: unknown field `user`, expected one of `url`, `lock`, `lock_ttl`",
             ),
             (
                 "[databse]\nurl = \"x\"\n",
@@ -1446,6 +1502,47 @@ dev_url = "sqlite::memory:"
         let debug = format!("{config:?}");
         assert!(!debug.contains("hunter2"), "{debug}");
         assert!(debug.contains("postgres://u:***@h:99999/app"), "{debug}");
+    }
+
+    #[test]
+    fn lock_settings() {
+        let parse =
+            |text: &str| Config::parse(Path::new("/proj/retort.toml"), text, Env::default());
+        let config = parse("").unwrap();
+        assert_eq!(config.lock, LockConfig::default());
+        let config = parse("[database]\nlock = \"lease\"\nlock_ttl = 9\n").unwrap();
+        assert_eq!(config.lock.setting, LockSetting::Lease);
+        assert_eq!(config.lock.ttl, std::time::Duration::from_secs(9));
+        // The URL's parameters win.
+        let url =
+            DatabaseUrl::parse("mysql://h/db?retort_lock=advisory&retort_lock_ttl=60").unwrap();
+        assert_eq!(
+            config.lock.with_url(&url),
+            LockConfig {
+                setting: LockSetting::Advisory,
+                ttl: std::time::Duration::from_secs(60)
+            }
+        );
+        let e = parse("[database]\nlock = \"row\"\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid `database.lock` in `/proj/retort.toml:2:8`: `row` is not a lock; expected one of `auto`, `advisory`, `lease`"
+        );
+        let e = parse("[database]\nlock_ttl = 1\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("expected whole seconds from 2 to 86400"),
+            "{e}"
+        );
+        for bad in [
+            "postgres://h/db?retort_lock=table",
+            "mysql://h/db?retort_lock_ttl=soon",
+        ] {
+            let e = DatabaseUrl::parse(bad).unwrap_err();
+            assert_eq!(crate::Diagnostic::kind(&e), "url_invalid_param", "{bad}");
+        }
+        // SQLite URLs take no lock parameter: the file lock is exact.
+        assert!(DatabaseUrl::parse("sqlite:///app.db?retort_lock=lease").is_err());
     }
 
     #[test]

@@ -63,6 +63,8 @@ const POSTGRES_PARAMS: &[&str] = &[
     "connect_timeout",
     "application_name",
     "options",
+    "retort_lock",
+    "retort_lock_ttl",
 ];
 
 /// The parameters a MySQL URL may give (the `mysql` client's names, with
@@ -75,6 +77,8 @@ const MYSQL_PARAMS: &[&str] = &[
     "ssl_ca",
     "sslca",
     "connect_timeout",
+    "retort_lock",
+    "retort_lock_ttl",
 ];
 
 /// libpq's `sslmode` values, the only ones a PostgreSQL URL may give.
@@ -497,6 +501,12 @@ impl DatabaseUrl {
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),
+                });
+            }
+            if let Some(message) = super::lock::check_param(key, value) {
+                return Err(UrlError::InvalidParam {
+                    url: self.redacted.clone(),
+                    message,
                 });
             }
             if key == "connect_timeout"

@@ -8,6 +8,7 @@
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod ddl_text;
+pub mod lease;
 #[cfg(feature = "mysql")]
 mod mysql;
 #[cfg(feature = "postgres")]
@@ -78,10 +79,19 @@ pub const JOURNAL_TABLE: &str = "retort_journal";
 /// [`APPLIED_TABLE`]).
 pub const AUDIT_TABLE: &str = "retort_audit";
 
+/// The lease-row run lock (see [`lease`]; see [`APPLIED_TABLE`]).
+pub const LOCK_TABLE: &str = "retort_lock";
+
 /// Every table retort keeps its state in, `version_table` first: never
 /// the users' objects, never part of a schema.
-pub fn state_tables(version_table: &str) -> [&str; 4] {
-    [version_table, APPLIED_TABLE, JOURNAL_TABLE, AUDIT_TABLE]
+pub fn state_tables(version_table: &str) -> [&str; 5] {
+    [
+        version_table,
+        APPLIED_TABLE,
+        JOURNAL_TABLE,
+        AUDIT_TABLE,
+        LOCK_TABLE,
+    ]
 }
 
 /// What kind of database failure happened.
@@ -100,6 +110,15 @@ pub enum DbErrorKind {
     Statement,
     /// A database name the server would refuse, or silently change.
     InvalidName,
+    /// The server aborted the statement or transaction for a concurrent
+    /// one (MySQL's deadlock 1213, which is also how a Galera cluster
+    /// reports a write that lost certification to another node's;
+    /// PostgreSQL's serialization failures and deadlocks): running it
+    /// again may succeed.
+    Conflict,
+    /// The run's lease was taken over or released by hand while the run
+    /// held it (see [`lease`]).
+    LockLost,
 }
 
 /// A failure reported by the database, with its message as the server wrote it.
@@ -192,6 +211,13 @@ pub trait Driver: Objects + Send {
     /// is left for `lock` to report.
     fn prepare_lock(&mut self) {}
 
+    /// The URL the connection was opened with (a server's), so that a
+    /// second connection can be opened beside it (the lease's renewals,
+    /// see [`lease`]); `None` for SQLite.
+    fn url(&self) -> Option<&DatabaseUrl> {
+        None
+    }
+
     /// The id the server knows this connection by (PostgreSQL's backend
     /// pid, MySQL's connection id); `None` without a server.
     fn session(&mut self) -> Option<String> {
@@ -258,7 +284,8 @@ pub trait Objects {
     /// What users made: tables, views, sequences, types, routines and the
     /// like, sorted by kind, then name. Retort's own state tables (the
     /// version table the connection was opened for, [`APPLIED_TABLE`],
-    /// [`JOURNAL_TABLE`], [`AUDIT_TABLE`]) are left out; what belongs to
+    /// [`JOURNAL_TABLE`], [`AUDIT_TABLE`], [`LOCK_TABLE`]) are left out;
+    /// what belongs to
     /// another object (indexes, triggers, a column's sequence, an
     /// extension's functions) goes with it and is not listed.
     fn list_objects(&mut self) -> Result<Vec<Object>, DbError>;

@@ -49,6 +49,7 @@
 mod error;
 mod inspect;
 mod journal;
+mod lock;
 mod offline;
 mod online;
 pub mod plan;
@@ -65,6 +66,7 @@ use std::time::Duration;
 pub use error::{Interruption, JournalPosition, MigrateError, StatementFailure};
 pub use inspect::{Current, Finding, FindingKind, RehashReport, StateProblem, Status};
 pub use journal::{JournalRow, JournalState};
+pub use lock::LockStatus;
 pub use offline::offline_sql;
 pub use plan::{Direction, Step};
 pub use state::ForeignHistory;
@@ -155,6 +157,12 @@ pub enum Event {
     LockWait {
         /// Who holds it, when the database says.
         holder: String,
+    },
+    /// Something the user should know about the run (the server's
+    /// settings): said once, the run goes on.
+    Warning {
+        /// What, in words.
+        message: String,
     },
     /// The lock was acquired after waiting.
     LockAcquired {
@@ -258,6 +266,8 @@ pub struct Migrator<'p> {
     tables: Tables,
     /// `lock_timeout` written at the top of offline PostgreSQL scripts.
     offline_lock_timeout: Option<Duration>,
+    /// While a run holds the lease: the flag that says it was lost.
+    lease_lost: std::sync::Mutex<Option<std::sync::Arc<std::sync::atomic::AtomicBool>>>,
 }
 
 impl<'p> Migrator<'p> {
@@ -281,6 +291,7 @@ impl<'p> Migrator<'p> {
                 probed: std::sync::atomic::AtomicBool::new(false),
             },
             offline_lock_timeout: Options::default().statement_lock_timeout,
+            lease_lost: std::sync::Mutex::new(None),
         }
     }
 

@@ -181,6 +181,7 @@ impl<'a, 'p> Database<'a, 'p> {
     /// before they wait), it runs once, without the lock timeout: it waits
     /// for older transactions by design, blocking no one meanwhile.
     fn run_alone(&mut self, migration: &Migration<'_>, index: usize) -> Result<(), MigrateError> {
+        self.migrator.check_lease(self.driver)?;
         let range = index..index + 1;
         let statement = migration.statements[index].text;
         if self.driver.retries_alone(statement) {
@@ -380,6 +381,7 @@ impl Sink for Database<'_, '_> {
         migration: Option<&Migration<'_>>,
         body: &mut dyn FnMut(&mut dyn Sink) -> Result<(), MigrateError>,
     ) -> Result<(), MigrateError> {
+        self.migrator.check_lease(self.driver)?;
         let mut attempt = |sink: &mut Self| -> Result<(), MigrateError> {
             loop {
                 sink.driver.begin().map_err(db("starting a transaction"))?;

@@ -1,8 +1,6 @@
 //! Running a request against a database: the lock, the state, the plan,
 //! the checks, then the walk (see [`super::walk`]).
 
-use std::time::Instant;
-
 use super::online::Database;
 use super::plan::{self, Step};
 use super::prepare::Prepared;
@@ -20,23 +18,9 @@ impl<'p> Migrator<'p> {
         options: &Options,
         events: &mut dyn FnMut(Event),
     ) -> Result<Outcome, MigrateError> {
-        let started = Instant::now();
-        let mut waited = false;
-        driver
-            .lock(options.lock_timeout, &mut |holder| {
-                waited = true;
-                events(Event::LockWait {
-                    holder: holder.to_owned(),
-                });
-            })
-            .map_err(db("taking the run lock"))?;
-        if waited {
-            events(Event::LockAcquired {
-                waited: started.elapsed(),
-            });
-        }
+        let held = self.take_lock(driver, options, events)?;
         let result = self.run_locked(driver, request, options, events);
-        let released = driver.unlock().map_err(db("releasing the run lock"));
+        let released = self.release_lock(driver, held);
         let outcome = result?;
         released?;
         Ok(outcome)

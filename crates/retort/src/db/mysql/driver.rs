@@ -26,6 +26,8 @@ pub(crate) struct Mysql {
     /// The connection opened ahead for the lock (see `prepare_lock`).
     spare: Option<Conn>,
     opts: Opts,
+    /// The URL it was opened with (see `Driver::url`).
+    url: DatabaseUrl,
     describe: String,
     /// The version table the connection was opened for (a state table).
     pub(super) version_table: String,
@@ -41,6 +43,8 @@ fn error(e: &mysql::Error) -> DbError {
             1050 | 1061 | 1060 | 1007 | 1304 => DbErrorKind::AlreadyExists,
             // ER_LOCK_WAIT_TIMEOUT (rows and metadata locks alike)
             1205 => DbErrorKind::LockTimeout,
+            // ER_LOCK_DEADLOCK, also a Galera certification failure
+            1213 => DbErrorKind::Conflict,
             // Privilege errors (1142, 1044) and a read-only server (1290)
             // stay statement errors: the migration's file and line are
             // what the user needs then.
@@ -134,6 +138,7 @@ impl Mysql {
             lock: None,
             spare: None,
             opts,
+            url: url.clone(),
             describe,
             version_table: version_table.to_owned(),
             lock_name,
@@ -331,6 +336,10 @@ impl Driver for Mysql {
         )?;
         self.lock = Some(lock);
         Ok(())
+    }
+
+    fn url(&self) -> Option<&DatabaseUrl> {
+        Some(&self.url)
     }
 
     fn session(&mut self) -> Option<String> {

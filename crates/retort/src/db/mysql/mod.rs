@@ -3,9 +3,11 @@
 mod admin;
 mod driver;
 mod inspect;
+mod lease;
 mod render;
 
 pub(crate) use admin::connect_admin;
 pub(crate) use driver::Mysql;
 pub(crate) use inspect::inspect;
+pub(crate) use lease::{LEASE, galera};
 pub(crate) use render::render;

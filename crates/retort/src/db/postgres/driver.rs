@@ -30,6 +30,8 @@ pub(crate) struct Postgres {
     pid: Option<i32>,
     config: postgres::Config,
     tls: Tls,
+    /// The URL it was opened with (see `Driver::url`).
+    url: DatabaseUrl,
     describe: String,
     /// The version table the connection was opened for (a state table).
     pub(super) version_table: String,
@@ -58,6 +60,10 @@ fn error(e: &postgres::Error) -> DbError {
         DbErrorKind::AlreadyExists
     } else if *code == SqlState::LOCK_NOT_AVAILABLE {
         DbErrorKind::LockTimeout
+    } else if *code == SqlState::T_R_SERIALIZATION_FAILURE
+        || *code == SqlState::T_R_DEADLOCK_DETECTED
+    {
+        DbErrorKind::Conflict
     } else if *code == SqlState::READ_ONLY_SQL_TRANSACTION
         || *code == SqlState::INSUFFICIENT_PRIVILEGE
     {
@@ -124,6 +130,7 @@ impl Postgres {
             pid: None,
             config,
             tls,
+            url: url.clone(),
             describe,
             version_table: version_table.to_owned(),
             key: i64::from_be_bytes(key_bytes),
@@ -322,6 +329,10 @@ impl Driver for Postgres {
         )?;
         self.lock = Some(lock);
         Ok(())
+    }
+
+    fn url(&self) -> Option<&DatabaseUrl> {
+        Some(&self.url)
     }
 
     fn session(&mut self) -> Option<String> {

@@ -3,6 +3,7 @@
 mod admin;
 mod driver;
 mod inspect;
+mod lease;
 mod names;
 mod render;
 mod tls;
@@ -10,4 +11,5 @@ mod tls;
 pub(crate) use admin::connect_admin;
 pub(crate) use driver::Postgres;
 pub(crate) use inspect::inspect;
+pub(crate) use lease::LEASE;
 pub(crate) use render::render;
