@@ -24,6 +24,7 @@ mod foreign; // a database another migration tool manages: refused until adopted
 mod import_alembic; // import alembic of a project covering every revision kind: same schema, rows and version rows as Alembic's runs
 mod inspect; // current/status JSON on branched states; text snapshots
 mod kill; // SIGKILL at arbitrary moments of a 100-migration run, and inside one long migration
+mod lease; // the lease-row lock: status, waiting, takeover after expiry, release by hand, 16 runners where advisory locks lock nothing
 mod locks; // a migration blocked by a long transaction: lock timeout, retries, clean failure
 mod mysql_tls; // ssl-mode and ssl-ca against a private MariaDB server with TLS
 mod offline; // --sql scripts run by the database's shell match online runs
