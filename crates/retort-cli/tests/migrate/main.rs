@@ -21,6 +21,7 @@ mod dialects; // sections for some databases only: each runs its own, checksums 
 mod errors; // unknown revisions, existing tables, permissions, dry runs, irreversible, targets
 mod failure; // a statement failing mid-plan, with and without --atomic
 mod foreign; // a database another migration tool manages: refused until adopted, reported by status
+mod galera; // a 3-node Galera cluster on loopback: 12 upgraders over the nodes apply each revision once; a node killed mid-run, explained by status, taken over by the next run
 mod import_alembic; // import alembic of a project covering every revision kind: same schema, rows and version rows as Alembic's runs
 mod inspect; // current/status JSON on branched states; text snapshots
 mod kill; // SIGKILL at arbitrary moments of a 100-migration run, and inside one long migration
