@@ -190,6 +190,10 @@ fn lease_waits_takes_over_and_is_released_by_hand(db: &TestDb) {
     assert_eq!(before.doc()["held"], false);
     assert!(before.doc()["lease"].is_null(), "{}", before.transcript());
 
+    // A dry run takes no lease: it would create the lock table.
+    project.json(&["upgrade", "--dry-run"]).ok();
+    assert!(!db.tables().iter().any(|t| t == "retort_lock"));
+
     project.json(&["upgrade"]).ok();
     let after = project.json(&["lock", "status"]).ok();
     assert_eq!(after.doc()["held"], false, "{}", after.transcript());

@@ -20,6 +20,9 @@ pub(super) enum Held {
     Driver,
     /// The lease row.
     Lease(Box<Lease>),
+    /// None: a dry run where the lock is the lease, which would write
+    /// (create the lock table, take the row) in a command that only reads.
+    Nothing,
 }
 
 /// Which lock a database's runs take, and who holds it now.
@@ -97,7 +100,9 @@ impl Migrator<'_> {
                 holder: holder.to_owned(),
             });
         };
-        let held = if use_lease {
+        let held = if use_lease && options.dry_run {
+            Held::Nothing
+        } else if use_lease {
             let lease = Lease::acquire(
                 driver,
                 &self.lease_key(),
@@ -141,6 +146,7 @@ impl Migrator<'_> {
         match held {
             Held::Driver => driver.unlock(),
             Held::Lease(lease) => lease.release(),
+            Held::Nothing => Ok(()),
         }
         .map_err(db("releasing the run lock"))
     }
