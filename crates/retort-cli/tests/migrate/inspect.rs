@@ -153,6 +153,7 @@ fn json_documents(db: &TestDb) {
         }
       ],
       "interrupted": null,
+      "running": null,
       "problem": null,
       "changed": [],
       "foreign_history": null

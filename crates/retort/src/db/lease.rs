@@ -76,7 +76,12 @@ pub fn probe(driver: &mut dyn Driver) -> Result<Cluster, DbError> {
 // With server detection this asks `ServerFacts::needs_lease_lock()` for
 // `auto` instead of [`Cluster`].
 pub fn use_lease(driver: &dyn Driver, setting: LockSetting, cluster: &Cluster) -> bool {
-    driver.url().is_some()
+    choose(driver.url().is_some(), setting, cluster)
+}
+
+/// [`use_lease`] for a connection to a server (`server`) or not.
+fn choose(server: bool, setting: LockSetting, cluster: &Cluster) -> bool {
+    server
         && match setting {
             LockSetting::Lease => true,
             LockSetting::Advisory => false,
@@ -532,5 +537,64 @@ fn host_name() -> String {
         "unknown".to_owned()
     } else {
         name.chars().take(255).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(holder: Option<&str>, expires_in_ms: Option<i64>) -> LeaseRow {
+        LeaseRow {
+            holder: holder.map(str::to_owned),
+            host: Some("web-3".to_owned()),
+            pid: Some(4242),
+            acquired_at: Some("2026-12-06T14:02:11Z".to_owned()),
+            heartbeat_at: Some("2026-12-06T14:02:41Z".to_owned()),
+            expires_at: None,
+            expires_in_ms,
+        }
+    }
+
+    #[test]
+    fn a_lease_is_alive_until_it_expires() {
+        let held = row(Some("5f0c"), Some(26_100));
+        assert!(held.alive() && !held.expired());
+        assert_eq!(
+            held.describe(),
+            "`5f0c` on web-3 (pid 4242) since 2026-12-06T14:02:11Z, renewed at 2026-12-06T14:02:41Z, expires in 27s"
+        );
+        let expired = row(Some("5f0c"), Some(-3_500));
+        assert!(!expired.alive() && expired.expired());
+        assert!(expired.describe().ends_with(", expired 3s ago"));
+        let free = row(None, None);
+        assert!(!free.alive() && !free.expired());
+        assert_eq!(
+            free.describe(),
+            "a run on web-3 (pid 4242) from 2026-12-06T14:02:11Z, released at 2026-12-06T14:02:41Z"
+        );
+    }
+
+    #[test]
+    fn the_setting_and_the_server_choose_the_lease() {
+        let galera = Cluster {
+            galera: Some("TOI".to_owned()),
+        };
+        let single = Cluster::default();
+        let cases = [
+            (LockSetting::Auto, &galera, true),
+            (LockSetting::Auto, &single, false),
+            (LockSetting::Advisory, &galera, false),
+            (LockSetting::Lease, &single, true),
+        ];
+        for (setting, cluster, lease) in cases {
+            assert_eq!(
+                choose(true, setting, cluster),
+                lease,
+                "{setting:?} {cluster:?}"
+            );
+            // SQLite locks its file whatever the setting.
+            assert!(!choose(false, setting, cluster));
+        }
     }
 }
