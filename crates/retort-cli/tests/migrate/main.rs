@@ -29,6 +29,7 @@ mod lease; // the lease-row lock: status, waiting, takeover after expiry, releas
 mod locks; // a migration blocked by a long transaction: lock timeout, retries, clean failure
 mod mysql_tls; // ssl-mode and ssl-ca against a private MariaDB server with TLS
 mod offline; // --sql scripts run by the database's shell match online runs
+mod pgbouncer; // through PgBouncer: 16 upgraders in transaction pooling, CONCURRENTLY, lock_url, statement pooling
 mod quickstart; // the README's first command on a copy of examples/quickstart
 mod real_alembic_projects; // import alembic of Langflow and Bag of Words (100+ revisions, merges): same schema as Alembic's runs
 mod real_schemas; // Zabbix, phpBB and MediaWiki: baseline, then upgrade into an empty database, reproduces each exactly

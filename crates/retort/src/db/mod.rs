@@ -119,6 +119,10 @@ pub enum DbErrorKind {
     /// The run's lease was taken over or released by hand while the run
     /// held it (see [`lease`]).
     LockLost,
+    /// A connection pooler between retort and the server refused what
+    /// retort needs: PgBouncer in statement pooling mode closes a
+    /// connection that opens a transaction.
+    Pooler,
 }
 
 /// A failure reported by the database, with its message as the server wrote it.
@@ -162,6 +166,19 @@ pub trait Driver: Objects + Send {
     fn lock(&mut self, timeout: Duration, on_wait: &mut dyn FnMut(&str)) -> Result<(), DbError>;
     /// Releases the run lock, keeping committed work.
     fn unlock(&mut self) -> Result<(), DbError>;
+    /// Takes the run lock through `url` from now on rather than through
+    /// the database's own connection settings: a direct connection to the
+    /// server, where the database is reached through a pooler that cannot
+    /// hold the lock (`database.lock_url`). Only PostgreSQL has one.
+    fn use_lock_url(&mut self, url: &DatabaseUrl) -> Result<(), DbError> {
+        Err(DbError::new(
+            DbErrorKind::Connect,
+            format!(
+                "`lock_url` is for PostgreSQL; {} takes its run lock on its own connection",
+                url.dialect()
+            ),
+        ))
+    }
     /// Opens a transaction or savepoint.
     fn begin(&mut self) -> Result<(), DbError>;
     /// Commits the innermost `begin`.
