@@ -73,6 +73,9 @@ pub struct Config {
     pub root: PathBuf,
     /// `database.url` after `${VAR}` interpolation, not parsed yet.
     pub database_url: Option<String>,
+    /// `database.server`: what the server is taken for instead of what
+    /// retort detects when it connects (a URL's `server` parameter wins).
+    pub database_server: Option<crate::db::ServerKind>,
     /// The `[migrations]` section.
     pub migrations: Migrations,
     /// The `[schema]` section.
@@ -372,6 +375,7 @@ struct RawFile {
 #[serde(deny_unknown_fields, default, expecting = "a table")]
 struct RawDatabase {
     url: Option<Spanned<String>>,
+    server: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -497,6 +501,32 @@ impl Loader<'_> {
             );
         }
         Ok(name.clone())
+    }
+
+    /// `database.server`: a [`crate::db::ServerKind`]'s name. Whether it
+    /// fits the database's dialect is known once the URL is (see
+    /// [`crate::open`]).
+    fn server(
+        &self,
+        value: Option<Spanned<String>>,
+    ) -> Result<Option<crate::db::ServerKind>, ConfigError> {
+        let Some(value) = value else {
+            return Ok(None);
+        };
+        match crate::db::ServerKind::from_name(value.get_ref()) {
+            Some(kind) => Ok(Some(kind)),
+            None => self.invalid(
+                "database.server",
+                value.span(),
+                format!(
+                    "unknown server `{}`; expected one of {}",
+                    value.get_ref(),
+                    crate::db::ServerKind::ALL
+                        .map(|kind| format!("`{kind}`"))
+                        .join(", ")
+                ),
+            ),
+        }
     }
 
     fn file_template(&self, value: Option<Spanned<String>>) -> Result<String, ConfigError> {
@@ -663,10 +693,12 @@ impl Config {
             dev_url: loader.interpolated("schema.dev_url", raw.schema.dev_url)?,
         };
         let database_url = loader.interpolated("database.url", raw.database.url)?;
+        let database_server = loader.server(raw.database.server)?;
         Ok(Config {
             path,
             root,
             database_url,
+            database_server,
             migrations,
             schema,
             env,
@@ -797,6 +829,7 @@ impl fmt::Debug for Config {
                 "database_url",
                 &self.database_url.as_deref().map(url::redact_text),
             )
+            .field("database_server", &self.database_server)
             .field("migrations", &self.migrations)
             .field("schema", &self.schema)
             .field("env", &self.env)
@@ -838,8 +871,23 @@ pub fn default_file(dialect: Dialect) -> String {
             "# Keep passwords out of this file: use `DATABASE_URL` or `${VAR}`.\n"
         }
     };
+    // SQLite has no server to tell apart.
+    let server_note = match dialect {
+        Dialect::Sqlite => "",
+        Dialect::Postgres => {
+            "# What the server is, when retort should not find out by asking it:\n\
+             # `plain`, `cockroachdb`, `yugabytedb` or `citus` (a URL's `?server=` wins).\n\
+             # server = \"plain\"\n"
+        }
+        Dialect::Mysql => {
+            "# What the server is, when retort should not find out by asking it:\n\
+             # `plain`, `galera` or `vitess` (a URL's `?server=` wins).\n\
+             # server = \"plain\"\n"
+        }
+    };
     TEMPLATE
         .replace("@URL_NOTE@", url_note)
+        .replace("@SERVER_NOTE@", server_note)
         .replace("@URL@", url)
         .replace("@SCHEMA@", schema)
         .replace("@DEV_URL@", dev_url)
@@ -859,7 +907,7 @@ const TEMPLATE: &str = r#"# retort configuration. Relative paths are relative to
 # `${VAR}` is replaced by an environment variable and `${VAR:-default}` falls
 # back to the default when VAR is unset or empty (`$$` is a literal `$`), e.g.
 # url = "${APP_DATABASE_URL:-@URL@}"
-
+@SERVER_NOTE@
 [migrations]
 # Directories holding revision files; revisions may live in any of them.
 dirs = ["@DIR@"]
@@ -1090,11 +1138,26 @@ dev_url = "sqlite::memory:"
     }
 
     #[test]
+    fn database_server_names_a_kind_of_server() {
+        assert_eq!(ok("").database_server, None);
+        assert_eq!(
+            ok("[database]\nserver = \"galera\"\n").database_server,
+            Some(crate::db::ServerKind::Galera)
+        );
+        let e = err("[database]\nserver = \"mariadb\"\n");
+        assert_eq!(
+            e.to_string(),
+            "invalid `database.server` in `/proj/retort.toml:2:10`: unknown server `mariadb`; expected one of `plain`, `galera`, `vitess`, `cockroachdb`, `yugabytedb`, `citus`"
+        );
+        assert_eq!(e.kind(), "config_invalid");
+    }
+
+    #[test]
     fn parse_errors() {
         let table = [
             (
                 "[database]\nurl = \"x\"\nuser = \"me\"\n",
-                "cannot parse `/proj/retort.toml:3:1`: unknown field `user`, expected `url`",
+                "cannot parse `/proj/retort.toml:3:1`: unknown field `user`, expected `url` or `server`",
             ),
             (
                 "[databse]\nurl = \"x\"\n",

@@ -1,6 +1,7 @@
 //! MySQL and MariaDB: everything retort knows of the dialect.
 
 mod admin;
+mod detect;
 mod driver;
 mod inspect;
 mod render;

@@ -18,7 +18,7 @@ use crate::config::DatabaseUrl;
 use crate::db::shared::{
     KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_RETRIES, Nesting, poll_lock,
 };
-use crate::db::{CONNECT_TIMEOUT, DbError, DbErrorKind, Driver, Value};
+use crate::db::{CONNECT_TIMEOUT, DbError, DbErrorKind, Driver, Replication, ServerFacts, Value};
 
 pub(crate) struct Postgres {
     client: Client,
@@ -38,6 +38,8 @@ pub(crate) struct Postgres {
     /// A `BEGIN` not sent yet: it goes out with the next statement, one
     /// round trip fewer per transaction.
     pending_begin: bool,
+    /// What the server is (see `detect`).
+    server: ServerFacts,
 }
 
 fn error(e: &postgres::Error) -> DbError {
@@ -111,7 +113,8 @@ impl Postgres {
             url.port().unwrap_or(5432)
         );
         let tls = Tls::from_url(url)?;
-        let client = connect(&config, &tls)?;
+        let mut client = connect(&config, &tls)?;
+        let server = super::detect::detect(&mut client)?;
         // One lock per database and version table: two projects sharing a
         // database through different version tables do not block each other.
         let digest = Sha256::digest(format!("retort:{database}:{version_table}").as_bytes());
@@ -129,6 +132,7 @@ impl Postgres {
             key: i64::from_be_bytes(key_bytes),
             nesting: Nesting::default(),
             pending_begin: false,
+            server,
         })
     }
 
@@ -517,7 +521,11 @@ impl Driver for Postgres {
             .collect();
         let rows = self
             .client
-            .simple_query(&format!("SELECT {}", columns.join(", ")))
+            .simple_query(&format!(
+                "{}SELECT {}",
+                crate::db::NO_LOAD_BALANCE,
+                columns.join(", ")
+            ))
             .map_err(|e| error(&e))?;
         let row = rows.iter().find_map(|m| match m {
             postgres::SimpleQueryMessage::Row(row) => Some(row),
@@ -542,5 +550,18 @@ impl Driver for Postgres {
             )
             .map_err(|e| error(&e))?;
         Ok(row.get(0))
+    }
+
+    fn server(&self) -> &ServerFacts {
+        &self.server
+    }
+
+    fn set_server(&mut self, facts: ServerFacts) {
+        self.server = facts;
+    }
+
+    fn replication(&mut self) -> Result<Replication, DbError> {
+        flush_begin(&mut self.client, &mut self.pending_begin)?;
+        super::replicas::replication(&mut self.client).map_err(|e| error(&e))
     }
 }

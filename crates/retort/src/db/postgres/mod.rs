@@ -1,10 +1,12 @@
 //! PostgreSQL: everything retort knows of the dialect.
 
 mod admin;
+mod detect;
 mod driver;
 mod inspect;
 mod names;
 mod render;
+mod replicas;
 mod tls;
 
 pub(crate) use admin::connect_admin;
