@@ -9,8 +9,8 @@
 
 use thiserror::Error;
 
-use crate::config::Config;
-use crate::db::{self, Access, DbError, DbErrorKind, Driver};
+use crate::config::{Config, ConfigError};
+use crate::db::{self, Access, DbError, DbErrorKind, Driver, KindSource};
 use crate::{Diagnostic, ErrorClass};
 
 /// Opens the project's database: `--url` (when given), `DATABASE_URL`,
@@ -21,14 +21,38 @@ pub fn open(
     access: Access,
 ) -> Result<Box<dyn Driver>, crate::Error> {
     let url = config.database_url(cli_url)?;
+    // `database.server` must fit the dialect of the URL in use, which
+    // only now is known; the URL's own `server` parameter wins.
+    let server = config
+        .database_server
+        .filter(|_| url.param("server").is_none());
+    if let Some(kind) = server
+        && !kind.fits(url.dialect())
+    {
+        return Err(ConfigError::Invalid {
+            path: config.path.clone(),
+            key: "database.server".to_owned(),
+            line: None,
+            column: None,
+            message: crate::db::facts::mismatch(kind, url.dialect()),
+        }
+        .into());
+    }
     let lock_url = config.lock_url(&url)?;
     let mut driver =
         db::connect_for(&url, &config.migrations.version_table, access).map_err(|error| {
-            ConnectError {
+            crate::Error::from(ConnectError {
                 url: url.redacted(),
                 error,
-            }
+            })
         })?;
+    if let Some(kind) = server {
+        let facts = driver.server().clone().with_kind(kind, KindSource::Config);
+        // Checked above.
+        if let Ok(facts) = facts {
+            driver.set_server(facts);
+        }
+    }
     if let Some(lock_url) = lock_url {
         driver
             .use_lock_url(&lock_url)

@@ -33,8 +33,10 @@ mod pgbouncer; // through PgBouncer: 16 upgraders in transaction pooling, CONCUR
 mod quickstart; // the README's first command on a copy of examples/quickstart
 mod real_alembic_projects; // import alembic of Langflow and Bag of Words (100+ revisions, merges): same schema as Alembic's runs
 mod real_schemas; // Zabbix, phpBB and MediaWiki: baseline, then upgrade into an empty database, reproduces each exactly
+mod replicas; // a PostgreSQL primary with a hot standby made on loopback: the standby refused, --max-replica-lag waiting while replay is paused
 mod resume; // migrations committing in parts: the journal, resume, repair, CONCURRENTLY
 mod review; // `-- retort:review`: upgrade and downgrade refuse a plan holding a marked revision, stamp passes it
+mod server; // what retort detects about the server (status, current), the overrides, --max-replica-lag where nothing can be measured
 mod stamp; // stamp, stamp of several revisions, base, --purge, --dry-run
 mod tls; // sslmode and sslrootcert on PostgreSQL: pg_stat_ssl for both connections, certificate failures
 mod util; // fixtures (the branched graph, linear chains), the runner, state assertions

@@ -87,6 +87,9 @@ pub struct Config {
     /// direct connection to the PostgreSQL server, for the run lock only
     /// (see [`Config::lock_url`]).
     pub lock_url: Option<String>,
+    /// `database.server`: what the server is taken for instead of what
+    /// retort detects when it connects (a URL's `server` parameter wins).
+    pub database_server: Option<crate::db::ServerKind>,
     /// The `[migrations]` section.
     pub migrations: Migrations,
     /// The `[schema]` section.
@@ -414,6 +417,7 @@ struct RawDatabase {
     lock: Option<Spanned<String>>,
     lock_ttl: Option<Spanned<i64>>,
     lock_url: Option<Spanned<String>>,
+    server: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -539,6 +543,32 @@ impl Loader<'_> {
             );
         }
         Ok(name.clone())
+    }
+
+    /// `database.server`: a [`crate::db::ServerKind`]'s name. Whether it
+    /// fits the database's dialect is known once the URL is (see
+    /// [`crate::open`]).
+    fn server(
+        &self,
+        value: Option<Spanned<String>>,
+    ) -> Result<Option<crate::db::ServerKind>, ConfigError> {
+        let Some(value) = value else {
+            return Ok(None);
+        };
+        match crate::db::ServerKind::from_name(value.get_ref()) {
+            Some(kind) => Ok(Some(kind)),
+            None => self.invalid(
+                "database.server",
+                value.span(),
+                format!(
+                    "unknown server `{}`; expected one of {}",
+                    value.get_ref(),
+                    crate::db::ServerKind::ALL
+                        .map(|kind| format!("`{kind}`"))
+                        .join(", ")
+                ),
+            ),
+        }
     }
 
     fn file_template(&self, value: Option<Spanned<String>>) -> Result<String, ConfigError> {
@@ -745,12 +775,14 @@ impl Config {
         let lock = loader.lock(raw.database.lock, raw.database.lock_ttl)?;
         let database_url = loader.interpolated("database.url", raw.database.url)?;
         let lock_url = loader.interpolated("database.lock_url", raw.database.lock_url)?;
+        let database_server = loader.server(raw.database.server)?;
         Ok(Config {
             path,
             root,
             database_url,
             lock,
             lock_url,
+            database_server,
             migrations,
             schema,
             env,
@@ -932,6 +964,7 @@ impl fmt::Debug for Config {
             )
             .field("lock", &self.lock)
             .field("lock_url", &self.lock_url.as_deref().map(url::redact_text))
+            .field("database_server", &self.database_server)
             .field("migrations", &self.migrations)
             .field("schema", &self.schema)
             .field("env", &self.env)
@@ -973,8 +1006,23 @@ pub fn default_file(dialect: Dialect) -> String {
             "# Keep passwords out of this file: use `DATABASE_URL` or `${VAR}`.\n"
         }
     };
+    // SQLite has no server to tell apart.
+    let server_note = match dialect {
+        Dialect::Sqlite => "",
+        Dialect::Postgres => {
+            "# What the server is, when retort should not find out by asking it:\n\
+             # `plain`, `cockroachdb`, `yugabytedb` or `citus` (a URL's `?server=` wins).\n\
+             # server = \"plain\"\n"
+        }
+        Dialect::Mysql => {
+            "# What the server is, when retort should not find out by asking it:\n\
+             # `plain`, `galera` or `vitess` (a URL's `?server=` wins).\n\
+             # server = \"plain\"\n"
+        }
+    };
     TEMPLATE
         .replace("@URL_NOTE@", url_note)
+        .replace("@SERVER_NOTE@", server_note)
         .replace("@URL@", url)
         .replace("@SCHEMA@", schema)
         .replace("@DEV_URL@", dev_url)
@@ -1001,6 +1049,7 @@ const TEMPLATE: &str = r#"# retort configuration. Relative paths are relative to
 # lock = "auto"
 # lock_ttl = 30
 
+@SERVER_NOTE@
 [migrations]
 # Directories holding revision files; revisions may live in any of them.
 dirs = ["@DIR@"]
@@ -1231,11 +1280,26 @@ dev_url = "sqlite::memory:"
     }
 
     #[test]
+    fn database_server_names_a_kind_of_server() {
+        assert_eq!(ok("").database_server, None);
+        assert_eq!(
+            ok("[database]\nserver = \"galera\"\n").database_server,
+            Some(crate::db::ServerKind::Galera)
+        );
+        let e = err("[database]\nserver = \"mariadb\"\n");
+        assert_eq!(
+            e.to_string(),
+            "invalid `database.server` in `/proj/retort.toml:2:10`: unknown server `mariadb`; expected one of `plain`, `galera`, `vitess`, `cockroachdb`, `yugabytedb`, `citus`"
+        );
+        assert_eq!(e.kind(), "config_invalid");
+    }
+
+    #[test]
     fn parse_errors() {
         let table = [
             (
                 "[database]\nurl = \"x\"\nuser = \"me\"\n",
-                "cannot parse `/proj/retort.toml:3:1`: unknown field `user`, expected one of `url`, `lock`, `lock_ttl`, `lock_url`",
+                "cannot parse `/proj/retort.toml:3:1`: unknown field `user`, expected one of `url`, `lock`, `lock_ttl`, `lock_url`, `server`",
             ),
             (
                 "[databse]\nurl = \"x\"\n",

@@ -34,7 +34,7 @@ use crate::config::DatabaseUrl;
 use crate::db::shared::{
     KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_RETRIES, Nesting, poll_lock,
 };
-use crate::db::{CONNECT_TIMEOUT, DbError, DbErrorKind, Driver, Value};
+use crate::db::{CONNECT_TIMEOUT, DbError, DbErrorKind, Driver, Replication, ServerFacts, Value};
 
 pub(crate) struct Postgres {
     client: Client,
@@ -61,6 +61,8 @@ pub(crate) struct Postgres {
     /// How long a statement of a transaction may wait for a lock
     /// (`set_lock_wait`), set at each `BEGIN`.
     lock_wait: Option<Duration>,
+    /// What the server is (see `detect`).
+    server: ServerFacts,
 }
 
 /// How to connect to a server.
@@ -171,7 +173,8 @@ impl Postgres {
     pub(crate) fn open(url: &DatabaseUrl, version_table: &str) -> Result<Postgres, DbError> {
         let (config, describe, database) = settings(url);
         let tls = Tls::from_url(url)?;
-        let client = connect(&config, &tls)?;
+        let mut client = connect(&config, &tls)?;
+        let server = super::detect::detect(&mut client)?;
         // One lock per database and version table: two projects sharing a
         // database through different version tables do not block each other.
         let digest = Sha256::digest(format!("retort:{database}:{version_table}").as_bytes());
@@ -194,6 +197,7 @@ impl Postgres {
             nesting: Nesting::default(),
             pending_begin: None,
             lock_wait: None,
+            server,
         })
     }
 
@@ -773,7 +777,14 @@ impl Driver for Postgres {
                 )
             })
             .collect();
-        let rows = text_rows(&mut self.client, &format!("SELECT {}", columns.join(", ")))?;
+        let rows = text_rows(
+            &mut self.client,
+            &format!(
+                "{}SELECT {}",
+                crate::db::NO_LOAD_BALANCE,
+                columns.join(", ")
+            ),
+        )?;
         let row = rows.first();
         Ok((0..tables.len())
             .map(|i| row.and_then(|r| r.get(i)).and_then(Option::as_deref) == Some("t"))
@@ -782,5 +793,18 @@ impl Driver for Postgres {
 
     fn table_exists(&mut self, schema: Option<&str>, table: &str) -> Result<bool, DbError> {
         Ok(self.tables_exist(schema, &[table])?.first() == Some(&true))
+    }
+
+    fn server(&self) -> &ServerFacts {
+        &self.server
+    }
+
+    fn set_server(&mut self, facts: ServerFacts) {
+        self.server = facts;
+    }
+
+    fn replication(&mut self) -> Result<Replication, DbError> {
+        flush_begin(&mut self.client, &mut self.pending_begin)?;
+        super::replicas::replication(&mut self.client).map_err(|e| error(&e))
     }
 }
