@@ -120,6 +120,7 @@ pub(crate) struct Current<'a> {
     /// Another migration tool's history table, where there is no version
     /// table, or null.
     pub(crate) foreign_history: Option<ForeignHistory<'a>>,
+    pub(crate) server: Server<'a>,
 }
 
 /// `status`.
@@ -139,6 +140,38 @@ pub(crate) struct Status<'a> {
     /// Another migration tool's history table, where there is no version
     /// table, or null.
     pub(crate) foreign_history: Option<ForeignHistory<'a>>,
+    pub(crate) server: Server<'a>,
+}
+
+/// What the server is, as detected when retort connected or as a
+/// setting says (`status`, `current`).
+#[derive(Debug, Serialize)]
+pub(crate) struct Server<'a> {
+    /// `sqlite`, `postgres` or `mysql`.
+    pub(crate) dialect: &'static str,
+    pub(crate) product: &'a str,
+    pub(crate) version: &'a str,
+    /// What retort takes it for: `plain`, `galera`, `vitess`,
+    /// `cockroachdb`, `yugabytedb`, `citus`.
+    pub(crate) kind: &'static str,
+    /// What detection found.
+    pub(crate) detected: &'static str,
+    /// `detected`, `url` (`?server=`) or `config` (`database.server`).
+    pub(crate) set_by: &'static str,
+    pub(crate) standby: bool,
+    /// The Citus extension's version, or null.
+    pub(crate) citus: Option<&'a str>,
+    /// Galera's settings where it is on, or null.
+    pub(crate) galera: Option<Galera<'a>>,
+    pub(crate) needs_lease_lock: bool,
+    pub(crate) ddl_commits_implicitly: bool,
+}
+
+/// Galera's settings.
+#[derive(Debug, Serialize)]
+pub(crate) struct Galera<'a> {
+    /// `wsrep_OSU_method`: `TOI` or `RSU`.
+    pub(crate) osu_method: &'a str,
 }
 
 /// Another migration tool's history table, which `upgrade` refuses.

@@ -29,11 +29,14 @@ mod lease; // the lease-row lock: status, waiting, takeover after expiry, releas
 mod locks; // a migration blocked by a long transaction: lock timeout, retries, clean failure
 mod mysql_tls; // ssl-mode and ssl-ca against a private MariaDB server with TLS
 mod offline; // --sql scripts run by the database's shell match online runs
+mod pgbouncer; // through PgBouncer: 16 upgraders in transaction pooling, CONCURRENTLY, lock_url, statement pooling
 mod quickstart; // the README's first command on a copy of examples/quickstart
 mod real_alembic_projects; // import alembic of Langflow and Bag of Words (100+ revisions, merges): same schema as Alembic's runs
 mod real_schemas; // Zabbix, phpBB and MediaWiki: baseline, then upgrade into an empty database, reproduces each exactly
+mod replicas; // a PostgreSQL primary with a hot standby made on loopback: the standby refused, --max-replica-lag waiting while replay is paused
 mod resume; // migrations committing in parts: the journal, resume, repair, CONCURRENTLY
 mod review; // `-- retort:review`: upgrade and downgrade refuse a plan holding a marked revision, stamp passes it
+mod server; // what retort detects about the server (status, current), the overrides, --max-replica-lag where nothing can be measured
 mod stamp; // stamp, stamp of several revisions, base, --purge, --dry-run
 mod tls; // sslmode and sslrootcert on PostgreSQL: pg_stat_ssl for both connections, certificate failures
 mod util; // fixtures (the branched graph, linear chains), the runner, state assertions

@@ -298,6 +298,7 @@ impl Project {
         };
         cmd.env("NO_COLOR", "1")
             .env_remove("DATABASE_URL")
+            .env_remove("RETORT_LOCK_URL")
             .arg("-C")
             .arg(self.root())
             .arg("--url")

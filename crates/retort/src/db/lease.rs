@@ -55,26 +55,24 @@ pub struct Cluster {
     /// A Galera node (`@@wsrep_on` is `ON`), with its schema-change
     /// method (`wsrep_OSU_method`: `TOI`, `RSU`…).
     pub galera: Option<String>,
+    /// The server's advisory or named locks do not exclude runners (a
+    /// Galera node, CockroachDB, Vitess): `auto` takes the lease.
+    pub needs_lease: bool,
 }
 
-/// Finds out what [`Cluster`] says.
-//
-// Server detection (`ServerFacts`, `needs_lease_lock()`) replaces this
-// probe once it lands; until then it is the one place that asks.
+/// What the connection's server is, as detection found it when it
+/// connected (or as `server=` / `database.server` says).
 pub fn probe(driver: &mut dyn Driver) -> Result<Cluster, DbError> {
-    match driver.dialect() {
-        #[cfg(feature = "mysql")]
-        Dialect::Mysql => super::mysql::galera(driver).map(|galera| Cluster { galera }),
-        _ => Ok(Cluster::default()),
-    }
+    let facts = driver.server();
+    Ok(Cluster {
+        galera: facts.galera.as_ref().map(|g| g.osu_method.clone()),
+        needs_lease: facts.needs_lease_lock(),
+    })
 }
 
 /// Whether the run lock is the lease: as the setting says, or with
-/// `auto` where the server needs it (a Galera cluster). SQLite locks its
-/// file whatever the setting.
-//
-// With server detection this asks `ServerFacts::needs_lease_lock()` for
-// `auto` instead of [`Cluster`].
+/// `auto` where the server needs it (a Galera node, CockroachDB, Vitess).
+/// SQLite locks its file whatever the setting.
 pub fn use_lease(driver: &dyn Driver, setting: LockSetting, cluster: &Cluster) -> bool {
     choose(driver.url().is_some(), setting, cluster)
 }
@@ -85,7 +83,7 @@ fn choose(server: bool, setting: LockSetting, cluster: &Cluster) -> bool {
         && match setting {
             LockSetting::Lease => true,
             LockSetting::Advisory => false,
-            LockSetting::Auto => cluster.galera.is_some(),
+            LockSetting::Auto => cluster.needs_lease,
         }
 }
 
@@ -579,6 +577,7 @@ mod tests {
     fn the_setting_and_the_server_choose_the_lease() {
         let galera = Cluster {
             galera: Some("TOI".to_owned()),
+            needs_lease: true,
         };
         let single = Cluster::default();
         let cases = [

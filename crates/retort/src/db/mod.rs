@@ -8,11 +8,13 @@
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod ddl_text;
+pub(crate) mod facts;
 pub mod lease;
 #[cfg(feature = "mysql")]
 mod mysql;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod replication;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 mod server;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
@@ -26,6 +28,9 @@ use std::time::Duration;
 use crate::Dialect;
 use crate::config::DatabaseUrl;
 use crate::schema::{Change, DiffOptions, Schema};
+
+pub use facts::{Galera, KindSource, ServerFacts, ServerKind};
+pub use replication::{Replica, Replication};
 
 /// How long connecting to a server may take, TCP, TLS and the handshake
 /// together, when the URL's `connect_timeout` does not say.
@@ -68,6 +73,12 @@ impl Value {
         }
     }
 }
+
+/// Written first in retort's reads of its own history: Pgpool-II sends
+/// a `SELECT` outside a transaction to any node, a lagging standby
+/// included, unless it starts with this comment. Other servers read a
+/// comment.
+pub const NO_LOAD_BALANCE: &str = "/*NO LOAD BALANCE*/ ";
 
 /// The tables retort keeps its state in besides the version table, whose
 /// name the configuration chooses. They are named here, below the code
@@ -119,6 +130,10 @@ pub enum DbErrorKind {
     /// The run's lease was taken over or released by hand while the run
     /// held it (see [`lease`]).
     LockLost,
+    /// A connection pooler between retort and the server refused what
+    /// retort needs: PgBouncer in statement pooling mode closes a
+    /// connection that opens a transaction.
+    Pooler,
 }
 
 /// A failure reported by the database, with its message as the server wrote it.
@@ -157,11 +172,29 @@ pub trait Driver: Objects + Send {
     fn dialect(&self) -> Dialect;
     /// The URL, redacted, for messages.
     fn describe(&self) -> String;
+    /// What the server is, found when the connection opened (or as a
+    /// setting said): ask it rather than the dialect.
+    fn server(&self) -> &ServerFacts;
+    /// Replaces what the server is taken for (a setting's override).
+    fn set_server(&mut self, facts: ServerFacts);
     /// Takes the run lock: one runner at a time per database. Calls
     /// `on_wait` once, with who holds it when known, before waiting.
     fn lock(&mut self, timeout: Duration, on_wait: &mut dyn FnMut(&str)) -> Result<(), DbError>;
     /// Releases the run lock, keeping committed work.
     fn unlock(&mut self) -> Result<(), DbError>;
+    /// Takes the run lock through `url` from now on rather than through
+    /// the database's own connection settings: a direct connection to the
+    /// server, where the database is reached through a pooler that cannot
+    /// hold the lock (`database.lock_url`). Only PostgreSQL has one.
+    fn use_lock_url(&mut self, url: &DatabaseUrl) -> Result<(), DbError> {
+        Err(DbError::new(
+            DbErrorKind::Connect,
+            format!(
+                "`lock_url` is for PostgreSQL; {} takes its run lock on its own connection",
+                url.dialect()
+            ),
+        ))
+    }
     /// Opens a transaction or savepoint.
     fn begin(&mut self) -> Result<(), DbError>;
     /// Commits the innermost `begin`.
@@ -274,6 +307,12 @@ pub trait Driver: Objects + Send {
     fn set_lock_wait(&mut self, timeout: Duration) -> Result<(), DbError> {
         let _ = timeout;
         Ok(())
+    }
+
+    /// How far the server's replicas have applied what it wrote, for
+    /// `--max-replica-lag`.
+    fn replication(&mut self) -> Result<Replication, DbError> {
+        Ok(Replication::Unknown("it has no replicas retort can see"))
     }
 }
 
@@ -449,19 +488,30 @@ pub fn connect_for(
     access: Access,
 ) -> Result<Box<dyn Driver>, DbError> {
     let _ = (version_table, access);
-    match url.dialect() {
+    let mut driver: Box<dyn Driver> = match url.dialect() {
         #[cfg(feature = "sqlite")]
-        Dialect::Sqlite => Ok(Box::new(sqlite::Sqlite::open(url, version_table, access)?)),
+        Dialect::Sqlite => Box::new(sqlite::Sqlite::open(url, version_table, access)?),
         #[cfg(feature = "postgres")]
-        Dialect::Postgres => Ok(Box::new(postgres::Postgres::open(url, version_table)?)),
+        Dialect::Postgres => Box::new(postgres::Postgres::open(url, version_table)?),
         #[cfg(feature = "mysql")]
-        Dialect::Mysql => Ok(Box::new(mysql::Mysql::open(url, version_table)?)),
+        Dialect::Mysql => Box::new(mysql::Mysql::open(url, version_table)?),
         #[allow(
             unreachable_patterns,
             reason = "reachable when a driver's feature is off"
         )]
-        other => Err(no_driver(other)),
+        other => return Err(no_driver(other)),
+    };
+    // The URL's word over what the server said (parsing the URL checked
+    // that the kind fits its dialect).
+    if let Some(kind) = url.param("server").and_then(ServerKind::from_name) {
+        let facts = driver
+            .server()
+            .clone()
+            .with_kind(kind, KindSource::Url)
+            .map_err(|message| DbError::new(DbErrorKind::Connect, message))?;
+        driver.set_server(facts);
     }
+    Ok(driver)
 }
 
 /// Quotes an identifier for a dialect.

@@ -61,9 +61,9 @@ impl Migrator<'_> {
         }
     }
 
-    /// What the lock needs to know of the server (nothing, for SQLite). A
-    /// server that will not say (a proxy that refuses `SHOW VARIABLES`) is
-    /// taken for a single server: `lock = "lease"` is the way to say more.
+    /// What the lock needs to know of the server, as detection found it
+    /// (nothing, for SQLite); a server detection could not place is taken
+    /// for a single server: `lock = "lease"` is the way to say more.
     fn cluster(&self, driver: &mut dyn Driver) -> Cluster {
         if driver.url().is_none() {
             return Cluster::default();

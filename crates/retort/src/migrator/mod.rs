@@ -54,6 +54,7 @@ mod offline;
 mod online;
 pub mod plan;
 mod prepare;
+mod replicas;
 mod resume;
 mod run;
 mod segments;
@@ -69,6 +70,7 @@ pub use journal::{JournalRow, JournalState};
 pub use lock::LockStatus;
 pub use offline::offline_sql;
 pub use plan::{Direction, Step};
+pub use replicas::ReplicaLag;
 pub use state::ForeignHistory;
 pub use store::AppliedRow;
 
@@ -134,6 +136,10 @@ pub struct Options {
     /// How many times such a migration is retried, with doubling pauses
     /// from half a second.
     pub lock_retries: u32,
+    /// Before each migration (before the plan, with `atomic`), wait until
+    /// every replica the server reports is at most this far behind
+    /// (`--max-replica-lag`); `None` does not look.
+    pub max_replica_lag: Option<Duration>,
 }
 
 impl Default for Options {
@@ -145,6 +151,7 @@ impl Default for Options {
             dry_run: false,
             statement_lock_timeout: Some(Duration::from_secs(5)),
             lock_retries: 4,
+            max_replica_lag: None,
         }
     }
 }
@@ -203,6 +210,22 @@ pub enum Event {
     StepFinished {
         /// What ran.
         done: StepDone,
+    },
+    /// Replicas are further behind than `--max-replica-lag`: waiting
+    /// before the next migration (said again when that changes, and every
+    /// ten seconds).
+    ReplicaWait {
+        /// The bound.
+        bound: Duration,
+        /// The replicas behind it.
+        replicas: Vec<ReplicaLag>,
+    },
+    /// The replicas waited for are within the bound again.
+    ReplicasCaughtUp {
+        /// How long the wait took.
+        waited: Duration,
+        /// The bound.
+        bound: Duration,
     },
 }
 

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use super::error::StatementFailure;
 use super::journal::{JournalRow, JournalState};
 use super::prepare::{Migration, Prepared, Stamp};
+use super::replicas::ReplicaGate;
 use super::store::{AppliedRow, Mode};
 use super::walk::Sink;
 use super::{Event, MigrateError, Migrator, Options, StepDone, db};
@@ -44,6 +45,8 @@ pub(super) struct Database<'a, 'p> {
     batch_failed: bool,
     /// Statements run one round trip each (to find which one fails).
     one_by_one: bool,
+    /// Waits for the replicas between migrations (`--max-replica-lag`).
+    replicas: Option<ReplicaGate>,
 }
 
 impl<'a, 'p> Database<'a, 'p> {
@@ -65,6 +68,7 @@ impl<'a, 'p> Database<'a, 'p> {
             deferred: Vec::new(),
             batch_failed: false,
             one_by_one: false,
+            replicas: options.max_replica_lag.map(ReplicaGate::new),
         }
     }
 
@@ -419,6 +423,13 @@ impl Sink for Database<'_, '_> {
         match migration {
             Some(migration) => self.retrying(&migration.script.revision, &mut attempt),
             None => attempt(self),
+        }
+    }
+
+    fn between_migrations(&mut self) -> Result<(), MigrateError> {
+        match &mut self.replicas {
+            Some(gate) => gate.wait(self.driver, self.events),
+            None => Ok(()),
         }
     }
 

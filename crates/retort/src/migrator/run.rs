@@ -6,7 +6,7 @@ use super::plan::{self, Step};
 use super::prepare::Prepared;
 use super::store::AppliedChecksum;
 use super::{Event, MigrateError, Migrator, Options, Outcome, Request, db, walk};
-use crate::db::Driver;
+use crate::db::{Driver, Replication};
 use crate::script::Script;
 
 impl<'p> Migrator<'p> {
@@ -18,6 +18,23 @@ impl<'p> Migrator<'p> {
         options: &Options,
         events: &mut dyn FnMut(Event),
     ) -> Result<Outcome, MigrateError> {
+        // Before the lock and the state tables: nothing to undo.
+        if driver.server().standby {
+            return Err(MigrateError::Standby {
+                server: driver.describe(),
+            });
+        }
+        if options.max_replica_lag.is_some()
+            && !options.dry_run
+            && let Replication::Unknown(reason) = driver
+                .replication()
+                .map_err(db("reading how far the replicas are"))?
+        {
+            return Err(MigrateError::ReplicaLagUnknown {
+                server: driver.describe(),
+                reason: reason.to_owned(),
+            });
+        }
         let held = self.take_lock(driver, options, events)?;
         let result = self.run_locked(driver, request, options, events);
         let released = self.release_lock(driver, held);

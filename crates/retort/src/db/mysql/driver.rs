@@ -17,7 +17,7 @@ use crate::config::{DatabaseUrl, mysql_ssl_mode};
 use crate::db::shared::{KEEPALIVE_IDLE, Nesting, poll_lock};
 #[cfg(any(target_os = "linux", target_os = "macos"))]
 use crate::db::shared::{KEEPALIVE_INTERVAL, KEEPALIVE_RETRIES};
-use crate::db::{CONNECT_TIMEOUT, DbError, DbErrorKind, Driver, Value};
+use crate::db::{CONNECT_TIMEOUT, DbError, DbErrorKind, Driver, Replication, ServerFacts, Value};
 
 pub(crate) struct Mysql {
     conn: Conn,
@@ -33,6 +33,8 @@ pub(crate) struct Mysql {
     pub(super) version_table: String,
     lock_name: String,
     nesting: Nesting,
+    /// What the server is (see `detect`).
+    server: ServerFacts,
 }
 
 fn error(e: &mysql::Error) -> DbError {
@@ -107,10 +109,7 @@ impl Mysql {
             }
             result => (result?, with_tls),
         };
-        let version: String = conn
-            .query_first("SELECT VERSION()")
-            .map_err(|e| error(&e))?
-            .unwrap_or_default();
+        let (version, server) = super::detect::detect(&mut conn).map_err(|e| error(&e))?;
         let flavour = if version.contains("MariaDB") {
             "MariaDB"
         } else {
@@ -143,6 +142,7 @@ impl Mysql {
             version_table: version_table.to_owned(),
             lock_name,
             nesting: Nesting::default(),
+            server,
         })
     }
 
@@ -465,5 +465,17 @@ impl Driver for Mysql {
             )
             .map_err(|e| error(&e))?;
         Ok(found.unwrap_or(0) > 0)
+    }
+
+    fn server(&self) -> &ServerFacts {
+        &self.server
+    }
+
+    fn set_server(&mut self, facts: ServerFacts) {
+        self.server = facts;
+    }
+
+    fn replication(&mut self) -> Result<Replication, DbError> {
+        super::detect::replication(&mut self.conn, &self.server).map_err(|e| error(&e))
     }
 }

@@ -1,11 +1,13 @@
 //! PostgreSQL: everything retort knows of the dialect.
 
 mod admin;
+mod detect;
 mod driver;
 mod inspect;
 mod lease;
 mod names;
 mod render;
+mod replicas;
 mod tls;
 
 pub(crate) use admin::connect_admin;
