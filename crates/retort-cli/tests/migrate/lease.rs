@@ -15,6 +15,7 @@ use crate::util::{Project, Rev, linear, retort_bin, version_rows};
 dialect_tests! {
     lease_waits_takes_over_and_is_released_by_hand,
     running_migration_is_not_interrupted,
+    a_run_whose_lease_is_released_stops,
 }
 
 /// `name::postgres` only: the advisory functions replaced are PostgreSQL's.
@@ -307,6 +308,63 @@ fn running_migration_is_not_interrupted(db: &TestDb) {
     // The next run takes the expired lease and finds the migration
     // interrupted.
     assert_eq!(project.json(&["upgrade"]).code(1).kind(), "interrupted");
+}
+
+/// A run whose lease is freed by hand while it runs (as if it had expired
+/// and another run had taken it) notices at its next renewal and starts no
+/// further migration (`lock_lost`); the next run finishes the plan, each
+/// revision once.
+fn a_run_whose_lease_is_released_stops(db: &TestDb) {
+    if db.kind() == Kind::Sqlite {
+        return skip(db, "SQLite locks its file; the lease is for servers");
+    }
+    const REVISIONS: usize = 20;
+    let pause = match db.kind() {
+        Kind::Mariadb => "SELECT SLEEP(0.2);\n",
+        _ => "SELECT pg_sleep(0.2);\n",
+    };
+    let mut revs = counters(REVISIONS);
+    for rev in &mut revs {
+        rev.upgrade.push_str(pause);
+    }
+    let mut project = Project::new(db, revs);
+    project.set_url(&with_params(
+        &db.url(),
+        "retort_lock=lease&retort_lock_ttl=3",
+    ));
+    let run = project
+        .command(&["--format", "json", "upgrade"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !db.tables().iter().any(|t| t == "counter")
+        || db.rows("SELECT COUNT(*) FROM counter")[0][0] == "0"
+    {
+        assert!(Instant::now() < deadline, "the run started within 30 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    project.json(&["lock", "release", "--yes"]).ok();
+    let output = run.wait_with_output().unwrap();
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{doc}");
+    assert_eq!(doc["error"]["kind"], "lock_lost", "{doc}");
+    let done: usize = db.rows("SELECT COUNT(*) FROM counter")[0][0]
+        .parse()
+        .unwrap();
+    assert!(done < REVISIONS, "stopped before the end: {done}");
+
+    let next = project.json(&["upgrade"]).ok();
+    assert_eq!(
+        next.steps().len(),
+        REVISIONS - done,
+        "{}",
+        next.transcript()
+    );
+    let counted = db.rows("SELECT rev, COUNT(*) FROM counter GROUP BY rev ORDER BY rev");
+    assert_eq!(counted.len(), REVISIONS);
+    assert!(counted.iter().all(|row| row[1] == "1"), "{counted:?}");
 }
 
 /// A PostgreSQL whose `pg_try_advisory_lock` and
