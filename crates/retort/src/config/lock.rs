@@ -10,8 +10,8 @@ use super::DatabaseUrl;
 /// MySQL/MariaDB (SQLite always locks its file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LockSetting {
-    /// The server's advisory lock, unless the server is known to need the
-    /// lease (a Galera cluster).
+    /// The server's advisory lock, unless detection found a server that
+    /// needs the lease (a Galera node, CockroachDB, Vitess).
     #[default]
     Auto,
     /// The server's advisory lock (`pg_try_advisory_lock`, `GET_LOCK`).

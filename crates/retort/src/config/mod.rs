@@ -1043,12 +1043,11 @@ const TEMPLATE: &str = r#"# retort configuration. Relative paths are relative to
 # back to the default when VAR is unset or empty (`$$` is a literal `$`), e.g.
 # url = "${APP_DATABASE_URL:-@URL@}"
 # The run lock on PostgreSQL and MySQL/MariaDB: `auto` takes the server's
-# advisory lock unless the server needs the lease (a Galera cluster);
-# `lease` keeps a row in `retort_lock`, renewed while a run lasts and
+# advisory lock unless the server needs the lease (Galera, CockroachDB,
+# Vitess); `lease` keeps a row in `retort_lock`, renewed while a run lasts and
 # expiring `lock_ttl` seconds after the last renewal of a run that died.
 # lock = "auto"
 # lock_ttl = 30
-
 @SERVER_NOTE@
 [migrations]
 # Directories holding revision files; revisions may live in any of them.

@@ -208,8 +208,11 @@ pub fn read(driver: &mut dyn Driver, key: &LeaseKey) -> Result<Option<LeaseRow>,
     if !driver.table_exists(key.schema.as_deref(), LOCK_TABLE)? {
         return Ok(None);
     }
+    // Read on the primary: a standby's lagging answer would take a
+    // running migration for an interrupted one.
     let rows = driver.query_text(&format!(
-        "SELECT holder, host, pid, {}, {}, {}, {} FROM {} WHERE name = {}",
+        "{}SELECT holder, host, pid, {}, {}, {}, {} FROM {} WHERE name = {}",
+        super::NO_LOAD_BALANCE,
         (sql.text)("acquired_at"),
         (sql.text)("heartbeat_at"),
         (sql.text)("expires_at"),
