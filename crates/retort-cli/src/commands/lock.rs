@@ -79,7 +79,7 @@ pub(crate) fn release(context: &Context, yes: bool) -> Result<(), Failure> {
         || match &released {
             Some(lease) => format!("released the lease held by {}\n", lease.describe()),
             None => format!(
-                "nothing to release: no lease is held on {} (an advisory lock is released by the server when its holder's connection closes)\n",
+                "nothing to release: no lease is held on {} (the other run locks end with the run holding them: the server or the system releases them)\n",
                 driver.describe()
             ),
         },
