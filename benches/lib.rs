@@ -130,6 +130,14 @@ pub struct Generated {
 }
 
 impl Generated {
+    /// The one head of the shapes here, or why there is none.
+    pub fn head(&self) -> Result<String, String> {
+        self.heads()
+            .first()
+            .map(|h| (*h).to_owned())
+            .ok_or_else(|| "the generated project has no head".to_owned())
+    }
+
     /// Ids of the revisions nothing revises, in file order (always one for
     /// the shapes here, when there are any revisions).
     pub fn heads(&self) -> Vec<&str> {

@@ -125,11 +125,7 @@ impl Bench {
         let baseline = baseline_binary()?;
         let generated = generate_with(project, settings.revisions, Shape::Linear, body)
             .map_err(|e| format!("cannot write the project: {e}"))?;
-        let head = generated
-            .heads()
-            .first()
-            .map(|h| (*h).to_owned())
-            .ok_or("the generated project has no head")?;
+        let head = generated.head()?;
         Ok(Bench {
             spec,
             settings,

@@ -141,6 +141,8 @@ pub(crate) enum Command {
         /// `FROM:TO` starts at FROM's revisions)
         #[arg(long)]
         sql: bool,
+        #[command(flatten)]
+        fleet: FleetArgs,
     },
     /// Finish a migration a run left half way (`retort status` shows it)
     Resume {
@@ -154,6 +156,8 @@ pub(crate) enum Command {
         /// Seconds one statement may wait for a table lock (PostgreSQL); 0 leaves the server's setting
         #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
         statement_lock_timeout: f64,
+        #[command(flatten)]
+        fleet: FleetArgs,
     },
     /// Record how a half-applied migration was settled by hand
     Repair {
@@ -189,7 +193,10 @@ pub(crate) enum Command {
         rev: String,
     },
     /// Show the current revisions, the heads, and what `upgrade` would apply
-    Status,
+    Status {
+        #[command(flatten)]
+        targets: TargetArgs,
+    },
     /// Check that applied revision files are unchanged (exit code 3 if not)
     Verify,
     /// Update stored checksums to the current algorithm where files are provably unchanged;
@@ -305,6 +312,8 @@ pub(crate) struct RunArgs {
     /// (`5s`, `500ms`, `2m`; PostgreSQL standbys, a Galera node's receive queue)
     #[arg(long, value_name = "DURATION", value_parser = duration, conflicts_with = "sql")]
     pub(crate) max_replica_lag: Option<Duration>,
+    #[command(flatten)]
+    pub(crate) fleet: FleetArgs,
 }
 
 /// A duration on the command line: a number with `ms`, `s` or `m` (a
@@ -330,6 +339,56 @@ fn duration(text: &str) -> Result<Duration, String> {
         .ok()
         .and_then(|n| Duration::try_from_secs_f64(n * scale).ok())
         .ok_or_else(|| format!("`{text}` is not a duration: write e.g. `500ms`, `5s` or `2m`"))
+}
+
+/// The databases a command runs on when there are many (a fleet).
+#[derive(Debug, Args)]
+pub(crate) struct TargetArgs {
+    /// Run on every database FILE lists (`-`: standard input), one URL a line;
+    /// blank lines and `#` lines are left out
+    #[arg(long, value_name = "FILE", help_heading = "Fleet")]
+    pub(crate) targets: Option<std::path::PathBuf>,
+    /// Run on every schema of the PostgreSQL database whose name matches PATTERN
+    /// (`*` any characters, `?` one), each with its own version tables
+    #[arg(
+        long,
+        value_name = "PATTERN",
+        conflicts_with = "targets",
+        help_heading = "Fleet"
+    )]
+    pub(crate) schemas: Option<String>,
+    /// How many targets run at once
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1,
+        value_parser = clap::value_parser!(u32).range(1..),
+        help_heading = "Fleet"
+    )]
+    pub(crate) concurrency: u32,
+}
+
+/// How a command goes through a fleet.
+#[derive(Debug, Args)]
+pub(crate) struct FleetArgs {
+    #[command(flatten)]
+    pub(crate) targets: TargetArgs,
+    /// Run the first N targets first, and stop if one of them fails
+    #[arg(long, value_name = "N", default_value_t = 0, help_heading = "Fleet")]
+    pub(crate) canary: usize,
+    /// After a failing target: `stop` lets the running targets finish and
+    /// starts no more; `continue` runs every target
+    #[arg(long, value_enum, default_value_t = OnErrorArg::Stop, help_heading = "Fleet")]
+    pub(crate) on_error: OnErrorArg,
+    /// Run every target, whatever fails (`--on-error continue`)
+    #[arg(long, conflicts_with = "on_error", help_heading = "Fleet")]
+    pub(crate) keep_going: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OnErrorArg {
+    Stop,
+    Continue,
 }
 
 #[derive(Debug, Args)]

@@ -309,3 +309,82 @@ pub(crate) struct LockRelease<'a> {
     /// The lease as it was before, when one was held.
     pub(crate) lease: Option<Lease<'a>>,
 }
+
+/// One target of `upgrade`, `downgrade`, `stamp` or `resume` on a fleet
+/// (`--targets`, `--schemas`): one JSON object a line, as each finishes.
+#[derive(Debug, Serialize)]
+pub(crate) struct FleetTarget<'a> {
+    /// The database's URL, redacted.
+    pub(crate) target: String,
+    /// The schema, for `--schemas`; else null.
+    pub(crate) schema: Option<&'a str>,
+    /// `ok`, `skipped`, `failed` or `locked`.
+    pub(crate) status: &'static str,
+    /// The version rows before, or null when never read.
+    pub(crate) from: Option<&'a [String]>,
+    /// The version rows after, or null when unknown.
+    pub(crate) to: Option<&'a [String]>,
+    /// Steps run (planned, for a dry run).
+    pub(crate) count: usize,
+    pub(crate) duration_ms: u64,
+    pub(crate) error: Option<ErrorBody<'a>>,
+    /// The command that finishes a failed or locked target once its cause
+    /// is dealt with, or null.
+    pub(crate) recover: Option<String>,
+}
+
+/// The last line of a fleet's JSON lines.
+#[derive(Debug, Serialize)]
+pub(crate) struct FleetSummary<T: Serialize> {
+    pub(crate) summary: T,
+}
+
+/// What a fleet run did.
+#[derive(Debug, Serialize)]
+pub(crate) struct FleetTotals<'a> {
+    pub(crate) command: &'a str,
+    pub(crate) targets: usize,
+    pub(crate) ok: usize,
+    pub(crate) skipped: usize,
+    pub(crate) failed: usize,
+    pub(crate) locked: usize,
+    pub(crate) not_started: usize,
+    /// `failure` or `canary` when the run stopped early, else null.
+    pub(crate) stopped: Option<&'static str>,
+    pub(crate) concurrency: usize,
+    pub(crate) dry_run: bool,
+    pub(crate) duration_ms: u64,
+}
+
+/// One target of `status` on a fleet.
+#[derive(Debug, Serialize)]
+pub(crate) struct FleetStatus<'a> {
+    pub(crate) target: String,
+    pub(crate) schema: Option<&'a str>,
+    /// The version table's rows, or null when it could not be read.
+    pub(crate) heads_in_db: Option<&'a [String]>,
+    pub(crate) current: Option<&'a [String]>,
+    /// How many revisions `upgrade heads` would apply.
+    pub(crate) pending: Option<usize>,
+    /// The revision a run left half way, or null.
+    pub(crate) interrupted: Option<&'a str>,
+    /// What is wrong with the version table, or null.
+    pub(crate) problem: Option<ErrorBody<'a>>,
+    /// How many applied files changed since.
+    pub(crate) changed: usize,
+    /// Why the target could not be read, or null.
+    pub(crate) error: Option<ErrorBody<'a>>,
+    pub(crate) duration_ms: u64,
+}
+
+/// What `status` on a fleet found.
+#[derive(Debug, Serialize)]
+pub(crate) struct FleetStatusTotals {
+    pub(crate) command: &'static str,
+    pub(crate) targets: usize,
+    pub(crate) up_to_date: usize,
+    pub(crate) behind: usize,
+    pub(crate) need_attention: usize,
+    pub(crate) unreadable: usize,
+    pub(crate) duration_ms: u64,
+}

@@ -5,6 +5,7 @@ use thiserror::Error;
 
 use crate::autogenerate::SchemaError;
 use crate::config::ConfigError;
+use crate::fanout::FanoutError;
 use crate::graph::GraphError;
 use crate::import::ImportError;
 use crate::migrator::MigrateError;
@@ -44,6 +45,9 @@ pub enum Error {
     /// Importing an Alembic project.
     #[error(transparent)]
     Import(#[from] ImportError),
+    /// The targets of a fan-out (`--targets`, `--schemas`).
+    #[error(transparent)]
+    Fanout(#[from] FanoutError),
     /// Reading or writing a file failed.
     #[error("cannot {action} `{}`: {source}", path.display())]
     Io {
@@ -99,6 +103,7 @@ impl Error {
             Error::Migrate(e) => e,
             Error::Schema(e) => e,
             Error::Import(e) => e,
+            Error::Fanout(e) => e,
             Error::Io { .. } => return None,
         })
     }

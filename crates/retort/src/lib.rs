@@ -24,6 +24,7 @@ pub mod config;
 pub mod db;
 mod dialect;
 mod error;
+pub mod fanout;
 pub mod graph;
 pub mod import;
 pub mod migrator;

@@ -39,13 +39,19 @@ pub fn open(
         .into());
     }
     let lock_url = config.lock_url(&url)?;
-    let mut driver =
-        db::connect_for(&url, &config.migrations.version_table, access).map_err(|error| {
-            crate::Error::from(ConnectError {
-                url: url.redacted(),
-                error,
-            })
-        })?;
+    let migrations = &config.migrations;
+    let mut driver = db::connect_scoped(
+        &url,
+        &migrations.version_table,
+        migrations.version_table_schema.as_deref(),
+        access,
+    )
+    .map_err(|error| {
+        crate::Error::from(ConnectError {
+            url: url.redacted(),
+            error,
+        })
+    })?;
     if let Some(kind) = server {
         let facts = driver.server().clone().with_kind(kind, KindSource::Config);
         // Checked above.

@@ -11,6 +11,7 @@ use retort::migrator::{
     Event, FindingKind, ForeignHistory, Migrator, Options, Outcome, Request, StateProblem, StepKind,
 };
 
+use super::fanout::Fleet;
 use super::{Context, DbUse};
 use crate::args::{Format, RunArgs};
 use crate::json;
@@ -33,6 +34,11 @@ pub(crate) fn upgrade(context: &Context, args: RunArgs, up: bool) -> Result<(), 
             ));
         }
     };
+    let fleet = Fleet::from_args(context, &args.fleet)?;
+    let words = [
+        if up { "upgrade" } else { "downgrade" }.to_owned(),
+        target.clone(),
+    ];
     let request = if up {
         Request::Upgrade { target }
     } else {
@@ -40,6 +46,7 @@ pub(crate) fn upgrade(context: &Context, args: RunArgs, up: bool) -> Result<(), 
     };
     let statement_lock_timeout = seconds(args.statement_lock_timeout);
     if args.sql {
+        no_fleet_offline(fleet.as_ref())?;
         return offline(context, &request, args.atomic, statement_lock_timeout);
     }
     let options = Options {
@@ -51,7 +58,21 @@ pub(crate) fn upgrade(context: &Context, args: RunArgs, up: bool) -> Result<(), 
         lock_retries: args.lock_retries,
         max_replica_lag: args.max_replica_lag,
     };
-    run(context, &request, &options)
+    match fleet {
+        Some(fleet) => super::fanout::run(context, &fleet, &words, &request, &options),
+        None => run(context, &request, &options),
+    }
+}
+
+/// `--sql` writes one script, for no database in particular.
+pub(crate) fn no_fleet_offline(fleet: Option<&Fleet>) -> Result<(), Failure> {
+    match fleet {
+        Some(_) => Err(Failure::usage(
+            "`--sql` writes one script without reading any database, so it does not go with `--targets` or `--schemas`",
+            Some("leave out `--targets`/`--schemas` (the script suits every database at the same revision)".into()),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Prints the script of `request` (offline mode, `--sql`) for the

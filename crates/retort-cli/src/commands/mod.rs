@@ -1,5 +1,6 @@
 //! One function per command: call the library, hand the result to the printer.
 
+mod fanout;
 mod import;
 mod lock;
 mod migrate;
@@ -177,38 +178,53 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
             purge,
             dry_run,
             sql,
+            fleet,
         } => {
+            let fleet = fanout::Fleet::from_args(&context, &fleet)?;
+            let mut words = vec!["stamp".to_owned()];
+            words.extend(revisions.iter().cloned());
+            if purge {
+                words.push("--purge".to_owned());
+            }
             let request = Request::Stamp {
                 targets: revisions,
                 purge,
             };
             if sql {
+                migrate::no_fleet_offline(fleet.as_ref())?;
                 return migrate::offline(&context, &request, false, None);
             }
-            migrate::request(
-                &context,
-                "stamp",
-                &request,
-                &Options {
-                    dry_run,
-                    ..Options::default()
-                },
-            )
+            let options = Options {
+                dry_run,
+                ..Options::default()
+            };
+            match fleet {
+                Some(fleet) => fanout::run(&context, &fleet, &words, &request, &options),
+                None => migrate::request(&context, "stamp", &request, &options),
+            }
         }
         Command::Resume {
             skip_running,
             dry_run,
             statement_lock_timeout,
-        } => migrate::request(
-            &context,
-            "resume",
-            &Request::Resume { skip_running },
-            &Options {
+            fleet,
+        } => {
+            let fleet = fanout::Fleet::from_args(&context, &fleet)?;
+            let mut words = vec!["resume".to_owned()];
+            if skip_running {
+                words.push("--skip-running".to_owned());
+            }
+            let request = Request::Resume { skip_running };
+            let options = Options {
                 dry_run,
                 statement_lock_timeout: migrate::seconds(statement_lock_timeout),
                 ..Options::default()
-            },
-        ),
+            };
+            match fleet {
+                Some(fleet) => fanout::run(&context, &fleet, &words, &request, &options),
+                None => migrate::request(&context, "resume", &request, &options),
+            }
+        }
         Command::Repair {
             revision,
             done,
@@ -227,7 +243,10 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
             verbose,
             check_heads,
         } => migrate::current(&context, verbose, check_heads),
-        Command::Status => migrate::status(&context),
+        Command::Status { targets } => match fanout::Fleet::of_targets(&context, &targets)? {
+            Some(fleet) => fanout::status(&context, &fleet),
+            None => migrate::status(&context),
+        },
         Command::Verify => migrate::verify(&context),
         Command::Rehash { accept } => migrate::rehash(&context, &accept),
     }

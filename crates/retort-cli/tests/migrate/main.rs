@@ -20,6 +20,7 @@ mod db; // TestDb: a fresh database per test, inspected through retort's Driver
 mod dialects; // sections for some databases only: each runs its own, checksums cover what it runs
 mod errors; // unknown revisions, existing tables, permissions, dry runs, irreversible, targets
 mod failure; // a statement failing mid-plan, with and without --atomic
+mod fanout; // --targets and --schemas: 200 SQLite files and 50 PostgreSQL schemas to head, failures, canaries, re-runs, resume on MariaDB, status
 mod foreign; // a database another migration tool manages: refused until adopted, reported by status
 mod galera; // a 3-node Galera cluster on loopback: 12 upgraders over the nodes apply each revision once; a node killed mid-run, explained by status, taken over by the next run
 mod import_alembic; // import alembic of a project covering every revision kind: same schema, rows and version rows as Alembic's runs

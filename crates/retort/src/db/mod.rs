@@ -514,6 +514,53 @@ pub fn connect_for(
     Ok(driver)
 }
 
+/// Opens a connection whose run lock is scoped to `version_table` in
+/// `schema` (`migrations.version_table_schema`; `None`: the connection's
+/// schema). On PostgreSQL the lock is then one per schema: version tables
+/// in different schemas of one database do not block each other.
+pub fn connect_scoped(
+    url: &DatabaseUrl,
+    version_table: &str,
+    schema: Option<&str>,
+    access: Access,
+) -> Result<Box<dyn Driver>, DbError> {
+    match (url.dialect(), schema) {
+        #[cfg(feature = "postgres")]
+        (Dialect::Postgres, Some(schema)) => {
+            let mut driver = postgres::Postgres::open(url, version_table)?;
+            driver.scope_lock_to(schema);
+            Ok(Box::new(driver))
+        }
+        _ => connect_for(url, version_table, access),
+    }
+}
+
+/// Opens a connection to one schema of a PostgreSQL database (a tenant's,
+/// with its own version tables): `schema` comes first on the connection's
+/// `search_path`, so that what a migration creates without naming a schema
+/// lands there, and the run lock is scoped to the version table in it (see
+/// [`connect_scoped`]). Other dialects have no such schemas.
+pub fn connect_to_schema(
+    url: &DatabaseUrl,
+    version_table: &str,
+    schema: &str,
+) -> Result<Box<dyn Driver>, DbError> {
+    let _ = (version_table, schema);
+    match url.dialect() {
+        #[cfg(feature = "postgres")]
+        Dialect::Postgres => {
+            let mut driver = postgres::Postgres::open(url, version_table)?;
+            driver.scope_lock_to(schema);
+            driver.put_schema_first(schema)?;
+            Ok(Box::new(driver))
+        }
+        other => Err(DbError::new(
+            DbErrorKind::Connect,
+            format!("`{other}` has no schemas to migrate one by one; PostgreSQL does"),
+        )),
+    }
+}
+
 /// Quotes an identifier for a dialect.
 pub fn quote_ident(dialect: Dialect, name: &str) -> String {
     match dialect {

@@ -58,6 +58,7 @@ mod replicas;
 mod resume;
 mod run;
 mod segments;
+mod settled;
 mod state;
 mod store;
 mod walk;
@@ -71,6 +72,7 @@ pub use lock::LockStatus;
 pub use offline::offline_sql;
 pub use plan::{Direction, Step};
 pub use replicas::ReplicaLag;
+pub use settled::Settled;
 pub use state::ForeignHistory;
 pub use store::AppliedRow;
 
@@ -316,6 +318,15 @@ impl<'p> Migrator<'p> {
             offline_lock_timeout: Options::default().statement_lock_timeout,
             lease_lost: std::sync::Mutex::new(None),
         }
+    }
+
+    /// The migrator for the version tables in `schema` instead of
+    /// `migrations.version_table_schema` (one tenant's schema of a
+    /// database that keeps a schema per tenant).
+    #[must_use]
+    pub fn with_version_table_schema(mut self, schema: Option<String>) -> Self {
+        self.tables.schema = schema;
+        self
     }
 
     /// The `lock_timeout` offline PostgreSQL scripts set (`None`: none).

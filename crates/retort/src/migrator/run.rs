@@ -137,7 +137,11 @@ impl<'p> Migrator<'p> {
         }
     }
 
-    fn plan(&self, request: &Request, rows: &[usize]) -> Result<Vec<Step>, MigrateError> {
+    pub(super) fn plan(
+        &self,
+        request: &Request,
+        rows: &[usize],
+    ) -> Result<Vec<Step>, MigrateError> {
         if let Request::Upgrade { target } | Request::Downgrade { target } = request
             && target.contains(':')
         {

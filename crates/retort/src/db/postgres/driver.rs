@@ -175,11 +175,6 @@ impl Postgres {
         let tls = Tls::from_url(url)?;
         let mut client = connect(&config, &tls)?;
         let server = super::detect::detect(&mut client)?;
-        // One lock per database and version table: two projects sharing a
-        // database through different version tables do not block each other.
-        let digest = Sha256::digest(format!("retort:{database}:{version_table}").as_bytes());
-        let mut key_bytes = [0u8; 8];
-        key_bytes.copy_from_slice(&digest[..8]);
         Ok(Postgres {
             client,
             lock: None,
@@ -193,7 +188,7 @@ impl Postgres {
             url: url.clone(),
             describe,
             version_table: version_table.to_owned(),
-            key: i64::from_be_bytes(key_bytes),
+            key: advisory_key(&database, None, version_table),
             nesting: Nesting::default(),
             pending_begin: None,
             lock_wait: None,
@@ -201,6 +196,30 @@ impl Postgres {
         })
     }
 
+    /// Keys the run lock to the version table in `schema` (its
+    /// `version_table_schema`), so that runs on the version tables of
+    /// different schemas of one database (one per tenant) do not wait for
+    /// each other.
+    pub(crate) fn scope_lock_to(&mut self, schema: &str) {
+        let database = self.url.database().unwrap_or("postgres").to_owned();
+        self.key = advisory_key(&database, Some(schema), &self.version_table);
+    }
+
+    /// Puts `schema` first on the work connection's `search_path`, before
+    /// the path it had (so that extensions in `public` still resolve):
+    /// unqualified names a migration creates land in `schema`.
+    pub(crate) fn put_schema_first(&mut self, schema: &str) -> Result<(), DbError> {
+        send(
+            &mut self.client,
+            &mut self.pending_begin,
+            &format!(
+                "SELECT set_config('search_path', quote_ident({}) || ', ' || current_setting('search_path'), false)",
+                crate::db::quote_literal(Dialect::Postgres, schema)
+            ),
+        )
+    }
+
+    /// Who holds the advisory lock, from `pg_locks` and `pg_stat_activity`.
     /// Ends the innermost level with `nesting`'s statement; a transaction
     /// in which nothing ran since `BEGIN` (still pending) needs no
     /// `keyword`.
@@ -397,6 +416,21 @@ fn opened_transaction_error(e: &postgres::Error, whose: &str, needs: &str) -> Db
 /// [`opened_transaction_error`] on the lock's connection.
 fn lock_error(e: &postgres::Error) -> DbError {
     opened_transaction_error(e, "the connection for the run lock", "holds its lock")
+}
+
+/// The advisory lock's key: one lock per database and version table, so
+/// that projects sharing a database through different version tables do
+/// not block each other; with `schema` (the version table's schema, when
+/// one is named), one per schema too.
+fn advisory_key(database: &str, schema: Option<&str>, version_table: &str) -> i64 {
+    let scope = match schema {
+        Some(schema) => format!("retort:{database}:{schema}.{version_table}"),
+        None => format!("retort:{database}:{version_table}"),
+    };
+    let digest = Sha256::digest(scope.as_bytes());
+    let mut key_bytes = [0u8; 8];
+    key_bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(key_bytes)
 }
 
 /// Connects within the configuration's `connect_timeout`, handshake and

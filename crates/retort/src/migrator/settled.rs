@@ -1,0 +1,62 @@
+//! Whether a request has anything to do on a database, from one read of
+//! its state without the run lock: a fleet of databases at head is gone
+//! through with a read each (see [`crate::fanout`]).
+
+use std::sync::atomic::Ordering;
+
+use super::{Migrator, Request, db};
+use crate::db::Driver;
+
+/// What a database looks like to a request before it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settled {
+    /// The version rows read, unknown ones included, sorted.
+    pub heads: Vec<String>,
+    /// Whether the request would do nothing: its plan is empty, the
+    /// version table has nothing wrong with it and no migration was left
+    /// half way (for `resume`: none was).
+    pub nothing_to_do: bool,
+}
+
+impl Migrator<'_> {
+    /// Reads the version rows (and the journal) without taking the run
+    /// lock, and says whether `request` has nothing to do. Anything that
+    /// would make the request fail (an unknown revision, a target that
+    /// does not fit, another tool's history) counts as something to do:
+    /// [`Migrator::run`] then reports it under the lock. A stamp always
+    /// runs (it reads no more than this).
+    pub fn settled(
+        &self,
+        driver: &mut dyn Driver,
+        request: &Request,
+    ) -> Result<Settled, super::MigrateError> {
+        let state = self.read_state(driver)?;
+        let mut heads = self.ids(&state.rows);
+        heads.extend(state.unknown.iter().cloned());
+        heads.sort();
+        let journal = self
+            .tables
+            .read_journal(driver)
+            .map_err(db("reading the journal"))?;
+        let nothing_to_do = match request {
+            Request::Resume { .. } => journal.is_empty(),
+            Request::Upgrade { .. } | Request::Downgrade { .. } => {
+                journal.is_empty()
+                    && state.refusal(self).is_none()
+                    && self
+                        .plan(request, &state.rows)
+                        .is_ok_and(|steps| steps.is_empty())
+            }
+            Request::Stamp { .. } | Request::Repair { .. } => false,
+        };
+        // The run reads again under the lock, where another run may have
+        // created the state tables meanwhile: what this read found of them
+        // must not stand for what exists then.
+        self.tables.known.store(0, Ordering::Relaxed);
+        self.tables.probed.store(false, Ordering::Relaxed);
+        Ok(Settled {
+            heads,
+            nothing_to_do,
+        })
+    }
+}
