@@ -2,6 +2,7 @@
 //! the library validates meaning.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -218,6 +219,9 @@ pub(crate) enum Command {
         #[arg(long, value_name = "ID")]
         rev_id: Option<String>,
     },
+    /// The run lock: who holds it, and freeing a lease a dead run left
+    #[command(subcommand)]
+    Lock(LockCommand),
     /// The database's schema
     #[command(subcommand)]
     Schema(SchemaCommand),
@@ -229,6 +233,19 @@ pub(crate) enum Command {
         /// A revision id, unique prefix, label, `head`, `heads`, `rev-1`…
         #[arg(allow_hyphen_values = true)]
         rev: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum LockCommand {
+    /// Which run lock the database's runs take, and who holds it since when
+    Status,
+    /// Free the lease (`lock = "lease"`), whoever holds it: for a run that died
+    /// and left it until it expires
+    Release {
+        /// Free it even if its holder still runs (required)
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -291,8 +308,37 @@ pub(crate) struct RunArgs {
     /// How many times to retry a migration whose statement timed out on a lock
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub(crate) lock_retries: u32,
+    /// Before each migration, wait until every replica is at most this far behind
+    /// (`5s`, `500ms`, `2m`; PostgreSQL standbys, a Galera node's receive queue)
+    #[arg(long, value_name = "DURATION", value_parser = duration, conflicts_with = "sql")]
+    pub(crate) max_replica_lag: Option<Duration>,
     #[command(flatten)]
     pub(crate) fleet: FleetArgs,
+}
+
+/// A duration on the command line: a number with `ms`, `s` or `m` (a
+/// bare number is seconds).
+fn duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let scale = match unit.trim() {
+        "ms" => 0.001,
+        "" | "s" => 1.0,
+        "m" | "min" => 60.0,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}`: write e.g. `500ms`, `5s` or `2m`"
+            ));
+        }
+    };
+    number
+        .parse::<f64>()
+        .ok()
+        .and_then(|n| Duration::try_from_secs_f64(n * scale).ok())
+        .ok_or_else(|| format!("`{text}` is not a duration: write e.g. `500ms`, `5s` or `2m`"))
 }
 
 /// The databases a command runs on when there are many (a fleet).
@@ -375,4 +421,26 @@ pub(crate) struct RevisionArgs {
     /// With --autogenerate: compare with the live database instead of the migrations
     #[arg(long, requires = "autogenerate")]
     pub(crate) from_db: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        for (text, expected) in [
+            ("5s", Duration::from_secs(5)),
+            ("5", Duration::from_secs(5)),
+            ("500ms", Duration::from_millis(500)),
+            ("1.5s", Duration::from_millis(1500)),
+            ("2m", Duration::from_secs(120)),
+            ("0", Duration::ZERO),
+        ] {
+            assert_eq!(duration(text), Ok(expected), "{text}");
+        }
+        for text in ["", "s", "5h", "-1s", "fast"] {
+            assert!(duration(text).is_err(), "{text}");
+        }
+    }
 }

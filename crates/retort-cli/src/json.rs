@@ -120,6 +120,7 @@ pub(crate) struct Current<'a> {
     /// Another migration tool's history table, where there is no version
     /// table, or null.
     pub(crate) foreign_history: Option<ForeignHistory<'a>>,
+    pub(crate) server: Server<'a>,
 }
 
 /// `status`.
@@ -130,6 +131,8 @@ pub(crate) struct Status<'a> {
     pub(crate) heads: &'a [String],
     pub(crate) pending: Vec<Pending<'a>>,
     pub(crate) interrupted: Option<Interruption<'a>>,
+    /// The lease of a run holding it now, or null.
+    pub(crate) running: Option<Lease<'a>>,
     /// What is wrong with the version table, or null.
     pub(crate) problem: Option<ErrorBody<'a>>,
     /// Applied revisions whose files changed since.
@@ -137,6 +140,38 @@ pub(crate) struct Status<'a> {
     /// Another migration tool's history table, where there is no version
     /// table, or null.
     pub(crate) foreign_history: Option<ForeignHistory<'a>>,
+    pub(crate) server: Server<'a>,
+}
+
+/// What the server is, as detected when retort connected or as a
+/// setting says (`status`, `current`).
+#[derive(Debug, Serialize)]
+pub(crate) struct Server<'a> {
+    /// `sqlite`, `postgres` or `mysql`.
+    pub(crate) dialect: &'static str,
+    pub(crate) product: &'a str,
+    pub(crate) version: &'a str,
+    /// What retort takes it for: `plain`, `galera`, `vitess`,
+    /// `cockroachdb`, `yugabytedb`, `citus`.
+    pub(crate) kind: &'static str,
+    /// What detection found.
+    pub(crate) detected: &'static str,
+    /// `detected`, `url` (`?server=`) or `config` (`database.server`).
+    pub(crate) set_by: &'static str,
+    pub(crate) standby: bool,
+    /// The Citus extension's version, or null.
+    pub(crate) citus: Option<&'a str>,
+    /// Galera's settings where it is on, or null.
+    pub(crate) galera: Option<Galera<'a>>,
+    pub(crate) needs_lease_lock: bool,
+    pub(crate) ddl_commits_implicitly: bool,
+}
+
+/// Galera's settings.
+#[derive(Debug, Serialize)]
+pub(crate) struct Galera<'a> {
+    /// `wsrep_OSU_method`: `TOI` or `RSU`.
+    pub(crate) osu_method: &'a str,
 }
 
 /// Another migration tool's history table, which `upgrade` refuses.
@@ -220,6 +255,59 @@ pub(crate) struct ErrorBody<'a> {
     pub(crate) kind: &'a str,
     pub(crate) message: &'a str,
     pub(crate) hint: Option<&'a str>,
+}
+
+/// A row of the lock table.
+#[derive(Debug, Serialize)]
+pub(crate) struct Lease<'a> {
+    /// The holder's id; null when free.
+    pub(crate) holder: Option<&'a str>,
+    pub(crate) host: Option<&'a str>,
+    pub(crate) pid: Option<i64>,
+    pub(crate) acquired_at: Option<&'a str>,
+    pub(crate) heartbeat_at: Option<&'a str>,
+    pub(crate) expires_at: Option<&'a str>,
+    /// Seconds to `expires_at` by the server's clock (negative: past).
+    pub(crate) expires_in_s: Option<f64>,
+    /// Held, but not renewed in time.
+    pub(crate) expired: bool,
+}
+
+impl<'a> Lease<'a> {
+    pub(crate) fn of(row: &'a retort::db::lease::LeaseRow) -> Lease<'a> {
+        Lease {
+            holder: row.holder.as_deref(),
+            host: row.host.as_deref(),
+            pid: row.pid,
+            acquired_at: row.acquired_at.as_deref(),
+            heartbeat_at: row.heartbeat_at.as_deref(),
+            expires_at: row.expires_at.as_deref(),
+            expires_in_s: row.expires_in_ms.map(|ms| ms as f64 / 1000.0),
+            expired: row.expired(),
+        }
+    }
+}
+
+/// `lock status`.
+#[derive(Debug, Serialize)]
+pub(crate) struct LockStatus<'a> {
+    /// `lease`, `advisory` or `file`.
+    pub(crate) lock: &'a str,
+    pub(crate) version_table: &'a str,
+    pub(crate) held: bool,
+    /// Who holds it, in words; null when free.
+    pub(crate) holder: Option<&'a str>,
+    /// The lease row, when the database has one.
+    pub(crate) lease: Option<Lease<'a>>,
+    pub(crate) galera: bool,
+}
+
+/// `lock release`.
+#[derive(Debug, Serialize)]
+pub(crate) struct LockRelease<'a> {
+    pub(crate) released: bool,
+    /// The lease as it was before, when one was held.
+    pub(crate) lease: Option<Lease<'a>>,
 }
 
 /// One target of `upgrade`, `downgrade`, `stamp` or `resume` on a fleet

@@ -9,8 +9,8 @@
 
 use thiserror::Error;
 
-use crate::config::Config;
-use crate::db::{self, Access, DbError, DbErrorKind, Driver};
+use crate::config::{Config, ConfigError};
+use crate::db::{self, Access, DbError, DbErrorKind, Driver, KindSource};
 use crate::{Diagnostic, ErrorClass};
 
 /// Opens the project's database: `--url` (when given), `DATABASE_URL`,
@@ -21,20 +21,53 @@ pub fn open(
     access: Access,
 ) -> Result<Box<dyn Driver>, crate::Error> {
     let url = config.database_url(cli_url)?;
+    // `database.server` must fit the dialect of the URL in use, which
+    // only now is known; the URL's own `server` parameter wins.
+    let server = config
+        .database_server
+        .filter(|_| url.param("server").is_none());
+    if let Some(kind) = server
+        && !kind.fits(url.dialect())
+    {
+        return Err(ConfigError::Invalid {
+            path: config.path.clone(),
+            key: "database.server".to_owned(),
+            line: None,
+            column: None,
+            message: crate::db::facts::mismatch(kind, url.dialect()),
+        }
+        .into());
+    }
+    let lock_url = config.lock_url(&url)?;
     let migrations = &config.migrations;
-    db::connect_scoped(
+    let mut driver = db::connect_scoped(
         &url,
         &migrations.version_table,
         migrations.version_table_schema.as_deref(),
         access,
     )
     .map_err(|error| {
-        ConnectError {
+        crate::Error::from(ConnectError {
             url: url.redacted(),
             error,
+        })
+    })?;
+    if let Some(kind) = server {
+        let facts = driver.server().clone().with_kind(kind, KindSource::Config);
+        // Checked above.
+        if let Ok(facts) = facts {
+            driver.set_server(facts);
         }
-        .into()
-    })
+    }
+    if let Some(lock_url) = lock_url {
+        driver
+            .use_lock_url(&lock_url)
+            .map_err(|error| ConnectError {
+                url: lock_url.redacted(),
+                error,
+            })?;
+    }
+    Ok(driver)
 }
 
 /// The project's database could not be opened.
@@ -70,6 +103,8 @@ pub(crate) fn kind_of(error: &DbError) -> &'static str {
         DbErrorKind::Connect => "connect",
         DbErrorKind::ReadOnly => "read_only",
         DbErrorKind::LockTimeout => "lock_timeout",
+        DbErrorKind::LockLost => "lock_lost",
+        DbErrorKind::Pooler => "pooler",
         _ => "database",
     }
 }
@@ -80,20 +115,58 @@ pub(crate) fn kind_of(error: &DbError) -> &'static str {
 pub(crate) fn hint_for(context: &str, error: &DbError) -> String {
     match error.kind {
         DbErrorKind::ReadOnly => "the database file or its directory is not writable by this user (check permissions), or the URL opens it read only (`?mode=ro`)".into(),
-        DbErrorKind::LockTimeout if context.contains("run lock") => "another `retort` run is still migrating; wait for it, or raise the timeout with `--lock-timeout SECONDS`".into(),
+        DbErrorKind::LockTimeout if context.contains("run lock") => "another `retort` run is still migrating; wait for it, or raise the timeout with `--lock-timeout SECONDS` (`retort lock status` shows who holds the lock; a lease a dead run left expires on its own, or `retort lock release --yes` frees it)".into(),
         DbErrorKind::LockTimeout if error.message.contains("SQLite") => "another program holds a lock on the database file (a transaction left open, in a `sqlite3` shell or the application): end it, then run the command again".into(),
         DbErrorKind::LockTimeout => "another session holds a lock retort needs (a long or forgotten transaction: `pg_stat_activity` on PostgreSQL and `SHOW PROCESSLIST` on MySQL/MariaDB list them); run the command again once it ends".into(),
+        // Not while connecting: the connection worked, then closed.
+        DbErrorKind::Connect
+            if !context.starts_with("connecting")
+                && (error.message.ends_with("connection closed")
+                    || error.message.contains("query_wait_timeout")) =>
+        {
+            format!(
+                "the connection closed during the run: the server restarted or ended the session, or a pooler in between closed it (PgBouncer does when no server connection frees up within its `query_wait_timeout`: retort's run lock holds one for the whole run, so a pool needs at least two, or the lock a direct connection of its own through `database.lock_url` or `{}`); `retort status` shows where the database was left",
+                crate::config::LOCK_URL_VAR
+            )
+        }
         DbErrorKind::Connect => connect_hint(&error.message),
+        DbErrorKind::LockLost => "what this run did is recorded as far as it got; run `retort status` to see where the database is, and raise `lock_ttl` (`database.lock_ttl`, `?retort_lock_ttl=`) if renewals are slow to reach the server".into(),
+        DbErrorKind::Pooler => pooler_hint(&error.message),
         _ => format!("{context} failed: check that the database user may create, read and write retort's own tables there (the version, applied and journal tables)"),
+    }
+}
+
+/// What to do when a connection pooler refused what retort needs.
+fn pooler_hint(message: &str) -> String {
+    let lock_url = format!(
+        "`database.lock_url` in retort.toml (or `{}`)",
+        crate::config::LOCK_URL_VAR
+    );
+    if message.contains("holds its lock") {
+        format!(
+            "retort holds its run lock in a transaction, and runs each migration in one: point the database URL at a pool in transaction or session mode (PgBouncer's `pool_mode`), or at the server; {lock_url} moves only the lock to a direct connection"
+        )
+    } else {
+        "retort runs each migration in a transaction, which a pooler in statement mode refuses: point the database URL at a pool in transaction or session mode (PgBouncer's `pool_mode`), or at the server".into()
     }
 }
 
 /// What to check after a failed connection, from the server's or the
 /// system's words (the drivers do not classify them further).
 fn connect_hint(message: &str) -> String {
-    let url = "(`--url`, `DATABASE_URL` or `database.url` in retort.toml)";
     let lower = message.to_ascii_lowercase();
-    if lower.contains("refused") {
+    let url = if lower.contains("`lock_url`") {
+        "(`database.lock_url` in retort.toml or `RETORT_LOCK_URL`)"
+    } else {
+        "(`--url`, `DATABASE_URL` or `database.url` in retort.toml)"
+    };
+    if lower.contains("an advisory lock only excludes") {
+        format!(
+            "point the lock URL {url} straight at the server and database the database URL reaches through the pooler"
+        )
+    } else if lower.contains("run lock's connection was lost") {
+        "the migrations that completed are recorded (`retort status` shows where the database is); look for what ends idle transactions or connections: PgBouncer's `idle_transaction_timeout`, the server's `idle_session_timeout`, a firewall".into()
+    } else if lower.contains("refused") {
         format!(
             "nothing accepts connections at that host and port: is the server running, and is the port in the URL {url} right?"
         )

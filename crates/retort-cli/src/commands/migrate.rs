@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use retort::Diagnostic as _;
+use retort::db::ServerFacts;
 use retort::migrator::{
     Event, FindingKind, ForeignHistory, Migrator, Options, Outcome, Request, StateProblem, StepKind,
 };
@@ -55,6 +56,7 @@ pub(crate) fn upgrade(context: &Context, args: RunArgs, up: bool) -> Result<(), 
         dry_run: args.dry_run,
         statement_lock_timeout,
         lock_retries: args.lock_retries,
+        max_replica_lag: args.max_replica_lag,
     };
     match fleet {
         Some(fleet) => super::fanout::run(context, &fleet, &words, &request, &options),
@@ -244,6 +246,9 @@ impl Reporter {
                     wait.as_secs_f64()
                 ));
             }
+            Event::Warning { message } => {
+                self.say(&format!("warning: {message}"));
+            }
             Event::LockAcquired { waited } => {
                 self.say(&format!("lock acquired after {:.1}s", waited.as_secs_f64()));
             }
@@ -292,6 +297,36 @@ impl Reporter {
                     self.say(&format!("{line} ..."));
                 }
             }
+            Event::ReplicaWait { bound, replicas } => {
+                let behind: Vec<String> = replicas
+                    .iter()
+                    .map(|r| match r.lag {
+                        Some(lag) => format!(
+                            "{} is {} behind ({} {} not applied yet)",
+                            r.name,
+                            span(lag),
+                            r.behind,
+                            r.unit
+                        ),
+                        None => format!(
+                            "{} has not applied what was written before retort looked ({} {} not applied yet)",
+                            r.name, r.behind, r.unit
+                        ),
+                    })
+                    .collect();
+                self.say(&format!(
+                    "waiting for replicas to be within {}: {}",
+                    span(bound),
+                    behind.join("; ")
+                ));
+            }
+            Event::ReplicasCaughtUp { waited, bound } => {
+                self.say(&format!(
+                    "replicas within {} after waiting {}",
+                    span(bound),
+                    span(waited)
+                ));
+            }
             Event::StepFinished { done } => {
                 if let Some(spinner) = self.spinner.take() {
                     spinner.finish_and_clear();
@@ -313,6 +348,17 @@ impl Reporter {
         for bar in [self.bar.take(), self.spinner.take()].into_iter().flatten() {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// A duration for people: `500ms`, `5s`, `1.2s`.
+fn span(duration: Duration) -> String {
+    if duration < Duration::from_secs(1) {
+        format!("{}ms", duration.as_millis())
+    } else if duration.subsec_millis() == 0 {
+        format!("{}s", duration.as_secs())
+    } else {
+        format!("{:.1}s", duration.as_secs_f64())
     }
 }
 
@@ -376,6 +422,7 @@ pub(crate) fn current(context: &Context, verbose: bool, check_heads: bool) -> Re
             current: &current.current,
             problem: current.problem.as_ref().map(problem_json),
             foreign_history: current.foreign_history.as_ref().map(foreign_json),
+            server: server_json(driver.server()),
         },
     )?;
     state_problem(current.problem.as_ref(), context.format())?;
@@ -413,6 +460,25 @@ pub(crate) fn current(context: &Context, verbose: bool, check_heads: bool) -> Re
         }
     }
     Ok(())
+}
+
+/// What the server is (`server` in `status` and `current`).
+fn server_json(server: &ServerFacts) -> json::Server<'_> {
+    json::Server {
+        dialect: server.dialect.name(),
+        product: &server.product,
+        version: &server.version,
+        kind: server.kind.name(),
+        detected: server.detected.name(),
+        set_by: server.set_by.name(),
+        standby: server.standby,
+        citus: server.citus.as_deref(),
+        galera: server.galera.as_ref().map(|galera| json::Galera {
+            osu_method: &galera.osu_method,
+        }),
+        needs_lease_lock: server.needs_lease_lock(),
+        ddl_commits_implicitly: server.ddl_commits_implicitly(),
+    }
 }
 
 fn foreign_json(foreign: &ForeignHistory) -> json::ForeignHistory<'_> {
@@ -469,11 +535,18 @@ pub(crate) fn status(context: &Context) -> Result<(), Failure> {
                 }
             };
             let mut text = format!(
-                "database: {}\ncurrent:  {}\nheads:    {}\n",
+                "database: {}\nserver:   {}\ncurrent:  {}\nheads:    {}\n",
                 driver.describe(),
+                driver.server().summary(),
                 list(&status.current.current),
                 list(&status.heads)
             );
+            if let Some(lease) = &status.running {
+                text.push_str(&format!(
+                    "running:  a run holds the lease: {}\n  hint: its migration is in progress, not interrupted; if that run died, the next run takes over once the lease expires, or `retort lock release --yes` frees it now\n",
+                    lease.describe()
+                ));
+            }
             if let Some(interrupted) = &status.interrupted {
                 let error =
                     retort::migrator::MigrateError::Interrupted(Box::new(interrupted.clone()));
@@ -540,6 +613,7 @@ pub(crate) fn status(context: &Context) -> Result<(), Failure> {
                 })
                 .collect(),
             interrupted: status.interrupted.as_ref().map(interruption_json),
+            running: status.running.as_ref().map(json::Lease::of),
             problem: status.current.problem.as_ref().map(problem_json),
             changed: status
                 .changed
@@ -550,6 +624,7 @@ pub(crate) fn status(context: &Context) -> Result<(), Failure> {
                 })
                 .collect(),
             foreign_history: status.current.foreign_history.as_ref().map(foreign_json),
+            server: server_json(driver.server()),
         },
     )?;
     if let Some(problem) = &status.current.problem {

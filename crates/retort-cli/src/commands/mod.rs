@@ -2,6 +2,7 @@
 
 mod fanout;
 mod import;
+mod lock;
 mod migrate;
 mod query;
 mod schema;
@@ -13,7 +14,7 @@ use retort::config::{Config, Locate};
 use retort::migrator::{Options, Request};
 use retort::project::Project;
 
-use crate::args::{Cli, Command, Format, Global, ImportCommand, SchemaCommand};
+use crate::args::{Cli, Command, Format, Global, ImportCommand, LockCommand, SchemaCommand};
 use crate::output::{Failure, Printer};
 
 /// What a command does with the database, for what to prepare while the
@@ -148,6 +149,8 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
         Command::Check => schema::check(&context),
         Command::Baseline { message, rev_id } => schema::baseline(&context, message, rev_id),
         Command::Schema(SchemaCommand::Dump) => schema::dump(&context),
+        Command::Lock(LockCommand::Status) => lock::status(&context),
+        Command::Lock(LockCommand::Release { yes }) => lock::release(&context, yes),
         Command::Import(ImportCommand::Alembic(args)) => import::alembic(&context, args),
         Command::Merge {
             revisions,

@@ -15,10 +15,10 @@ const MIGRATIONS: usize = 50;
 
 /// What one process did.
 #[derive(Debug)]
-struct Outcome {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Outcome {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Outcome {
@@ -45,7 +45,19 @@ fn race(db: &TestDb, processes: usize, hold: bool) -> Vec<Outcome> {
 
 /// [`race`] on a given project.
 fn race_on(project: &Project, db: &TestDb, processes: usize, hold: bool) -> Vec<Outcome> {
-    let mut lock = hold.then(|| {
+    race_holding(project, db, processes, hold.then_some(&mut || {}))
+}
+
+/// [`race_on`]; with `while_waiting`, the test holds the run lock until
+/// every process has said it is waiting, runs `while_waiting`, then
+/// releases the lock.
+pub(crate) fn race_holding(
+    project: &Project,
+    db: &TestDb,
+    processes: usize,
+    while_waiting: Option<&mut dyn FnMut()>,
+) -> Vec<Outcome> {
+    let mut lock = while_waiting.is_some().then(|| {
         let mut driver = db.connect();
         driver
             .lock(Duration::from_secs(5), &mut |holder| {
@@ -90,6 +102,9 @@ fn race_on(project: &Project, db: &TestDb, processes: usize, hold: bool) -> Vec<
                 }
                 panic!("not every process reported waiting for the lock within 60 s");
             }
+        }
+        if let Some(while_waiting) = while_waiting {
+            while_waiting();
         }
         driver.unlock().expect("the test releases the run lock");
     }

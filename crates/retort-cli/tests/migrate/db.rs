@@ -362,14 +362,19 @@ impl TestDb {
         if let Some(file) = &self.file {
             text = text.replace(&file.display().to_string(), "[DB]");
         }
-        // The server's release, which the description names.
-        for flavour in ["MariaDB ", "MySQL "] {
-            if let Some(at) = text.find(flavour)
-                && text[at + flavour.len()..].starts_with(|c: char| c.is_ascii_digit())
-            {
-                let start = at + flavour.len();
-                let end = text[start..].find(' ').map_or(text.len(), |n| start + n);
-                text.replace_range(start..end, "[VERSION]");
+        // The server's release, which the description and `status`'s
+        // `server:` line name.
+        for flavour in ["MariaDB ", "MySQL ", "PostgreSQL ", "SQLite "] {
+            let mut from = 0;
+            while let Some(found) = text[from..].find(flavour) {
+                let start = from + found + flavour.len();
+                from = start;
+                if text[start..].starts_with(|c: char| c.is_ascii_digit()) {
+                    let end = text[start..]
+                        .find(char::is_whitespace)
+                        .map_or(text.len(), |n| start + n);
+                    text.replace_range(start..end, "[VERSION]");
+                }
             }
         }
         if let Ok(canonical) = self.dir.path().canonicalize() {

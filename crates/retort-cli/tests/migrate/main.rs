@@ -22,17 +22,22 @@ mod errors; // unknown revisions, existing tables, permissions, dry runs, irreve
 mod failure; // a statement failing mid-plan, with and without --atomic
 mod fanout; // --targets and --schemas: 200 SQLite files and 50 PostgreSQL schemas to head, failures, canaries, re-runs, resume on MariaDB, status
 mod foreign; // a database another migration tool manages: refused until adopted, reported by status
+mod galera; // a 3-node Galera cluster on loopback: 12 upgraders over the nodes apply each revision once; a node killed mid-run, explained by status, taken over by the next run
 mod import_alembic; // import alembic of a project covering every revision kind: same schema, rows and version rows as Alembic's runs
 mod inspect; // current/status JSON on branched states; text snapshots
 mod kill; // SIGKILL at arbitrary moments of a 100-migration run, and inside one long migration
+mod lease; // the lease-row lock: status, waiting, takeover after expiry, release by hand, 16 runners where advisory locks lock nothing
 mod locks; // a migration blocked by a long transaction: lock timeout, retries, clean failure
 mod mysql_tls; // ssl-mode and ssl-ca against a private MariaDB server with TLS
 mod offline; // --sql scripts run by the database's shell match online runs
+mod pgbouncer; // through PgBouncer: 16 upgraders in transaction pooling, CONCURRENTLY, lock_url, statement pooling
 mod quickstart; // the README's first command on a copy of examples/quickstart
 mod real_alembic_projects; // import alembic of Langflow and Bag of Words (100+ revisions, merges): same schema as Alembic's runs
 mod real_schemas; // Zabbix, phpBB and MediaWiki: baseline, then upgrade into an empty database, reproduces each exactly
+mod replicas; // a PostgreSQL primary with a hot standby made on loopback: the standby refused, --max-replica-lag waiting while replay is paused
 mod resume; // migrations committing in parts: the journal, resume, repair, CONCURRENTLY
 mod review; // `-- retort:review`: upgrade and downgrade refuse a plan holding a marked revision, stamp passes it
+mod server; // what retort detects about the server (status, current), the overrides, --max-replica-lag where nothing can be measured
 mod stamp; // stamp, stamp of several revisions, base, --purge, --dry-run
 mod tls; // sslmode and sslrootcert on PostgreSQL: pg_stat_ssl for both connections, certificate failures
 mod util; // fixtures (the branched graph, linear chains), the runner, state assertions

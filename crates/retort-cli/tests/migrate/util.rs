@@ -14,10 +14,11 @@ use tempfile::TempDir;
 use crate::db::TestDb;
 
 /// The state tables retort creates.
-pub(crate) const STATE_TABLES: [&str; 4] = [
+pub(crate) const STATE_TABLES: [&str; 5] = [
     "retort_applied",
     "retort_audit",
     "retort_journal",
+    "retort_lock",
     "retort_version",
 ];
 
@@ -297,6 +298,7 @@ impl Project {
         };
         cmd.env("NO_COLOR", "1")
             .env_remove("DATABASE_URL")
+            .env_remove("RETORT_LOCK_URL")
             .arg("-C")
             .arg(self.root())
             .arg("--url")

@@ -8,6 +8,8 @@
 //! ```toml
 //! [database]
 //! url = "sqlite://app.db"
+//! # lock = "auto"          # or "advisory", "lease"
+//! # lock_ttl = 30          # seconds a lease lives without renewal
 //! [migrations]
 //! dirs = ["migrations"]
 //! file_template = "{date}_{time}_{rev}_{slug}"
@@ -22,6 +24,7 @@
 //! Every section and key is optional; unknown keys are errors.
 
 mod env;
+mod lock;
 mod url;
 
 use std::fmt;
@@ -32,6 +35,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 pub use env::{Env, InterpolateError, interpolate};
+pub use lock::{DEFAULT_LEASE_TTL, LockConfig, LockSetting};
 #[cfg(feature = "postgres")]
 pub(crate) use url::POSTGRES_SSLMODES;
 #[cfg(feature = "mysql")]
@@ -48,6 +52,9 @@ pub const DOTENV_FILE_NAME: &str = ".env";
 
 /// The environment variable that overrides `database.url`.
 pub const DATABASE_URL_VAR: &str = "DATABASE_URL";
+
+/// The environment variable that overrides `database.lock_url`.
+pub const LOCK_URL_VAR: &str = "RETORT_LOCK_URL";
 
 /// The tokens `migrations.file_template` may use, without braces.
 pub const FILE_TEMPLATE_TOKENS: [&str; 11] = [
@@ -73,6 +80,16 @@ pub struct Config {
     pub root: PathBuf,
     /// `database.url` after `${VAR}` interpolation, not parsed yet.
     pub database_url: Option<String>,
+    /// `database.lock` and `database.lock_ttl`: the run lock on a server
+    /// (a URL's `retort_lock` and `retort_lock_ttl` win over them).
+    pub lock: LockConfig,
+    /// `database.lock_url` after `${VAR}` interpolation, not parsed yet: a
+    /// direct connection to the PostgreSQL server, for the run lock only
+    /// (see [`Config::lock_url`]).
+    pub lock_url: Option<String>,
+    /// `database.server`: what the server is taken for instead of what
+    /// retort detects when it connects (a URL's `server` parameter wins).
+    pub database_server: Option<crate::db::ServerKind>,
     /// The `[migrations]` section.
     pub migrations: Migrations,
     /// The `[schema]` section.
@@ -136,6 +153,14 @@ pub enum UrlOrigin {
         /// The dotted key.
         key: String,
     },
+    /// Another environment variable (`RETORT_LOCK_URL`): in the process
+    /// environment, or in the `.env` file `dotenv`.
+    Var {
+        /// The variable's name.
+        name: String,
+        /// The `.env` file it came from, if not the process environment.
+        dotenv: Option<PathBuf>,
+    },
 }
 
 impl fmt::Display for UrlOrigin {
@@ -145,6 +170,11 @@ impl fmt::Display for UrlOrigin {
             UrlOrigin::Env => write!(f, "`{DATABASE_URL_VAR}`"),
             UrlOrigin::DotEnv(path) => write!(f, "`{DATABASE_URL_VAR}` in `{}`", path.display()),
             UrlOrigin::Config { path, key } => write!(f, "`{key}` in `{}`", path.display()),
+            UrlOrigin::Var { name, dotenv: None } => write!(f, "`{name}`"),
+            UrlOrigin::Var {
+                name,
+                dotenv: Some(path),
+            } => write!(f, "`{name}` in `{}`", path.display()),
         }
     }
 }
@@ -241,6 +271,14 @@ pub enum ConfigError {
         /// The configuration file.
         path: PathBuf,
     },
+    /// A `lock_url` that cannot serve the database: it is for PostgreSQL.
+    #[error("{origin}: {message}")]
+    LockUrl {
+        /// Where the lock URL came from.
+        origin: UrlOrigin,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 impl crate::Diagnostic for ConfigError {
@@ -256,6 +294,7 @@ impl crate::Diagnostic for ConfigError {
             ConfigError::DotEnv { .. } => "dotenv",
             ConfigError::Url { .. } => "url",
             ConfigError::NoDatabaseUrl { .. } => "no_database_url",
+            ConfigError::LockUrl { .. } => "lock_url",
         }
     }
 
@@ -288,6 +327,9 @@ impl crate::Diagnostic for ConfigError {
                 "set `database.url` in retort.toml, set the `DATABASE_URL` environment variable (or put it in `.env`), or pass `--url`"
                     .to_owned(),
             ),
+            ConfigError::LockUrl { .. } => Some(format!(
+                "`lock_url` (`{LOCK_URL_VAR}`) is a direct connection to the PostgreSQL server the database lives on, bypassing a connection pooler, for the run lock only; unset it for other databases"
+            )),
         }
     }
 
@@ -372,6 +414,10 @@ struct RawFile {
 #[serde(deny_unknown_fields, default, expecting = "a table")]
 struct RawDatabase {
     url: Option<Spanned<String>>,
+    lock: Option<Spanned<String>>,
+    lock_ttl: Option<Spanned<i64>>,
+    lock_url: Option<Spanned<String>>,
+    server: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -499,6 +545,32 @@ impl Loader<'_> {
         Ok(name.clone())
     }
 
+    /// `database.server`: a [`crate::db::ServerKind`]'s name. Whether it
+    /// fits the database's dialect is known once the URL is (see
+    /// [`crate::open`]).
+    fn server(
+        &self,
+        value: Option<Spanned<String>>,
+    ) -> Result<Option<crate::db::ServerKind>, ConfigError> {
+        let Some(value) = value else {
+            return Ok(None);
+        };
+        match crate::db::ServerKind::from_name(value.get_ref()) {
+            Some(kind) => Ok(Some(kind)),
+            None => self.invalid(
+                "database.server",
+                value.span(),
+                format!(
+                    "unknown server `{}`; expected one of {}",
+                    value.get_ref(),
+                    crate::db::ServerKind::ALL
+                        .map(|kind| format!("`{kind}`"))
+                        .join(", ")
+                ),
+            ),
+        }
+    }
+
     fn file_template(&self, value: Option<Spanned<String>>) -> Result<String, ConfigError> {
         const KEY: &str = "migrations.file_template";
         let Some(value) = value else {
@@ -508,6 +580,44 @@ impl Loader<'_> {
             return self.invalid(KEY, value.span(), message);
         }
         Ok(value.into_inner())
+    }
+
+    /// `database.lock` and `database.lock_ttl`.
+    fn lock(
+        &self,
+        setting: Option<Spanned<String>>,
+        ttl: Option<Spanned<i64>>,
+    ) -> Result<LockConfig, ConfigError> {
+        let mut lock = LockConfig::default();
+        if let Some(value) = setting {
+            lock.setting = match LockSetting::parse(value.get_ref()) {
+                Some(setting) => setting,
+                None => {
+                    return self.invalid(
+                        "database.lock",
+                        value.span(),
+                        format!(
+                            "`{}` is not a lock; expected one of {}",
+                            value.get_ref(),
+                            LockSetting::NAMES.map(|n| format!("`{n}`")).join(", ")
+                        ),
+                    );
+                }
+            };
+        }
+        if let Some(value) = ttl {
+            lock.ttl = match lock::parse_ttl(&value.get_ref().to_string()) {
+                Some(ttl) => ttl,
+                None => {
+                    return self.invalid(
+                        "database.lock_ttl",
+                        value.span(),
+                        "expected whole seconds from 2 to 86400".to_owned(),
+                    );
+                }
+            };
+        }
+        Ok(lock)
     }
 
     fn interpolated(
@@ -662,11 +772,17 @@ impl Config {
             command,
             dev_url: loader.interpolated("schema.dev_url", raw.schema.dev_url)?,
         };
+        let lock = loader.lock(raw.database.lock, raw.database.lock_ttl)?;
         let database_url = loader.interpolated("database.url", raw.database.url)?;
+        let lock_url = loader.interpolated("database.lock_url", raw.database.lock_url)?;
+        let database_server = loader.server(raw.database.server)?;
         Ok(Config {
             path,
             root,
             database_url,
+            lock,
+            lock_url,
+            database_server,
             migrations,
             schema,
             env,
@@ -772,18 +888,67 @@ impl Config {
         self.parse_url(text, &origin).map(Some)
     }
 
+    /// The connection the run lock of `database` is taken on, when it is
+    /// not `database`'s own: `RETORT_LOCK_URL` (process environment, then
+    /// `.env`), else `database.lock_url`. It is for a PostgreSQL database
+    /// reached through a connection pooler that cannot hold the lock's
+    /// transaction (PgBouncer's statement pooling): a direct connection to
+    /// the same server and database. An empty `RETORT_LOCK_URL` counts as
+    /// unset.
+    pub fn lock_url(&self, database: &DatabaseUrl) -> Result<Option<DatabaseUrl>, ConfigError> {
+        let (text, origin) =
+            if let Some(text) = self.env.get(LOCK_URL_VAR).filter(|t| !t.trim().is_empty()) {
+                let dotenv = match self.env.get_process(LOCK_URL_VAR) {
+                    Some(_) => None,
+                    None => self.env.dotenv_path().map(Path::to_path_buf),
+                };
+                let origin = UrlOrigin::Var {
+                    name: LOCK_URL_VAR.to_owned(),
+                    dotenv,
+                };
+                (text, origin)
+            } else if let Some(text) = &self.lock_url {
+                let origin = UrlOrigin::Config {
+                    path: self.path.clone(),
+                    key: "database.lock_url".to_owned(),
+                };
+                (text.as_str(), origin)
+            } else {
+                return Ok(None);
+            };
+        let url = self.parse_url(text, &origin)?;
+        let message = if database.dialect() != Dialect::Postgres {
+            format!(
+                "`lock_url` is for PostgreSQL databases, and this one is `{}`",
+                database.dialect()
+            )
+        } else if url.dialect() != Dialect::Postgres {
+            format!(
+                "`lock_url` must be a PostgreSQL URL (the database's own server and database), not `{}`",
+                url.dialect()
+            )
+        } else {
+            return Ok(Some(url));
+        };
+        Err(ConfigError::LockUrl { origin, message })
+    }
+
     fn parse_url(&self, text: &str, origin: &UrlOrigin) -> Result<DatabaseUrl, ConfigError> {
         let url = DatabaseUrl::parse(text).map_err(|error| ConfigError::Url {
             origin: origin.clone(),
             error,
         })?;
         Ok(match origin {
-            UrlOrigin::Cli | UrlOrigin::Env => match std::env::current_dir() {
-                Ok(cwd) => url.resolve_relative_to(&cwd),
-                // The driver resolves against the same directory anyway.
-                Err(_) => url,
-            },
-            UrlOrigin::DotEnv(_) | UrlOrigin::Config { .. } => url.resolve_relative_to(&self.root),
+            UrlOrigin::Cli | UrlOrigin::Env | UrlOrigin::Var { dotenv: None, .. } => {
+                match std::env::current_dir() {
+                    Ok(cwd) => url.resolve_relative_to(&cwd),
+                    // The driver resolves against the same directory anyway.
+                    Err(_) => url,
+                }
+            }
+            UrlOrigin::DotEnv(_) | UrlOrigin::Config { .. } | UrlOrigin::Var { .. } => {
+                url.resolve_relative_to(&self.root)
+            }
         })
     }
 }
@@ -797,6 +962,9 @@ impl fmt::Debug for Config {
                 "database_url",
                 &self.database_url.as_deref().map(url::redact_text),
             )
+            .field("lock", &self.lock)
+            .field("lock_url", &self.lock_url.as_deref().map(url::redact_text))
+            .field("database_server", &self.database_server)
             .field("migrations", &self.migrations)
             .field("schema", &self.schema)
             .field("env", &self.env)
@@ -838,8 +1006,23 @@ pub fn default_file(dialect: Dialect) -> String {
             "# Keep passwords out of this file: use `DATABASE_URL` or `${VAR}`.\n"
         }
     };
+    // SQLite has no server to tell apart.
+    let server_note = match dialect {
+        Dialect::Sqlite => "",
+        Dialect::Postgres => {
+            "# What the server is, when retort should not find out by asking it:\n\
+             # `plain`, `cockroachdb`, `yugabytedb` or `citus` (a URL's `?server=` wins).\n\
+             # server = \"plain\"\n"
+        }
+        Dialect::Mysql => {
+            "# What the server is, when retort should not find out by asking it:\n\
+             # `plain`, `galera` or `vitess` (a URL's `?server=` wins).\n\
+             # server = \"plain\"\n"
+        }
+    };
     TEMPLATE
         .replace("@URL_NOTE@", url_note)
+        .replace("@SERVER_NOTE@", server_note)
         .replace("@URL@", url)
         .replace("@SCHEMA@", schema)
         .replace("@DEV_URL@", dev_url)
@@ -859,7 +1042,13 @@ const TEMPLATE: &str = r#"# retort configuration. Relative paths are relative to
 # `${VAR}` is replaced by an environment variable and `${VAR:-default}` falls
 # back to the default when VAR is unset or empty (`$$` is a literal `$`), e.g.
 # url = "${APP_DATABASE_URL:-@URL@}"
-
+# The run lock on PostgreSQL and MySQL/MariaDB: `auto` takes the server's
+# advisory lock unless the server needs the lease (Galera, CockroachDB,
+# Vitess); `lease` keeps a row in `retort_lock`, renewed while a run lasts and
+# expiring `lock_ttl` seconds after the last renewal of a run that died.
+# lock = "auto"
+# lock_ttl = 30
+@SERVER_NOTE@
 [migrations]
 # Directories holding revision files; revisions may live in any of them.
 dirs = ["@DIR@"]
@@ -1090,11 +1279,26 @@ dev_url = "sqlite::memory:"
     }
 
     #[test]
+    fn database_server_names_a_kind_of_server() {
+        assert_eq!(ok("").database_server, None);
+        assert_eq!(
+            ok("[database]\nserver = \"galera\"\n").database_server,
+            Some(crate::db::ServerKind::Galera)
+        );
+        let e = err("[database]\nserver = \"mariadb\"\n");
+        assert_eq!(
+            e.to_string(),
+            "invalid `database.server` in `/proj/retort.toml:2:10`: unknown server `mariadb`; expected one of `plain`, `galera`, `vitess`, `cockroachdb`, `yugabytedb`, `citus`"
+        );
+        assert_eq!(e.kind(), "config_invalid");
+    }
+
+    #[test]
     fn parse_errors() {
         let table = [
             (
                 "[database]\nurl = \"x\"\nuser = \"me\"\n",
-                "cannot parse `/proj/retort.toml:3:1`: unknown field `user`, expected `url`",
+                "cannot parse `/proj/retort.toml:3:1`: unknown field `user`, expected one of `url`, `lock`, `lock_ttl`, `lock_url`, `server`",
             ),
             (
                 "[databse]\nurl = \"x\"\n",
@@ -1380,6 +1584,63 @@ dev_url = "sqlite::memory:"
     }
 
     #[test]
+    fn lock_url_from_the_file_or_the_environment() {
+        let text = "[database]\nurl = \"postgres://app:${PW}@pooler:6432/app\"\n\
+                    lock_url = \"postgres://app:${PW}@db:5432/app\"\n";
+        let env = || Env::from_pairs([("PW", "hunter2")]);
+        let config = ok_or_panic(parse_with(text, env()));
+        let database = ok_or_panic(config.database_url(None));
+        let lock = ok_or_panic(config.lock_url(&database));
+        assert_eq!(
+            lock.as_ref().map(DatabaseUrl::redacted).as_deref(),
+            Some("postgres://app:***@db:5432/app")
+        );
+        assert!(!format!("{config:?}").contains("hunter2"));
+
+        // RETORT_LOCK_URL beats the file; empty counts as unset.
+        let with = |value: &str| {
+            let env = Env::from_pairs([("PW", "hunter2"), (LOCK_URL_VAR, value)]);
+            ok_or_panic(parse_with(text, env)).lock_url(&database)
+        };
+        let lock = ok_or_panic(with("postgres://app@direct/app"));
+        assert_eq!(
+            lock.map(|u| u.redacted()).as_deref(),
+            Some("postgres://app@direct/app")
+        );
+        let lock = ok_or_panic(with(""));
+        assert_eq!(
+            lock.and_then(|u| u.host().map(str::to_owned)).as_deref(),
+            Some("db")
+        );
+
+        // None at all.
+        let plain = ok_or_panic(parse_with(
+            "[database]\nurl = \"postgres://h/app\"\n",
+            env(),
+        ));
+        assert!(ok_or_panic(plain.lock_url(&database)).is_none());
+
+        // PostgreSQL only, on both sides; the URL's password stays hidden.
+        let refused = |e: Option<ConfigError>, message: &str| {
+            let e = e.unwrap_or_else(|| panic!("no error; expected {message}"));
+            assert_eq!(e.to_string(), message);
+            assert_eq!(e.kind(), "lock_url");
+            assert!(e.hint().is_some_and(|h| h.contains(LOCK_URL_VAR)));
+        };
+        refused(
+            with("mysql://app:hunter2@direct/app").err(),
+            "`RETORT_LOCK_URL`: `lock_url` must be a PostgreSQL URL (the database's own server and database), not `mysql`",
+        );
+        let mysql = DatabaseUrl::parse("mysql://h/app").unwrap_or_else(|e| panic!("{e}"));
+        refused(
+            config.lock_url(&mysql).err(),
+            "`database.lock_url` in `/proj/retort.toml`: `lock_url` is for PostgreSQL databases, and this one is `mysql`",
+        );
+        let e = with("postgres://app:hunter2@direct:99999/app").err();
+        assert!(e.is_some_and(|e| e.kind() == "url" && !e.to_string().contains("hunter2")));
+    }
+
+    #[test]
     fn no_database_url() {
         let e = ok("").database_url(None).err();
         match e {
@@ -1446,6 +1707,47 @@ dev_url = "sqlite::memory:"
         let debug = format!("{config:?}");
         assert!(!debug.contains("hunter2"), "{debug}");
         assert!(debug.contains("postgres://u:***@h:99999/app"), "{debug}");
+    }
+
+    #[test]
+    fn lock_settings() {
+        let parse =
+            |text: &str| Config::parse(Path::new("/proj/retort.toml"), text, Env::default());
+        let config = parse("").unwrap();
+        assert_eq!(config.lock, LockConfig::default());
+        let config = parse("[database]\nlock = \"lease\"\nlock_ttl = 9\n").unwrap();
+        assert_eq!(config.lock.setting, LockSetting::Lease);
+        assert_eq!(config.lock.ttl, std::time::Duration::from_secs(9));
+        // The URL's parameters win.
+        let url =
+            DatabaseUrl::parse("mysql://h/db?retort_lock=advisory&retort_lock_ttl=60").unwrap();
+        assert_eq!(
+            config.lock.with_url(&url),
+            LockConfig {
+                setting: LockSetting::Advisory,
+                ttl: std::time::Duration::from_secs(60)
+            }
+        );
+        let e = parse("[database]\nlock = \"row\"\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid `database.lock` in `/proj/retort.toml:2:8`: `row` is not a lock; expected one of `auto`, `advisory`, `lease`"
+        );
+        let e = parse("[database]\nlock_ttl = 1\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("expected whole seconds from 2 to 86400"),
+            "{e}"
+        );
+        for bad in [
+            "postgres://h/db?retort_lock=table",
+            "mysql://h/db?retort_lock_ttl=soon",
+        ] {
+            let e = DatabaseUrl::parse(bad).unwrap_err();
+            assert_eq!(crate::Diagnostic::kind(&e), "url_invalid_param", "{bad}");
+        }
+        // SQLite URLs take no lock parameter: the file lock is exact.
+        assert!(DatabaseUrl::parse("sqlite:///app.db?retort_lock=lease").is_err());
     }
 
     #[test]

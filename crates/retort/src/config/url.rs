@@ -63,6 +63,9 @@ const POSTGRES_PARAMS: &[&str] = &[
     "connect_timeout",
     "application_name",
     "options",
+    "retort_lock",
+    "retort_lock_ttl",
+    "server",
 ];
 
 /// The parameters a MySQL URL may give (the `mysql` client's names, with
@@ -75,6 +78,9 @@ const MYSQL_PARAMS: &[&str] = &[
     "ssl_ca",
     "sslca",
     "connect_timeout",
+    "retort_lock",
+    "retort_lock_ttl",
+    "server",
 ];
 
 /// libpq's `sslmode` values, the only ones a PostgreSQL URL may give.
@@ -460,6 +466,7 @@ impl DatabaseUrl {
             Dialect::Postgres => {
                 self.check_known_params(POSTGRES_PARAMS, "PostgreSQL")?;
                 self.check_sslmode()?;
+                self.check_server()?;
                 // libpq takes them in the query too; the URL's own win.
                 if self.user.is_none() {
                     self.user = self.param("user").map(str::to_owned);
@@ -471,6 +478,7 @@ impl DatabaseUrl {
             Dialect::Mysql => {
                 self.check_known_params(MYSQL_PARAMS, "MySQL/MariaDB")?;
                 self.check_mysql_ssl_mode()?;
+                self.check_server()?;
             }
             Dialect::Sqlite => {}
         }
@@ -497,6 +505,12 @@ impl DatabaseUrl {
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),
+                });
+            }
+            if let Some(message) = super::lock::check_param(key, value) {
+                return Err(UrlError::InvalidParam {
+                    url: self.redacted.clone(),
+                    message,
                 });
             }
             if key == "connect_timeout"
@@ -529,6 +543,30 @@ impl DatabaseUrl {
             }),
             None => Ok(()),
         }
+    }
+
+    /// `server` names a kind of server of the URL's dialect
+    /// ([`crate::db::ServerKind`]), which then overrides detection.
+    fn check_server(&self) -> Result<(), UrlError> {
+        let Some(value) = self.param("server") else {
+            return Ok(());
+        };
+        let message = match crate::db::ServerKind::from_name(value) {
+            Some(kind) if kind.fits(self.dialect) => return Ok(()),
+            Some(kind) => crate::db::facts::mismatch(kind, self.dialect),
+            None => format!(
+                "unknown `server={value}`; expected one of {}",
+                crate::db::ServerKind::names_for(self.dialect)
+                    .into_iter()
+                    .map(|name| format!("`{name}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        Err(UrlError::InvalidParam {
+            url: self.redacted.clone(),
+            message,
+        })
     }
 
     /// An unknown `sslmode` is a typo in the URL, not a connection failure.
@@ -1360,6 +1398,38 @@ mod tests {
         );
         parse("mysql://h/db?ssl-mode=VERIFY-IDENTITY");
         assert_eq!(err("mysql://h/db?sslmode=on").kind(), "url_invalid_param");
+    }
+
+    #[test]
+    fn server_names_a_kind_of_the_urls_dialect() {
+        assert_eq!(
+            parse("mysql://h/db?server=galera").param("server"),
+            Some("galera")
+        );
+        assert_eq!(
+            parse("postgres://h/db?server=cockroachdb").param("server"),
+            Some("cockroachdb")
+        );
+        parse("postgres://h/db?server=plain");
+        for (text, message) in [
+            (
+                "postgres://u:pw@h/db?server=galera",
+                "invalid database URL `postgres://u:***@h/db?server=galera`: `galera` is a MySQL/MariaDB server, and this is a PostgreSQL database: it takes `plain`, `cockroachdb`, `yugabytedb`, `citus`",
+            ),
+            (
+                "mysql://h/db?server=tidb",
+                "invalid database URL `mysql://h/db?server=tidb`: unknown `server=tidb`; expected one of `plain`, `galera`, `vitess`",
+            ),
+        ] {
+            let e = err(text);
+            assert_eq!(e.to_string(), message, "{text}");
+            assert_eq!(e.kind(), "url_invalid_param");
+        }
+        // SQLite has no server to name.
+        assert_eq!(
+            err("sqlite:///app.db?server=plain").kind(),
+            "url_invalid_param"
+        );
     }
 
     #[test]

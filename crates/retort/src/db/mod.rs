@@ -8,10 +8,13 @@
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod ddl_text;
+pub(crate) mod facts;
+pub mod lease;
 #[cfg(feature = "mysql")]
 mod mysql;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod replication;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 mod server;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
@@ -25,6 +28,9 @@ use std::time::Duration;
 use crate::Dialect;
 use crate::config::DatabaseUrl;
 use crate::schema::{Change, DiffOptions, Schema};
+
+pub use facts::{Galera, KindSource, ServerFacts, ServerKind};
+pub use replication::{Replica, Replication};
 
 /// How long connecting to a server may take, TCP, TLS and the handshake
 /// together, when the URL's `connect_timeout` does not say.
@@ -68,6 +74,12 @@ impl Value {
     }
 }
 
+/// Written first in retort's reads of its own history: Pgpool-II sends
+/// a `SELECT` outside a transaction to any node, a lagging standby
+/// included, unless it starts with this comment. Other servers read a
+/// comment.
+pub const NO_LOAD_BALANCE: &str = "/*NO LOAD BALANCE*/ ";
+
 /// The tables retort keeps its state in besides the version table, whose
 /// name the configuration chooses. They are named here, below the code
 /// that writes them, so that [`Objects::list_objects`] can leave them out.
@@ -78,10 +90,19 @@ pub const JOURNAL_TABLE: &str = "retort_journal";
 /// [`APPLIED_TABLE`]).
 pub const AUDIT_TABLE: &str = "retort_audit";
 
+/// The lease-row run lock (see [`lease`]; see [`APPLIED_TABLE`]).
+pub const LOCK_TABLE: &str = "retort_lock";
+
 /// Every table retort keeps its state in, `version_table` first: never
 /// the users' objects, never part of a schema.
-pub fn state_tables(version_table: &str) -> [&str; 4] {
-    [version_table, APPLIED_TABLE, JOURNAL_TABLE, AUDIT_TABLE]
+pub fn state_tables(version_table: &str) -> [&str; 5] {
+    [
+        version_table,
+        APPLIED_TABLE,
+        JOURNAL_TABLE,
+        AUDIT_TABLE,
+        LOCK_TABLE,
+    ]
 }
 
 /// What kind of database failure happened.
@@ -100,6 +121,19 @@ pub enum DbErrorKind {
     Statement,
     /// A database name the server would refuse, or silently change.
     InvalidName,
+    /// The server aborted the statement or transaction for a concurrent
+    /// one (MySQL's deadlock 1213, which is also how a Galera cluster
+    /// reports a write that lost certification to another node's;
+    /// PostgreSQL's serialization failures and deadlocks): running it
+    /// again may succeed.
+    Conflict,
+    /// The run's lease was taken over or released by hand while the run
+    /// held it (see [`lease`]).
+    LockLost,
+    /// A connection pooler between retort and the server refused what
+    /// retort needs: PgBouncer in statement pooling mode closes a
+    /// connection that opens a transaction.
+    Pooler,
 }
 
 /// A failure reported by the database, with its message as the server wrote it.
@@ -138,11 +172,29 @@ pub trait Driver: Objects + Send {
     fn dialect(&self) -> Dialect;
     /// The URL, redacted, for messages.
     fn describe(&self) -> String;
+    /// What the server is, found when the connection opened (or as a
+    /// setting said): ask it rather than the dialect.
+    fn server(&self) -> &ServerFacts;
+    /// Replaces what the server is taken for (a setting's override).
+    fn set_server(&mut self, facts: ServerFacts);
     /// Takes the run lock: one runner at a time per database. Calls
     /// `on_wait` once, with who holds it when known, before waiting.
     fn lock(&mut self, timeout: Duration, on_wait: &mut dyn FnMut(&str)) -> Result<(), DbError>;
     /// Releases the run lock, keeping committed work.
     fn unlock(&mut self) -> Result<(), DbError>;
+    /// Takes the run lock through `url` from now on rather than through
+    /// the database's own connection settings: a direct connection to the
+    /// server, where the database is reached through a pooler that cannot
+    /// hold the lock (`database.lock_url`). Only PostgreSQL has one.
+    fn use_lock_url(&mut self, url: &DatabaseUrl) -> Result<(), DbError> {
+        Err(DbError::new(
+            DbErrorKind::Connect,
+            format!(
+                "`lock_url` is for PostgreSQL; {} takes its run lock on its own connection",
+                url.dialect()
+            ),
+        ))
+    }
     /// Opens a transaction or savepoint.
     fn begin(&mut self) -> Result<(), DbError>;
     /// Commits the innermost `begin`.
@@ -191,6 +243,13 @@ pub trait Driver: Objects + Send {
     /// other work (PostgreSQL opens the lock's own connection); a failure
     /// is left for `lock` to report.
     fn prepare_lock(&mut self) {}
+
+    /// The URL the connection was opened with (a server's), so that a
+    /// second connection can be opened beside it (the lease's renewals,
+    /// see [`lease`]); `None` for SQLite.
+    fn url(&self) -> Option<&DatabaseUrl> {
+        None
+    }
 
     /// The id the server knows this connection by (PostgreSQL's backend
     /// pid, MySQL's connection id); `None` without a server.
@@ -249,6 +308,12 @@ pub trait Driver: Objects + Send {
         let _ = timeout;
         Ok(())
     }
+
+    /// How far the server's replicas have applied what it wrote, for
+    /// `--max-replica-lag`.
+    fn replication(&mut self) -> Result<Replication, DbError> {
+        Ok(Replication::Unknown("it has no replicas retort can see"))
+    }
 }
 
 /// The objects of the database a connection is open on (PostgreSQL: of
@@ -258,7 +323,8 @@ pub trait Objects {
     /// What users made: tables, views, sequences, types, routines and the
     /// like, sorted by kind, then name. Retort's own state tables (the
     /// version table the connection was opened for, [`APPLIED_TABLE`],
-    /// [`JOURNAL_TABLE`], [`AUDIT_TABLE`]) are left out; what belongs to
+    /// [`JOURNAL_TABLE`], [`AUDIT_TABLE`], [`LOCK_TABLE`]) are left out;
+    /// what belongs to
     /// another object (indexes, triggers, a column's sequence, an
     /// extension's functions) goes with it and is not listed.
     fn list_objects(&mut self) -> Result<Vec<Object>, DbError>;
@@ -422,19 +488,30 @@ pub fn connect_for(
     access: Access,
 ) -> Result<Box<dyn Driver>, DbError> {
     let _ = (version_table, access);
-    match url.dialect() {
+    let mut driver: Box<dyn Driver> = match url.dialect() {
         #[cfg(feature = "sqlite")]
-        Dialect::Sqlite => Ok(Box::new(sqlite::Sqlite::open(url, version_table, access)?)),
+        Dialect::Sqlite => Box::new(sqlite::Sqlite::open(url, version_table, access)?),
         #[cfg(feature = "postgres")]
-        Dialect::Postgres => Ok(Box::new(postgres::Postgres::open(url, version_table)?)),
+        Dialect::Postgres => Box::new(postgres::Postgres::open(url, version_table)?),
         #[cfg(feature = "mysql")]
-        Dialect::Mysql => Ok(Box::new(mysql::Mysql::open(url, version_table)?)),
+        Dialect::Mysql => Box::new(mysql::Mysql::open(url, version_table)?),
         #[allow(
             unreachable_patterns,
             reason = "reachable when a driver's feature is off"
         )]
-        other => Err(no_driver(other)),
+        other => return Err(no_driver(other)),
+    };
+    // The URL's word over what the server said (parsing the URL checked
+    // that the kind fits its dialect).
+    if let Some(kind) = url.param("server").and_then(ServerKind::from_name) {
+        let facts = driver
+            .server()
+            .clone()
+            .with_kind(kind, KindSource::Url)
+            .map_err(|message| DbError::new(DbErrorKind::Connect, message))?;
+        driver.set_server(facts);
     }
+    Ok(driver)
 }
 
 /// Opens a connection whose run lock is scoped to `version_table` in

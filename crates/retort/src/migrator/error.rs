@@ -292,6 +292,24 @@ pub enum MigrateError {
         /// The row.
         id: String,
     },
+    /// The database is a PostgreSQL hot standby: it replays its
+    /// primary's changes and accepts no writes.
+    #[error(
+        "{server} is a hot standby (in recovery): it replays its primary's changes and accepts no writes, so retort does not migrate it"
+    )]
+    Standby {
+        /// The database, described.
+        server: String,
+    },
+    /// `--max-replica-lag` where the server cannot say how far its
+    /// replicas are.
+    #[error("`--max-replica-lag` cannot measure the replicas of {server}: {reason}")]
+    ReplicaLagUnknown {
+        /// The database, described.
+        server: String,
+        /// Why not.
+        reason: String,
+    },
     /// A target that does not fit the direction.
     #[error(transparent)]
     Plan(#[from] PlanError),
@@ -324,6 +342,8 @@ impl crate::Diagnostic for MigrateError {
             MigrateError::NotInterrupted { .. } => "not_interrupted",
             MigrateError::JournalDisagrees { .. } => "journal_conflict",
             MigrateError::Tampered { .. } => "version_table_changed",
+            MigrateError::Standby { .. } => "standby",
+            MigrateError::ReplicaLagUnknown { .. } => "replica_lag_unknown",
             MigrateError::Plan(e) => e.kind(),
             MigrateError::Script(e) => e.kind(),
         }
@@ -346,6 +366,7 @@ impl crate::Diagnostic for MigrateError {
                 | MigrateError::AtomicNotPossible { .. }
                 | MigrateError::JournalMismatch { .. }
                 | MigrateError::NotInterrupted { .. }
+                | MigrateError::ReplicaLagUnknown { .. }
                 | MigrateError::Plan(_)
         );
         match self {
@@ -466,6 +487,8 @@ impl crate::Diagnostic for MigrateError {
                 None => "there is nothing to repair; `retort status` shows the database's state".into(),
             },
             MigrateError::Tampered { .. } => "another tool changed the version table during the run; check it with `retort current`".into(),
+            MigrateError::Standby { .. } => "point `--url` (or `DATABASE_URL`, `database.url`) at the primary, where `SELECT pg_is_in_recovery()` says false; `retort status` and `retort current` read a standby".into(),
+            MigrateError::ReplicaLagUnknown { .. } => "leave out `--max-replica-lag` for this database, or make the replicas visible as the message says (docs/deploying.md, \"Replicas\")".into(),
             MigrateError::Plan(e) => return e.hint(),
             MigrateError::Script(e) => return e.hint(),
             MigrateError::Split { message, .. } if message.starts_with("`)`") => "remove the `)`, or add the `(` it closes".into(),

@@ -52,6 +52,10 @@ pub struct Status {
     /// A migration a run left half way, which must be resumed or repaired
     /// before anything else runs.
     pub interrupted: Option<super::Interruption>,
+    /// The lease of a run that holds it now (or died less than the lease's
+    /// time to live ago): its journal rows are its migration in progress,
+    /// not an interrupted one.
+    pub running: Option<crate::db::lease::LeaseRow>,
     /// Applied revisions whose files changed since (revision, file), which
     /// stop `upgrade` until restored or accepted (`rehash --accept`).
     pub changed: Vec<(String, PathBuf)>,
@@ -168,11 +172,19 @@ impl Migrator<'_> {
             .filter(|s| s.direction == Direction::Up)
             .map(|s| graph.node(s.revision).id().to_owned())
             .collect();
+        let running = self
+            .lease(driver)?
+            .filter(crate::db::lease::LeaseRow::alive);
+        let interrupted = match running {
+            Some(_) => None,
+            None => self.interruption(driver)?,
+        };
         Ok(Status {
             current: self.current_of(&state),
             heads: graph.head_ids().iter().map(|s| (*s).to_owned()).collect(),
             pending,
-            interrupted: self.interruption(driver)?,
+            interrupted,
+            running,
             changed: self.changed(driver, rows)?,
         })
     }

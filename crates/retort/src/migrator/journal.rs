@@ -14,7 +14,7 @@
 
 use super::plan::Direction;
 use super::store::{Mode, Tables};
-use crate::db::{DbError, Driver, Value};
+use crate::db::{DbError, Driver, NO_LOAD_BALANCE, Value};
 
 /// One journal row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,7 +188,7 @@ impl Tables {
         let params = [Value::Text(self.version.clone())];
         let rows = driver.query(
             &format!(
-                "SELECT revision, direction, statement, line, hash, state, session FROM {} WHERE version_table = {} ORDER BY revision, statement",
+                "{NO_LOAD_BALANCE}SELECT revision, direction, statement, line, hash, state, session FROM {} WHERE version_table = {} ORDER BY revision, statement",
                 self.journal_name(),
                 self.arg(Mode::Bind, 1, &params[0])
             ),

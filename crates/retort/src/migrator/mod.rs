@@ -49,10 +49,12 @@
 mod error;
 mod inspect;
 mod journal;
+mod lock;
 mod offline;
 mod online;
 pub mod plan;
 mod prepare;
+mod replicas;
 mod resume;
 mod run;
 mod segments;
@@ -66,8 +68,10 @@ use std::time::Duration;
 pub use error::{Interruption, JournalPosition, MigrateError, StatementFailure};
 pub use inspect::{Current, Finding, FindingKind, RehashReport, StateProblem, Status};
 pub use journal::{JournalRow, JournalState};
+pub use lock::LockStatus;
 pub use offline::offline_sql;
 pub use plan::{Direction, Step};
+pub use replicas::ReplicaLag;
 pub use settled::Settled;
 pub use state::ForeignHistory;
 pub use store::AppliedRow;
@@ -134,6 +138,10 @@ pub struct Options {
     /// How many times such a migration is retried, with doubling pauses
     /// from half a second.
     pub lock_retries: u32,
+    /// Before each migration (before the plan, with `atomic`), wait until
+    /// every replica the server reports is at most this far behind
+    /// (`--max-replica-lag`); `None` does not look.
+    pub max_replica_lag: Option<Duration>,
 }
 
 impl Default for Options {
@@ -145,6 +153,7 @@ impl Default for Options {
             dry_run: false,
             statement_lock_timeout: Some(Duration::from_secs(5)),
             lock_retries: 4,
+            max_replica_lag: None,
         }
     }
 }
@@ -157,6 +166,12 @@ pub enum Event {
     LockWait {
         /// Who holds it, when the database says.
         holder: String,
+    },
+    /// Something the user should know about the run (the server's
+    /// settings): said once, the run goes on.
+    Warning {
+        /// What, in words.
+        message: String,
     },
     /// The lock was acquired after waiting.
     LockAcquired {
@@ -197,6 +212,22 @@ pub enum Event {
     StepFinished {
         /// What ran.
         done: StepDone,
+    },
+    /// Replicas are further behind than `--max-replica-lag`: waiting
+    /// before the next migration (said again when that changes, and every
+    /// ten seconds).
+    ReplicaWait {
+        /// The bound.
+        bound: Duration,
+        /// The replicas behind it.
+        replicas: Vec<ReplicaLag>,
+    },
+    /// The replicas waited for are within the bound again.
+    ReplicasCaughtUp {
+        /// How long the wait took.
+        waited: Duration,
+        /// The bound.
+        bound: Duration,
     },
 }
 
@@ -260,6 +291,8 @@ pub struct Migrator<'p> {
     tables: Tables,
     /// `lock_timeout` written at the top of offline PostgreSQL scripts.
     offline_lock_timeout: Option<Duration>,
+    /// While a run holds the lease: the flag that says it was lost.
+    lease_lost: std::sync::Mutex<Option<std::sync::Arc<std::sync::atomic::AtomicBool>>>,
 }
 
 impl<'p> Migrator<'p> {
@@ -283,6 +316,7 @@ impl<'p> Migrator<'p> {
                 probed: std::sync::atomic::AtomicBool::new(false),
             },
             offline_lock_timeout: Options::default().statement_lock_timeout,
+            lease_lost: std::sync::Mutex::new(None),
         }
     }
 

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use super::error::StatementFailure;
 use super::journal::{JournalRow, JournalState};
 use super::prepare::{Migration, Prepared, Stamp};
+use super::replicas::ReplicaGate;
 use super::store::{AppliedRow, Mode};
 use super::walk::Sink;
 use super::{Event, MigrateError, Migrator, Options, StepDone, db};
@@ -44,6 +45,8 @@ pub(super) struct Database<'a, 'p> {
     batch_failed: bool,
     /// Statements run one round trip each (to find which one fails).
     one_by_one: bool,
+    /// Waits for the replicas between migrations (`--max-replica-lag`).
+    replicas: Option<ReplicaGate>,
 }
 
 impl<'a, 'p> Database<'a, 'p> {
@@ -65,6 +68,7 @@ impl<'a, 'p> Database<'a, 'p> {
             deferred: Vec::new(),
             batch_failed: false,
             one_by_one: false,
+            replicas: options.max_replica_lag.map(ReplicaGate::new),
         }
     }
 
@@ -181,6 +185,7 @@ impl<'a, 'p> Database<'a, 'p> {
     /// before they wait), it runs once, without the lock timeout: it waits
     /// for older transactions by design, blocking no one meanwhile.
     fn run_alone(&mut self, migration: &Migration<'_>, index: usize) -> Result<(), MigrateError> {
+        self.migrator.check_lease(self.driver)?;
         let range = index..index + 1;
         let statement = migration.statements[index].text;
         if self.driver.retries_alone(statement) {
@@ -380,6 +385,7 @@ impl Sink for Database<'_, '_> {
         migration: Option<&Migration<'_>>,
         body: &mut dyn FnMut(&mut dyn Sink) -> Result<(), MigrateError>,
     ) -> Result<(), MigrateError> {
+        self.migrator.check_lease(self.driver)?;
         let mut attempt = |sink: &mut Self| -> Result<(), MigrateError> {
             loop {
                 sink.driver.begin().map_err(db("starting a transaction"))?;
@@ -417,6 +423,13 @@ impl Sink for Database<'_, '_> {
         match migration {
             Some(migration) => self.retrying(&migration.script.revision, &mut attempt),
             None => attempt(self),
+        }
+    }
+
+    fn between_migrations(&mut self) -> Result<(), MigrateError> {
+        match &mut self.replicas {
+            Some(gate) => gate.wait(self.driver, self.events),
+            None => Ok(()),
         }
     }
 

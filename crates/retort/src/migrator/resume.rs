@@ -49,6 +49,9 @@ impl<'p> Migrator<'p> {
     }
 
     /// The interrupted migration, if the journal holds one (for `status`).
+    /// A journal written by a run that holds the lease now is that run's
+    /// migration in progress (on a cluster, perhaps through another node),
+    /// not an interrupted one.
     pub fn interruption(
         &self,
         driver: &mut dyn Driver,
@@ -57,7 +60,10 @@ impl<'p> Migrator<'p> {
             .tables
             .read_journal(driver)
             .map_err(db("reading the journal"))?;
-        Ok((!journal.is_empty()).then(|| self.interruption_of(driver, &journal)))
+        if journal.is_empty() || self.lease(driver)?.is_some_and(|lease| lease.alive()) {
+            return Ok(None);
+        }
+        Ok(Some(self.interruption_of(driver, &journal)))
     }
 
     fn interruption_of(&self, driver: &mut dyn Driver, journal: &[JournalRow]) -> Interruption {

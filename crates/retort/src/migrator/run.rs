@@ -1,14 +1,12 @@
 //! Running a request against a database: the lock, the state, the plan,
 //! the checks, then the walk (see [`super::walk`]).
 
-use std::time::Instant;
-
 use super::online::Database;
 use super::plan::{self, Step};
 use super::prepare::Prepared;
 use super::store::AppliedChecksum;
 use super::{Event, MigrateError, Migrator, Options, Outcome, Request, db, walk};
-use crate::db::Driver;
+use crate::db::{Driver, Replication};
 use crate::script::Script;
 
 impl<'p> Migrator<'p> {
@@ -20,23 +18,26 @@ impl<'p> Migrator<'p> {
         options: &Options,
         events: &mut dyn FnMut(Event),
     ) -> Result<Outcome, MigrateError> {
-        let started = Instant::now();
-        let mut waited = false;
-        driver
-            .lock(options.lock_timeout, &mut |holder| {
-                waited = true;
-                events(Event::LockWait {
-                    holder: holder.to_owned(),
-                });
-            })
-            .map_err(db("taking the run lock"))?;
-        if waited {
-            events(Event::LockAcquired {
-                waited: started.elapsed(),
+        // Before the lock and the state tables: nothing to undo.
+        if driver.server().standby {
+            return Err(MigrateError::Standby {
+                server: driver.describe(),
             });
         }
+        if options.max_replica_lag.is_some()
+            && !options.dry_run
+            && let Replication::Unknown(reason) = driver
+                .replication()
+                .map_err(db("reading how far the replicas are"))?
+        {
+            return Err(MigrateError::ReplicaLagUnknown {
+                server: driver.describe(),
+                reason: reason.to_owned(),
+            });
+        }
+        let held = self.take_lock(driver, options, events)?;
         let result = self.run_locked(driver, request, options, events);
-        let released = driver.unlock().map_err(db("releasing the run lock"));
+        let released = self.release_lock(driver, held);
         let outcome = result?;
         released?;
         Ok(outcome)

@@ -8,7 +8,9 @@
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::Dialect;
-use crate::db::{AUDIT_TABLE, DbError, Driver, Value, placeholder, quote_ident, quote_literal};
+use crate::db::{
+    AUDIT_TABLE, DbError, Driver, NO_LOAD_BALANCE, Value, placeholder, quote_ident, quote_literal,
+};
 
 /// Names and dialect of the state tables.
 #[derive(Debug)]
@@ -315,7 +317,7 @@ impl Tables {
             return Ok(Vec::new());
         }
         let rows = driver.query_text(&format!(
-            "SELECT version_num FROM {} ORDER BY version_num",
+            "{NO_LOAD_BALANCE}SELECT version_num FROM {} ORDER BY version_num",
             self.version_name()
         ))?;
         Ok(rows
@@ -336,7 +338,7 @@ impl Tables {
             return Ok(Vec::new());
         }
         let rows = driver.query_text(&format!(
-            "SELECT revision, checksum, applied_at FROM {}",
+            "{NO_LOAD_BALANCE}SELECT revision, checksum, applied_at FROM {}",
             self.applied_name()
         ))?;
         Ok(rows
@@ -365,7 +367,10 @@ impl Tables {
             return Ok(Vec::new());
         }
         driver.query(
-            &format!("SELECT {columns} FROM {} {order}", self.applied_name()),
+            &format!(
+                "{NO_LOAD_BALANCE}SELECT {columns} FROM {} {order}",
+                self.applied_name()
+            ),
             &[],
         )
     }

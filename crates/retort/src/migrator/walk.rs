@@ -20,6 +20,11 @@ pub(super) trait Sink {
         migration: Option<&Migration<'_>>,
         body: &mut dyn FnMut(&mut dyn Sink) -> Result<(), MigrateError>,
     ) -> Result<(), MigrateError>;
+    /// Before a migration, or before the plan's own transaction: waits
+    /// for the replicas (`--max-replica-lag`).
+    fn between_migrations(&mut self) -> Result<(), MigrateError> {
+        Ok(())
+    }
     /// Opens and closes the plan's own transaction (`--atomic`).
     fn begin_plan(&mut self) -> Result<(), MigrateError>;
     fn end_plan(&mut self, result: Result<(), MigrateError>) -> Result<(), MigrateError>;
@@ -53,6 +58,14 @@ pub(super) trait Sink {
 pub(super) fn apply(prepared: &Prepared<'_>, sink: &mut dyn Sink) -> Result<(), MigrateError> {
     sink.start(prepared)?;
     if prepared.atomic {
+        // Nothing commits between its migrations to wait for.
+        if prepared
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::Migrate(_)))
+        {
+            sink.between_migrations()?;
+        }
         sink.begin_plan()?;
     }
     let result = apply_actions(prepared, sink);
@@ -72,6 +85,9 @@ fn apply_actions(prepared: &Prepared<'_>, sink: &mut dyn Sink) -> Result<(), Mig
     for action in &prepared.actions {
         match action {
             Action::Migrate(migration) => {
+                if !prepared.atomic {
+                    sink.between_migrations()?;
+                }
                 sink.started(index, total, migration);
                 migrate(migration, sink)?;
                 sink.finished(migration);

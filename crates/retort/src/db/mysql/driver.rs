@@ -17,7 +17,7 @@ use crate::config::{DatabaseUrl, mysql_ssl_mode};
 use crate::db::shared::{KEEPALIVE_IDLE, Nesting, poll_lock};
 #[cfg(any(target_os = "linux", target_os = "macos"))]
 use crate::db::shared::{KEEPALIVE_INTERVAL, KEEPALIVE_RETRIES};
-use crate::db::{CONNECT_TIMEOUT, DbError, DbErrorKind, Driver, Value};
+use crate::db::{CONNECT_TIMEOUT, DbError, DbErrorKind, Driver, Replication, ServerFacts, Value};
 
 pub(crate) struct Mysql {
     conn: Conn,
@@ -26,11 +26,15 @@ pub(crate) struct Mysql {
     /// The connection opened ahead for the lock (see `prepare_lock`).
     spare: Option<Conn>,
     opts: Opts,
+    /// The URL it was opened with (see `Driver::url`).
+    url: DatabaseUrl,
     describe: String,
     /// The version table the connection was opened for (a state table).
     pub(super) version_table: String,
     lock_name: String,
     nesting: Nesting,
+    /// What the server is (see `detect`).
+    server: ServerFacts,
 }
 
 fn error(e: &mysql::Error) -> DbError {
@@ -41,6 +45,8 @@ fn error(e: &mysql::Error) -> DbError {
             1050 | 1061 | 1060 | 1007 | 1304 => DbErrorKind::AlreadyExists,
             // ER_LOCK_WAIT_TIMEOUT (rows and metadata locks alike)
             1205 => DbErrorKind::LockTimeout,
+            // ER_LOCK_DEADLOCK, also a Galera certification failure
+            1213 => DbErrorKind::Conflict,
             // Privilege errors (1142, 1044) and a read-only server (1290)
             // stay statement errors: the migration's file and line are
             // what the user needs then.
@@ -103,10 +109,7 @@ impl Mysql {
             }
             result => (result?, with_tls),
         };
-        let version: String = conn
-            .query_first("SELECT VERSION()")
-            .map_err(|e| error(&e))?
-            .unwrap_or_default();
+        let (version, server) = super::detect::detect(&mut conn).map_err(|e| error(&e))?;
         let flavour = if version.contains("MariaDB") {
             "MariaDB"
         } else {
@@ -134,10 +137,12 @@ impl Mysql {
             lock: None,
             spare: None,
             opts,
+            url: url.clone(),
             describe,
             version_table: version_table.to_owned(),
             lock_name,
             nesting: Nesting::default(),
+            server,
         })
     }
 
@@ -333,6 +338,10 @@ impl Driver for Mysql {
         Ok(())
     }
 
+    fn url(&self) -> Option<&DatabaseUrl> {
+        Some(&self.url)
+    }
+
     fn session(&mut self) -> Option<String> {
         Some(self.conn.connection_id().to_string())
     }
@@ -456,5 +465,17 @@ impl Driver for Mysql {
             )
             .map_err(|e| error(&e))?;
         Ok(found.unwrap_or(0) > 0)
+    }
+
+    fn server(&self) -> &ServerFacts {
+        &self.server
+    }
+
+    fn set_server(&mut self, facts: ServerFacts) {
+        self.server = facts;
+    }
+
+    fn replication(&mut self) -> Result<Replication, DbError> {
+        super::detect::replication(&mut self.conn, &self.server).map_err(|e| error(&e))
     }
 }

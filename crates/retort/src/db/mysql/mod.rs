@@ -1,11 +1,14 @@
 //! MySQL and MariaDB: everything retort knows of the dialect.
 
 mod admin;
+mod detect;
 mod driver;
 mod inspect;
+mod lease;
 mod render;
 
 pub(crate) use admin::connect_admin;
 pub(crate) use driver::Mysql;
 pub(crate) use inspect::inspect;
+pub(crate) use lease::LEASE;
 pub(crate) use render::render;

@@ -25,7 +25,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, types::ValueRef};
 use crate::Dialect;
 use crate::config::{DatabaseUrl, SqliteLocation, SqliteMode};
 use crate::db::shared::{Nesting, poll_lock};
-use crate::db::{Access, DbError, DbErrorKind, Driver, Value};
+use crate::db::{Access, DbError, DbErrorKind, Driver, ServerFacts, Value};
 
 /// Migrations run without foreign-key enforcement, as SQLite's own
 /// default has it (and so Alembic's and Flyway's connections): rebuilding
@@ -51,6 +51,8 @@ pub(crate) struct Sqlite {
     pub(super) version_table: String,
     nesting: Nesting,
     locked: bool,
+    /// The library linked in: SQLite has no server.
+    server: ServerFacts,
 }
 
 /// How long opening a database waits for another connection's lock
@@ -150,6 +152,7 @@ impl Sqlite {
             version_table: version_table.to_owned(),
             nesting: Nesting::default(),
             locked: false,
+            server: ServerFacts::plain(Dialect::Sqlite, "SQLite", rusqlite::version()),
         })
     }
 
@@ -476,6 +479,14 @@ impl Driver for Sqlite {
             &[Value::Text(table.to_owned())],
         )?;
         Ok(!rows.is_empty())
+    }
+
+    fn server(&self) -> &ServerFacts {
+        &self.server
+    }
+
+    fn set_server(&mut self, facts: ServerFacts) {
+        self.server = facts;
     }
 }
 
