@@ -219,7 +219,6 @@ impl Postgres {
         )
     }
 
-    /// Who holds the advisory lock, from `pg_locks` and `pg_stat_activity`.
     /// Ends the innermost level with `nesting`'s statement; a transaction
     /// in which nothing ran since `BEGIN` (still pending) needs no
     /// `keyword`.
