@@ -196,7 +196,12 @@ fn differing<K: Ord, V: PartialEq>(from: &BTreeMap<K, V>, to: &BTreeMap<K, V>) -
 /// would give it.
 fn check_models(design: &Design, model: &Schema) -> Result<(), String> {
     let inspected = build_sqlite(&design.sqlite_statements())?;
-    first_difference(model, &inspected).map_or(Ok(()), |d| {
+    // SQLite's inspection reads constraints in name order.
+    let mut model = model.clone();
+    for table in model.tables.values_mut() {
+        table.sort_constraints();
+    }
+    first_difference(&model, &inspected).map_or(Ok(()), |d| {
         Err(format!("the model is not what SQLite reads back: {d}"))
     })
 }

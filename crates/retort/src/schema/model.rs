@@ -109,6 +109,21 @@ pub struct Table {
 }
 
 impl Table {
+    /// Puts the unique, check and foreign-key constraints in name order
+    /// (unnamed ones first, by their columns), as the server dialects read
+    /// them: their order in a table's SQL carries no meaning, and tools
+    /// that rebuild tables (Alembic's batch mode) do not keep it from one
+    /// run to the next.
+    pub fn sort_constraints(&mut self) {
+        self.uniques
+            .sort_by(|a, b| (&a.name, &a.columns).cmp(&(&b.name, &b.columns)));
+        self.checks
+            .sort_by(|a, b| (&a.name, &a.expression).cmp(&(&b.name, &b.expression)));
+        self.foreign_keys.sort_by(|a, b| {
+            (&a.name, &a.columns, &a.references).cmp(&(&b.name, &b.columns, &b.references))
+        });
+    }
+
     /// An empty table called `name`.
     pub fn new(name: Name) -> Table {
         Table {

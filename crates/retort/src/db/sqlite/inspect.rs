@@ -202,19 +202,7 @@ fn read_table_sql(table: &mut Table, sql: &str, mut key: Vec<(i64, String)>) {
             }),
         }
     }
-    // In name order, as the server dialects read them: the order of a
-    // table's constraints in its SQL carries no meaning, and tools that
-    // rebuild tables (Alembic's batch mode) do not keep it from one run to
-    // the next. Unnamed ones follow, by their columns.
-    table
-        .uniques
-        .sort_by(|a, b| (&a.name, &a.columns).cmp(&(&b.name, &b.columns)));
-    table
-        .checks
-        .sort_by(|a, b| (&a.name, &a.expression).cmp(&(&b.name, &b.expression)));
-    table.foreign_keys.sort_by(|a, b| {
-        (&a.name, &a.columns, &a.references).cmp(&(&b.name, &b.columns, &b.references))
-    });
+    table.sort_constraints();
     if !key.is_empty() {
         let (name, generated_name) = key_name.unwrap_or((String::new(), true));
         table.primary_key = Some(PrimaryKey {
