@@ -1,6 +1,6 @@
 //! A database another migration tool manages (its history table there,
-//! retort's version table absent): `upgrade` and `downgrade` refuse before
-//! changing anything, `current` and `status` say so, `--sql` is unaffected,
+//! retort's version table absent): `upgrade`, `downgrade`, `resume` and
+//! `repair` refuse before changing anything, `current` and `status` say so, `--sql` is unaffected,
 //! and the adoption step the hint names lets the upgrade run.
 
 use crate::alembic::use_alembic_version;
@@ -33,7 +33,8 @@ fn sqlx_database(db: &TestDb) {
 }
 
 /// A project of three revisions on `db` prepared by `setup`, in which
-/// `upgrade` and `downgrade` (text and JSON, dry run too) exit 2 with
+/// `upgrade`, `downgrade`, `resume` and `repair` (text and JSON, dry runs
+/// too) exit 2 with
 /// `foreign_history`, naming `table` and `tool`, with a hint containing
 /// each of `hint`; the database's tables are unchanged.
 fn refused(db: &TestDb, setup: fn(&TestDb), table: &str, tool: &str, hint: &[&str]) -> Project {
@@ -45,6 +46,9 @@ fn refused(db: &TestDb, setup: fn(&TestDb), table: &str, tool: &str, hint: &[&st
         &["upgrade", "r01"],
         &["upgrade", "--dry-run"],
         &["downgrade", "base"],
+        &["resume"],
+        &["resume", "--dry-run"],
+        &["repair", "r01", "--done"],
     ] {
         let run = project.json(args).code(2);
         assert_eq!(run.kind(), "foreign_history", "{}", run.transcript());

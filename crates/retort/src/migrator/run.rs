@@ -53,8 +53,16 @@ impl<'p> Migrator<'p> {
         // The state tables are created only once the request is known to
         // be runnable: a refused target leaves an empty database empty.
         let settling = matches!(request, Request::Resume { .. } | Request::Repair { .. });
-        if settling && !options.dry_run {
-            self.ensure_tables(driver)?;
+        if settling {
+            // Where another tool keeps the history there is nothing of
+            // retort's to settle, and creating the state tables would
+            // adopt the database at base.
+            if let Some(foreign) = self.read_state(driver)?.foreign {
+                return Err(foreign.error());
+            }
+            if !options.dry_run {
+                self.ensure_tables(driver)?;
+            }
         }
         let journal = self
             .tables
