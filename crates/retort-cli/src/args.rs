@@ -219,15 +219,16 @@ pub(crate) enum Command {
         #[arg(long, value_name = "ID")]
         rev_id: Option<String>,
     },
-    /// The run lock: who holds it, and freeing a lease a dead run left
-    #[command(subcommand)]
-    Lock(LockCommand),
+    /// The run lock: who holds it (`status`), and freeing a lease a dead run left
+    /// (`release --yes`)
+    Lock(LockArgs),
     /// The database's schema
     #[command(subcommand)]
     Schema(SchemaCommand),
-    /// Write a retort project from an Alembic project
-    #[command(subcommand)]
-    Import(ImportCommand),
+    /// Write a retort project from an Alembic project (`retort import alembic`): one SQL
+    /// revision file per Alembic revision, same ids, same version table. Runs each
+    /// revision once with Alembic on a scratch database
+    Import(ImportArgs),
     /// Show the revisions a target names
     Show {
         /// A revision id, unique prefix, label, `head`, `heads`, `rev-1`…
@@ -236,17 +237,23 @@ pub(crate) enum Command {
     },
 }
 
-#[derive(Debug, Subcommand)]
-pub(crate) enum LockCommand {
+#[derive(Debug, Args)]
+pub(crate) struct LockArgs {
+    /// What to do
+    #[arg(value_enum)]
+    pub(crate) action: LockAction,
+    /// With `release`: free it even if its holder still runs (required)
+    #[arg(long)]
+    pub(crate) yes: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LockAction {
     /// Which run lock the database's runs take, and who holds it since when
     Status,
     /// Free the lease (`lock = "lease"`), whoever holds it: for a run that died
     /// and left it until it expires
-    Release {
-        /// Free it even if its holder still runs (required)
-        #[arg(long)]
-        yes: bool,
-    },
+    Release,
 }
 
 #[derive(Debug, Subcommand)]
@@ -255,15 +262,18 @@ pub(crate) enum SchemaCommand {
     Dump,
 }
 
-#[derive(Debug, Subcommand)]
-pub(crate) enum ImportCommand {
-    /// An Alembic project: one SQL revision file per Alembic revision, same ids, same
-    /// version table. Runs each revision once with Alembic on a scratch database
-    Alembic(ImportAlembicArgs),
+/// The tools `import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ImportFrom {
+    /// An Alembic project
+    Alembic,
 }
 
 #[derive(Debug, Args)]
-pub(crate) struct ImportAlembicArgs {
+pub(crate) struct ImportArgs {
+    /// The tool whose project to import
+    #[arg(value_enum)]
+    pub(crate) from: ImportFrom,
     /// alembic.ini, pyproject.toml, or the directory holding it
     #[arg(default_value = ".", value_name = "PATH")]
     pub(crate) source: PathBuf,

@@ -8,12 +8,12 @@ use retort::config::DatabaseUrl;
 use retort::import::{self, Direction, ImportEvent, ImportReport, ImportRequest};
 
 use super::Context;
-use crate::args::{Format, ImportAlembicArgs};
+use crate::args::{Format, ImportArgs};
 use crate::json;
 use crate::output::Failure;
 use crate::render;
 
-pub(crate) fn alembic(context: &Context, args: ImportAlembicArgs) -> Result<(), Failure> {
+pub(crate) fn alembic(context: &Context, args: ImportArgs) -> Result<(), Failure> {
     context.no_dot("import alembic")?;
     let mut request = ImportRequest::new(args.source, args.dialect.dialect(), args.into);
     request.python = args.python;

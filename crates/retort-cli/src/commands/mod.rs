@@ -14,7 +14,7 @@ use retort::config::{Config, Locate};
 use retort::migrator::{Options, Request};
 use retort::project::Project;
 
-use crate::args::{Cli, Command, Format, Global, ImportCommand, LockCommand, SchemaCommand};
+use crate::args::{Cli, Command, Format, Global, ImportFrom, LockAction, SchemaCommand};
 use crate::output::{Failure, Printer};
 
 /// What a command does with the database, for what to prepare while the
@@ -149,9 +149,13 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
         Command::Check => schema::check(&context),
         Command::Baseline { message, rev_id } => schema::baseline(&context, message, rev_id),
         Command::Schema(SchemaCommand::Dump) => schema::dump(&context),
-        Command::Lock(LockCommand::Status) => lock::status(&context),
-        Command::Lock(LockCommand::Release { yes }) => lock::release(&context, yes),
-        Command::Import(ImportCommand::Alembic(args)) => import::alembic(&context, args),
+        Command::Lock(args) => match args.action {
+            LockAction::Status => lock::status(&context),
+            LockAction::Release => lock::release(&context, args.yes),
+        },
+        Command::Import(args) => match args.from {
+            ImportFrom::Alembic => import::alembic(&context, args),
+        },
         Command::Merge {
             revisions,
             message,
