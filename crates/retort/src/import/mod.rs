@@ -141,7 +141,7 @@ pub fn import_alembic(
     let capture = python.capture(
         &workdir.path,
         &source,
-        dialect_word(request.dialect),
+        request.dialect.name(),
         &database,
         on_event,
     )?;
@@ -234,15 +234,6 @@ fn refuse_existing(config_path: &Path, migrations: &Path) -> Result<(), ImportEr
 
 fn absolute(path: &Path) -> Result<PathBuf, ImportError> {
     std::path::absolute(path).map_err(|e| ImportError::io("resolve", path, e))
-}
-
-/// The name the capture script knows a dialect by.
-fn dialect_word(dialect: Dialect) -> &'static str {
-    match dialect {
-        Dialect::Sqlite => "sqlite",
-        Dialect::Postgres => "postgres",
-        Dialect::Mysql => "mysql",
-    }
 }
 
 /// The scratch database as the capture script connects to it (JSON, passed

@@ -136,7 +136,7 @@ fn file(revision: &Revision, name: String, dialect: Dialect) -> Result<File, Imp
         text.push_str("\n-- retort:downgrade\n");
         text.push_str(&downgrade.sql);
     }
-    let text = tidy(&text);
+    let text = script::template::tidy(&text);
     // The file must read back as written; a statement that broke the
     // format would be an error on every later command.
     if let Err(error) = script::parse(&text, Path::new(&name)) {
@@ -232,25 +232,6 @@ fn created(date: &str) -> Option<String> {
 
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// At most one blank line in a row; one newline at the end.
-fn tidy(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut blank = false;
-    for line in text.lines() {
-        let line = line.trim_end();
-        if line.is_empty() && blank {
-            continue;
-        }
-        blank = line.is_empty();
-        out.push_str(line);
-        out.push('\n');
-    }
-    while out.ends_with("\n\n") {
-        out.pop();
-    }
-    out
 }
 
 #[cfg(test)]

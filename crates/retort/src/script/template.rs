@@ -82,7 +82,7 @@ pub fn render(
 
 /// Empty bodies leave blank runs; keep at most one blank line in a row and
 /// end with exactly one newline.
-fn tidy(text: &str) -> String {
+pub(crate) fn tidy(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut blank_run = 0;
     for line in text.lines() {
