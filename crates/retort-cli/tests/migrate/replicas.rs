@@ -372,7 +372,9 @@ fn max_replica_lag_waits_while_replay_is_paused() {
     revs[3].upgrade = format!("SELECT pg_sleep(1.5);\n{}", revs[3].upgrade);
     let project = Project::with_url(&cluster.primary_url(), revs);
 
-    // Caught up: no wait, nothing said.
+    // Caught up (the standby has replayed what setting it up wrote): no
+    // wait, nothing said.
+    cluster.wait_for_replay();
     let run = project
         .text(&["upgrade", "r01", "--max-replica-lag", "1s"])
         .ok();
