@@ -40,4 +40,4 @@ mod time;
 
 pub use dialect::Dialect;
 pub use error::{Diagnostic, Error, ErrorClass};
-pub use open::{ConnectError, open};
+pub use open::{ConnectError, offline_server, open};

@@ -21,23 +21,7 @@ pub fn open(
     access: Access,
 ) -> Result<Box<dyn Driver>, crate::Error> {
     let url = config.database_url(cli_url)?;
-    // `database.server` must fit the dialect of the URL in use, which
-    // only now is known; the URL's own `server` parameter wins.
-    let server = config
-        .database_server
-        .filter(|_| url.param("server").is_none());
-    if let Some(kind) = server
-        && !kind.fits(url.dialect())
-    {
-        return Err(ConfigError::Invalid {
-            path: config.path.clone(),
-            key: "database.server".to_owned(),
-            line: None,
-            column: None,
-            message: crate::db::facts::mismatch(kind, url.dialect()),
-        }
-        .into());
-    }
+    let server = configured_server(config, &url)?;
     let lock_url = config.lock_url(&url)?;
     let migrations = &config.migrations;
     let mut driver = db::connect_scoped(
@@ -134,6 +118,51 @@ pub(crate) fn hint_for(context: &str, error: &DbError) -> String {
         DbErrorKind::Pooler => pooler_hint(&error.message),
         _ => format!("{context} failed: check that the database user may create, read and write retort's own tables there (the version, applied and journal tables)"),
     }
+}
+
+/// `database.server`, unless the URL's own `server` parameter (which
+/// wins) is set: it must fit the dialect of the URL in use, which only now
+/// is known.
+fn configured_server(
+    config: &Config,
+    url: &crate::config::DatabaseUrl,
+) -> Result<Option<db::ServerKind>, crate::Error> {
+    let server = config
+        .database_server
+        .filter(|_| url.param("server").is_none());
+    if let Some(kind) = server
+        && !kind.fits(url.dialect())
+    {
+        return Err(ConfigError::Invalid {
+            path: config.path.clone(),
+            key: "database.server".to_owned(),
+            line: None,
+            column: None,
+            message: crate::db::facts::mismatch(kind, url.dialect()),
+        }
+        .into());
+    }
+    Ok(server)
+}
+
+/// What the server of the project's database is taken for without
+/// connecting (offline SQL): the kind the URL's `server` parameter or
+/// `database.server` names, else the dialect's own server.
+pub fn offline_server(
+    config: &Config,
+    cli_url: Option<&str>,
+) -> Result<db::ServerFacts, crate::Error> {
+    let url = config.database_url(cli_url)?;
+    let plain = db::ServerFacts::plain(url.dialect(), url.dialect().name(), "");
+    let kind = match url.param("server").and_then(db::ServerKind::from_name) {
+        Some(kind) => Some((kind, KindSource::Url)),
+        None => configured_server(config, &url)?.map(|kind| (kind, KindSource::Config)),
+    };
+    Ok(match kind {
+        // Parsing the URL and the configuration checked that it fits.
+        Some((kind, source)) => plain.clone().with_kind(kind, source).unwrap_or(plain),
+        None => plain,
+    })
 }
 
 /// What to do when a connection pooler refused what retort needs.

@@ -85,13 +85,10 @@ pub(crate) fn offline(
 ) -> Result<(), Failure> {
     context.no_dot("--sql")?;
     let project = context.load_project()?;
-    let dialect = project
-        .config()
-        .database_url(context.url())
-        .map(|u| u.dialect())
-        .map_err(retort::Error::from)?;
-    let migrator =
-        Migrator::for_dialect(&project, dialect).with_offline_lock_timeout(statement_lock_timeout);
+    let server = retort::offline_server(project.config(), context.url())?;
+    let migrator = Migrator::for_dialect(&project, server.dialect)
+        .for_server(&server)
+        .with_offline_lock_timeout(statement_lock_timeout);
     let script = migrator
         .offline(request, atomic)
         .map_err(retort::Error::from)?;

@@ -6,12 +6,24 @@
 use serde_json::{Value, json};
 
 use crate::db::{Kind, TestDb, dialect_tests};
-use crate::util::{Project, linear};
+use crate::util::{Project, Rev, journal, linear, user_tables};
 
 dialect_tests! {
     detected_facts_in_status_and_current,
     a_setting_overrides_detection,
     max_replica_lag_where_replicas_cannot_be_measured,
+}
+
+/// `name::postgres` only: the kinds that commit DDL implicitly on
+/// PostgreSQL's wire are CockroachDB's and YugabyteDB's.
+mod ddl_commits_where_the_server_says_so {
+    #[test]
+    fn postgres() {
+        crate::db::run(
+            super::ddl_commits_where_the_server_says_so,
+            crate::db::Kind::Postgres,
+        );
+    }
 }
 
 /// The product and dialect each test server is.
@@ -177,5 +189,65 @@ fn max_replica_lag_where_replicas_cannot_be_measured(db: &TestDb) {
         run.stderr.contains("unknown unit `h`"),
         "{}",
         run.transcript()
+    );
+}
+
+/// A server taken for one whose DDL commits the transaction it runs in
+/// (CockroachDB; the URL's `server` parameter stands for detection here)
+/// runs each statement that changes the schema alone, recorded in the
+/// journal, as on MySQL: a migration failing half way leaves what
+/// committed, which `status` explains and `resume` finishes. On the plain
+/// server the same failure leaves nothing. `--sql` writes the same split.
+fn ddl_commits_where_the_server_says_so(db: &TestDb) {
+    let mut rev = Rev::merge("r01", &[], "two tables");
+    rev.upgrade = "CREATE TABLE a (id int);\nINSERT INTO a VALUES (1);\n\
+                   CREATE TABLE b (id int);\nINSERT INTO b VALUES (no_such_column);\n"
+        .to_owned();
+    rev.downgrade = Some("DROP TABLE b;\nDROP TABLE a;\n".to_owned());
+    let mut project = Project::new(db, vec![rev.clone()]);
+
+    let run = project.json(&["upgrade"]).code(1);
+    assert_eq!(run.kind(), "statement_failed", "{}", run.transcript());
+    assert_eq!(user_tables(db), Vec::<String>::new());
+    assert_eq!(journal(db), Vec::<Vec<String>>::new());
+
+    project.set_url(&with_param(&db.url(), "server=cockroachdb"));
+    let sql = project.text(&["upgrade", "--sql"]).ok().stdout;
+    let alone: Vec<&str> = sql
+        .lines()
+        .filter(|l| l.ends_with("runs outside a transaction (it commits implicitly)"))
+        .collect();
+    assert_eq!(
+        alone,
+        [
+            "-- line 5: runs outside a transaction (it commits implicitly)",
+            "-- line 7: runs outside a transaction (it commits implicitly)",
+        ],
+        "{sql}"
+    );
+
+    let run = project.json(&["upgrade"]).code(1);
+    assert_eq!(run.kind(), "statement_failed", "{}", run.transcript());
+    assert_eq!(user_tables(db), ["a", "b"]);
+    assert_eq!(db.rows("SELECT id FROM a"), [["1"]]);
+    let done = |i: &str| vec!["r01".to_owned(), i.to_owned(), "done".to_owned()];
+    assert_eq!(journal(db), [done("0"), done("1"), done("2")]);
+    let status = project.json(&["status"]).code(3);
+    let interrupted = &status.doc()["interrupted"];
+    assert_eq!(
+        (&interrupted["completed"], &interrupted["next"]["line"]),
+        (&json!(3), &json!(8)),
+        "{}",
+        status.transcript()
+    );
+
+    rev.upgrade = rev.upgrade.replace("VALUES (no_such_column)", "VALUES (2)");
+    project.write(&project.file_name("r01"), &rev.text());
+    project.json(&["resume"]).ok();
+    assert_eq!(journal(db), Vec::<Vec<String>>::new());
+    assert_eq!(db.rows("SELECT id FROM b"), [["2"]]);
+    assert_eq!(
+        project.json(&["current"]).ok().doc()["current"],
+        json!(["r01"])
     );
 }

@@ -291,6 +291,10 @@ pub struct Migrator<'p> {
     tables: Tables,
     /// `lock_timeout` written at the top of offline PostgreSQL scripts.
     offline_lock_timeout: Option<Duration>,
+    /// Whether the server commits around each statement that changes the
+    /// schema (see [`crate::db::ServerFacts::ddl_commits_implicitly`]):
+    /// such statements run alone, recorded in the journal.
+    ddl_commits_implicitly: bool,
     /// While a run holds the lease: the flag that says it was lost.
     lease_lost: std::sync::Mutex<Option<std::sync::Arc<std::sync::atomic::AtomicBool>>>,
 }
@@ -298,7 +302,16 @@ pub struct Migrator<'p> {
 impl<'p> Migrator<'p> {
     /// A migrator for `project` speaking `driver`'s dialect.
     pub fn new(project: &'p Project, driver: &dyn Driver) -> Migrator<'p> {
-        Migrator::for_dialect(project, driver.dialect())
+        Migrator::for_dialect(project, driver.dialect()).for_server(driver.server())
+    }
+
+    /// The migrator for a server of `facts`' kind: where DDL commits
+    /// implicitly, each statement that changes the schema runs alone, as
+    /// on MySQL.
+    #[must_use]
+    pub fn for_server(mut self, facts: &crate::db::ServerFacts) -> Self {
+        self.ddl_commits_implicitly = facts.ddl_commits_implicitly();
+        self
     }
 
     /// A migrator for a dialect without a connection (offline SQL).
@@ -316,6 +329,7 @@ impl<'p> Migrator<'p> {
                 probed: std::sync::atomic::AtomicBool::new(false),
             },
             offline_lock_timeout: Options::default().statement_lock_timeout,
+            ddl_commits_implicitly: dialect.commits_ddl_implicitly(),
             lease_lost: std::sync::Mutex::new(None),
         }
     }

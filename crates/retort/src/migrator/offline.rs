@@ -282,12 +282,11 @@ impl Sink for Script<'_, '_> {
         range: Range<usize>,
         alone: bool,
     ) -> Result<(), MigrateError> {
-        let dialect = self.migrator.tables.dialect;
         if alone {
             let first = &migration.statements[range.start];
             let why = if !migration.script.transactional {
                 " (`-- retort:transaction off`)"
-            } else if dialect.commits_ddl_implicitly() {
+            } else if self.migrator.ddl_commits_implicitly && first.changes_schema {
                 " (it commits implicitly)"
             } else {
                 " (it cannot run inside one)"
@@ -298,7 +297,8 @@ impl Sink for Script<'_, '_> {
             ));
         }
         for statement in &migration.statements[range] {
-            self.out.push_str(&dialect.for_client(statement.text));
+            self.out
+                .push_str(&self.migrator.tables.dialect.for_client(statement.text));
         }
         Ok(())
     }

@@ -366,7 +366,7 @@ impl Write {
 
 impl Sink for Database<'_, '_> {
     fn start(&mut self, _prepared: &Prepared<'_>) -> Result<(), MigrateError> {
-        if self.driver.dialect().commits_ddl_implicitly() {
+        if self.migrator.ddl_commits_implicitly {
             // A CREATE TABLE would commit the first migration's
             // transaction half way: the tables come first.
             self.migrator.ensure_tables(self.driver)?;

@@ -94,7 +94,11 @@ impl<'p> Migrator<'p> {
             if atomic && migration.journaled {
                 return Err(MigrateError::AtomicNotPossible {
                     revision: script.revision.clone(),
-                    reason: atomic_obstacle(script, &migration.statements, self.tables.dialect),
+                    reason: atomic_obstacle(
+                        script,
+                        &migration.statements,
+                        self.ddl_commits_implicitly,
+                    ),
                 });
             }
             actions.push(Action::Migrate(migration));
@@ -165,6 +169,7 @@ impl<'p> Migrator<'p> {
             })?;
         for statement in &mut statements {
             statement.line += section.line - 1;
+            statement.no_transaction |= self.ddl_commits_implicitly && statement.changes_schema;
         }
         // Also refused with `transaction off`: each statement's journal
         // row is written in a transaction of retort's own.
@@ -277,7 +282,7 @@ impl Prepared<'_> {
 fn atomic_obstacle(
     script: &Script,
     statements: &[sql::Statement<'_>],
-    dialect: crate::Dialect,
+    ddl_commits_implicitly: bool,
 ) -> String {
     if !script.transactional {
         return "it is marked `-- retort:transaction off`".to_owned();
@@ -290,7 +295,7 @@ fn atomic_obstacle(
                 "its statement at line {} ({}) {}",
                 s.line,
                 sql::excerpt(s.text, 60),
-                if dialect.commits_ddl_implicitly() {
+                if ddl_commits_implicitly && s.changes_schema {
                     "commits implicitly"
                 } else {
                     "cannot run inside a transaction"

@@ -150,6 +150,12 @@ pub struct Statement<'a> {
     /// `VACUUM`…), MySQL commits implicitly around it (DDL). Always `false`
     /// for SQLite.
     pub no_transaction: bool,
+    /// The statement does more than read and write rows (DDL, grants, a
+    /// PostgreSQL `DO` block…). A server whose DDL commits implicitly
+    /// (MySQL, MariaDB, CockroachDB, YugabyteDB without transactional DDL)
+    /// commits around it, so it runs alone there. Always `false` for
+    /// SQLite.
+    pub changes_schema: bool,
     /// The statement begins, commits or rolls back a transaction (see
     /// the module notes): retort controls a migration's transactions.
     pub transaction_control: bool,
@@ -576,11 +582,12 @@ impl<'a> Splitter<'a> {
     fn finish(&mut self) {
         if let Some(start) = self.start.take() {
             let (line, column) = self.lines.at(start);
+            let changes_schema = rules::changes_schema(self.dialect, &self.head);
             let no_transaction = match self.dialect {
                 Dialect::Postgres => {
                     rules::pg_no_transaction(&self.head, self.count == self.head.len())
                 }
-                Dialect::Mysql => rules::mysql_implicit_commit(&self.head),
+                Dialect::Mysql => changes_schema,
                 Dialect::Sqlite => false,
             };
             let transaction_control =
@@ -591,6 +598,7 @@ impl<'a> Splitter<'a> {
                 line,
                 column,
                 no_transaction,
+                changes_schema,
                 transaction_control,
             });
         }

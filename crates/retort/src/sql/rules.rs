@@ -181,20 +181,49 @@ fn mysql_compound(head: &[Sig<'_>]) -> Option<bool> {
     )
 }
 
-/// MySQL/MariaDB: the statement commits implicitly (DDL and the like), so
-/// it cannot share a transaction with others. Anything that is not plain
-/// data manipulation counts: treating a statement as committing costs only
-/// a journal row, the other mistake a statement applied twice.
-pub(super) fn mysql_implicit_commit(head: &[Sig<'_>]) -> bool {
+/// The statement does more than read and write rows (DDL, grants, a code
+/// block…): MySQL and MariaDB commit implicitly around it, and so do
+/// CockroachDB and YugabyteDB without transactional DDL, so it cannot
+/// share a transaction with others there. Anything that is not plain data
+/// manipulation counts: treating a statement as committing costs only a
+/// journal row, the other mistake a statement applied twice. Always
+/// `false` for SQLite.
+pub(super) fn changes_schema(dialect: Dialect, head: &[Sig<'_>]) -> bool {
     let Some(first) = head.first() else {
         return false;
     };
-    if first.is("CREATE") && kw_at(head, 1, "TEMPORARY") == Some(true) {
-        return false;
-    }
-    !first.is_any(&[
-        "INSERT", "UPDATE", "DELETE", "REPLACE", "SELECT", "WITH", "VALUES", "TABLE", "DO",
-    ])
+    let rows_only: &[&str] = match dialect {
+        Dialect::Mysql => {
+            if first.is("CREATE") && kw_at(head, 1, "TEMPORARY") == Some(true) {
+                return false;
+            }
+            &[
+                "INSERT", "UPDATE", "DELETE", "REPLACE", "SELECT", "WITH", "VALUES", "TABLE", "DO",
+            ]
+        }
+        // PostgreSQL's `DO` runs a code block, which may change the schema.
+        Dialect::Postgres => &[
+            "INSERT",
+            "UPDATE",
+            "DELETE",
+            "MERGE",
+            "UPSERT",
+            "SELECT",
+            "WITH",
+            "VALUES",
+            "TABLE",
+            "SET",
+            "RESET",
+            "SHOW",
+            "LOCK",
+            "SAVEPOINT",
+            "RELEASE",
+            "ROLLBACK",
+            "NOTIFY",
+        ],
+        Dialect::Sqlite => return false,
+    };
+    !first.is_any(rows_only)
 }
 
 /// The statement starts, ends or abandons a transaction (`BEGIN`, `START

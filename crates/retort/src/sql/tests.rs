@@ -389,6 +389,29 @@ fn postgres_statements_that_cannot_run_in_a_transaction() {
 }
 
 #[test]
+fn postgres_statements_that_change_the_schema() {
+    let sql = "CREATE TABLE t (a int); INSERT INTO t VALUES (1); ALTER TABLE t ADD b int; \
+               UPDATE t SET a = 2; COMMENT ON TABLE t IS 'x'; GRANT SELECT ON t TO app; \
+               DO $$ BEGIN EXECUTE 'DROP TABLE t'; END $$; WITH c AS (SELECT 1) SELECT * FROM c; \
+               SET LOCAL search_path = app; TRUNCATE t; CREATE INDEX CONCURRENTLY i ON t (a); \
+               DELETE FROM t; MERGE INTO t USING u ON t.a = u.a WHEN MATCHED THEN DELETE";
+    let statements = split(sql, Postgres).unwrap();
+    let marks: Vec<bool> = statements.iter().map(|s| s.changes_schema).collect();
+    assert_eq!(
+        marks,
+        [
+            true, false, true, false, true, true, true, false, false, true, true, false, false
+        ]
+    );
+    // Only statements PostgreSQL refuses in a transaction stand alone on
+    // PostgreSQL itself.
+    let alone: Vec<bool> = statements.iter().map(|s| s.no_transaction).collect();
+    assert_eq!(alone.iter().filter(|&&a| a).count(), 1);
+    assert!(alone[10]);
+    assert!(!split("CREATE TABLE t (a int)", Sqlite).unwrap()[0].changes_schema);
+}
+
+#[test]
 fn mysql_statements_that_commit_implicitly_stand_alone() {
     let sql = "CREATE TABLE t (a int); INSERT INTO t VALUES (1); UPDATE t SET a = 2; \
                ALTER TABLE t ADD b int; DELETE FROM t; CREATE TEMPORARY TABLE x (a int); \
