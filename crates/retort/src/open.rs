@@ -173,10 +173,12 @@ fn pooler_hint(message: &str) -> String {
     );
     if message.contains("holds its lock") {
         format!(
-            "retort holds its run lock in a transaction, and runs each migration in one: point the database URL at a pool in transaction or session mode (PgBouncer's `pool_mode`), or at the server; {lock_url} moves only the lock to a direct connection"
+            "retort holds its run lock in a transaction, and runs each migration in one: set {lock_url} to a direct connection to the server (the lock and, past a pooler in statement mode, the migrations go there), or point the database URL at a pool in transaction or session mode (PgBouncer's `pool_mode`), or at the server"
         )
     } else {
-        "retort runs each migration in a transaction, which a pooler in statement mode refuses: point the database URL at a pool in transaction or session mode (PgBouncer's `pool_mode`), or at the server".into()
+        format!(
+            "retort runs each migration in a transaction, which a pooler in statement mode refuses: set {lock_url} to a direct connection to the server (the migrations then go there), or point the database URL at a pool in transaction or session mode (PgBouncer's `pool_mode`), or at the server"
+        )
     }
 }
 

@@ -3,9 +3,12 @@
 //! upgrade` processes at once apply each of 30 revisions exactly once, in
 //! three rounds on fresh databases, and a `CREATE INDEX CONCURRENTLY`
 //! completes while the others wait; with `lock_url` (a direct connection
-//! for the run lock) a pool of one server connection suffices; statement
-//! pooling, and a pool too small for the lock, fail with an error that says
-//! what to change.
+//! for the run lock) a pool of one server connection suffices; in statement
+//! pooling, which cannot carry a transaction, `lock_url` carries the
+//! migrations too, and the same holds (16 upgraders, three rounds, and a
+//! concurrent index build); statement pooling without `lock_url`, and a
+//! pool too small for the lock, fail with an error that says what to
+//! change.
 //!
 //! Each test starts a pgbouncer of its own, on a free loopback port with
 //! its settings in a temporary directory, in front of the test server, and
@@ -57,7 +60,8 @@ postgres_tests! {
     lock_url_with_a_pool_of_one => pool_of_one_with_lock_url,
     a_pool_of_one_without_lock_url_fails_clearly => pool_of_one_without_lock_url,
     statement_pooling_without_lock_url_fails_clearly => statement_pooling_without_lock_url,
-    statement_pooling_with_lock_url_fails_clearly => statement_pooling_with_lock_url,
+    sixteen_upgraders_through_statement_pooling_with_lock_url => statement_pooling_with_lock_url,
+    concurrent_index_build_through_statement_pooling_with_lock_url => index_build_through_statement_pooler,
     lock_url_must_reach_the_migrated_database => lock_url_elsewhere,
 }
 
@@ -113,17 +117,25 @@ fn index_build_through_pooler(db: &TestDb) {
     let Some(bouncer) = Bouncer::start_or_skip(db, "transaction", 2, &[]) else {
         return;
     };
-    index_build(db, &bouncer.url(db));
+    index_build(db, &bouncer.url(db), None);
+}
+
+/// Through PgBouncer in statement mode, with `lock_url`.
+fn index_build_through_statement_pooler(db: &TestDb) {
+    let Some(bouncer) = Bouncer::start_or_skip(db, "statement", 2, &[]) else {
+        return;
+    };
+    index_build(db, &bouncer.url(db), Some(&db.url()));
 }
 
 /// Straight to the server: the waiters poll the server itself meanwhile.
 fn index_build_direct(db: &TestDb) {
-    index_build(db, &db.url());
+    index_build(db, &db.url(), None);
 }
 
 /// Sixteen upgraders of three revisions, the second an index built
 /// concurrently: it completes, valid, while the others wait.
-fn index_build(db: &TestDb, url: &str) {
+fn index_build(db: &TestDb, url: &str, lock_url: Option<&str>) {
     let revs = vec![
         rev(
             "r01",
@@ -148,7 +160,7 @@ fn index_build(db: &TestDb, url: &str) {
         ),
     ];
     let project = Project::with_url(url, revs);
-    let outcomes = upgraders(&project, PROCESSES, None);
+    let outcomes = upgraders(&project, PROCESSES, lock_url);
     for o in &outcomes {
         assert_eq!(o.code, 0, "{o:#?}");
     }
@@ -263,25 +275,30 @@ fn statement_pooling_without_lock_url(db: &TestDb) {
     );
 }
 
-/// With `lock_url`, the lock is taken; the migrations, which run in
-/// transactions too, would then be refused by statement pooling: retort
-/// finds out before the first one, and the error says where to point the
-/// database URL instead. Nothing is applied.
+/// With `lock_url`, the lock is taken directly; the migrations, which
+/// run in transactions, cannot go through statement pooling, so they go
+/// over `lock_url` too, and each run says so. Each revision is applied
+/// exactly once, as through transaction pooling.
 fn statement_pooling_with_lock_url(db: &TestDb) {
     let Some(bouncer) = Bouncer::start_or_skip(db, "statement", 2, &[]) else {
         return;
     };
-    let project = Project::with_url(&bouncer.url(db), counted(3));
-    let run = json_with_lock_url(&project, &db.url());
-    assert_refused(
-        db,
-        &run,
-        "pooler",
-        &[
-            "taking the run lock: the database's connection was closed as soon as retort opened a transaction on it",
-            "statement mode",
-        ],
-        &["transaction or session mode"],
+    rounds(db, &bouncer, true);
+
+    let project = Project::with_url(&bouncer.url(db), counted(REVISIONS));
+    let output = project
+        .command(&["upgrade"])
+        .env("RETORT_LOCK_URL", db.url())
+        .output()
+        .expect("retort runs");
+    let run = Run::new(&["upgrade"], false, output).ok();
+    assert!(
+        run.stderr.contains(
+            "the database URL reaches a pooler in statement mode (PgBouncer's `pool_mode = statement`), \
+             which cannot carry a migration's transaction: the migrations run over `lock_url` "
+        ),
+        "{}",
+        run.transcript()
     );
 }
 

@@ -244,6 +244,13 @@ pub trait Driver: Objects + Send {
     /// is left for `lock` to report.
     fn prepare_lock(&mut self) {}
 
+    /// What the driver decided on its own that the user should know
+    /// (PostgreSQL: the migrations go over `lock_url`, past a pooler in
+    /// statement mode), each said once.
+    fn notices(&mut self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// The URL the connection was opened with (a server's), so that a
     /// second connection can be opened beside it (the lease's renewals,
     /// see [`lease`]); `None` for SQLite.

@@ -124,6 +124,9 @@ impl Migrator<'_> {
                 .map_err(db("taking the run lock"))?;
             Held::Driver
         };
+        for message in driver.notices() {
+            events(Event::Warning { message });
+        }
         if waited {
             events(Event::LockAcquired {
                 waited: started.elapsed(),

@@ -63,6 +63,14 @@ pub(crate) struct Postgres {
     lock_wait: Option<Duration>,
     /// What the server is (see `detect`).
     server: ServerFacts,
+    /// How the work connection was opened, to open it again.
+    work_config: postgres::Config,
+    work_tls: Tls,
+    /// The schema `put_schema_first` put first on the `search_path`.
+    schema_first: Option<String>,
+    /// What the driver decided that the user should know (see
+    /// `Driver::notices`).
+    notices: Vec<String>,
 }
 
 /// How to connect to a server.
@@ -181,10 +189,14 @@ impl Postgres {
             spare: None,
             pid: None,
             lock_server: Server {
-                config,
-                tls,
+                config: config.clone(),
+                tls: tls.clone(),
                 lock_url: None,
             },
+            work_config: config,
+            work_tls: tls,
+            schema_first: None,
+            notices: Vec::new(),
             url: url.clone(),
             describe,
             version_table: version_table.to_owned(),
@@ -212,11 +224,10 @@ impl Postgres {
         send(
             &mut self.client,
             &mut self.pending_begin,
-            &format!(
-                "SELECT set_config('search_path', quote_ident({}) || ', ' || current_setting('search_path'), false)",
-                crate::db::quote_literal(Dialect::Postgres, schema)
-            ),
-        )
+            &schema_first_statement(schema),
+        )?;
+        self.schema_first = Some(schema.to_owned());
+        Ok(())
     }
 
     /// Ends the innermost level with `nesting`'s statement; a transaction
@@ -292,24 +303,34 @@ impl Postgres {
                  server connections",
             ));
         }
-        let Some(lock_url) = &self.lock_server.lock_url else {
+        let Some(lock_url) = self.lock_server.lock_url.clone() else {
             return Ok(());
         };
         // The database's connection goes through a pooler, whose mode the
         // lock's connection no longer tells: a transaction opened on it
         // and ended in a second round trip shows statement pooling now,
         // rather than half way through the first migration.
-        let opened = |e: &postgres::Error| {
-            opened_transaction_error(e, "the database's connection", "runs each migration")
-        };
-        let here = self
+        let here = match self
             .client
             .simple_query(&format!("BEGIN;\nSELECT {place}"))
-            .map_err(|e| opened(&e))?;
-        self.client
-            .batch_execute("ROLLBACK")
-            .map_err(|e| opened(&e))?;
-        let here = first_row(&here, 2);
+            .and_then(|here| self.client.batch_execute("ROLLBACK").map(|()| here))
+        {
+            Ok(here) => first_row(&here, 2)
+                .into_iter()
+                .map(|v| v.map(str::to_owned))
+                .collect(),
+            Err(e) if opened_transaction_error(&e, "", "").kind == DbErrorKind::Pooler => {
+                self.bypass_statement_pooler(&lock_url, place)?
+            }
+            Err(e) => {
+                return Err(opened_transaction_error(
+                    &e,
+                    "the database's connection",
+                    "runs each migration",
+                ));
+            }
+        };
+        let here: Vec<Option<&str>> = here.iter().map(Option::as_deref).collect();
         if here.as_slice() != &row[1..] {
             let name = |r: &[Option<&str>]| r.first().copied().flatten().unwrap_or("?").to_owned();
             return Err(DbError::new(
@@ -328,6 +349,38 @@ impl Postgres {
             ));
         }
         Ok(())
+    }
+
+    /// The database URL reaches a pooler in statement mode, which closed
+    /// the connection when a transaction opened on it: a migration, which
+    /// is a transaction, cannot go through it. The migrations go over
+    /// `lock_url`'s direct connection to the same server and database
+    /// instead, as Prisma's `directUrl` does. Where the pooled connection
+    /// leads is read with statements of their own (which such a pooler
+    /// allows), for the caller to check against the lock's connection.
+    fn bypass_statement_pooler(
+        &mut self,
+        lock_url: &str,
+        place: &str,
+    ) -> Result<Vec<Option<String>>, DbError> {
+        let mut pooled = connect(&self.work_config, &self.work_tls)?;
+        let here = text_rows(&mut pooled, &format!("SELECT {place}"))?
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        let mut direct = self.lock_server.connect()?;
+        if let Some(schema) = &self.schema_first {
+            direct
+                .batch_execute(&schema_first_statement(schema))
+                .map_err(|e| error(&e))?;
+        }
+        self.client = direct;
+        self.pid = None;
+        self.notices.push(format!(
+            "the database URL reaches a pooler in statement mode (PgBouncer's `pool_mode = statement`), \
+             which cannot carry a migration's transaction: the migrations run over `lock_url` {lock_url} instead"
+        ));
+        Ok(here)
     }
 
     /// Who holds the advisory lock, from `pg_locks` and `pg_stat_activity`.
@@ -363,6 +416,15 @@ impl Server {
             None => e,
         })
     }
+}
+
+/// Puts `schema` first on the session's `search_path`, before the path it
+/// had.
+fn schema_first_statement(schema: &str) -> String {
+    format!(
+        "SELECT set_config('search_path', quote_ident({}) || ', ' || current_setting('search_path'), false)",
+        crate::db::quote_literal(Dialect::Postgres, schema)
+    )
 }
 
 /// Opens the lock's transaction on `lock` and tries to take the lock in
@@ -834,6 +896,10 @@ impl Driver for Postgres {
 
     fn set_server(&mut self, facts: ServerFacts) {
         self.server = facts;
+    }
+
+    fn notices(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notices)
     }
 
     fn replication(&mut self) -> Result<Replication, DbError> {
