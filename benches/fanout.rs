@@ -45,6 +45,11 @@ const WARM_UP: usize = 1;
 /// some of its rounds a lot.
 const ROUNDS: usize = 9;
 const QUICK_ROUNDS: usize = 1;
+/// The fan-out measured against the loop: as a fleet is upgraded (and as
+/// the fan-out tests run it), several targets at once.
+const FANNED: &str = "retort upgrade --targets --concurrency 8";
+/// The same, one target at a time (the default).
+const ONE_AT_A_TIME: &str = "(context) retort upgrade --targets (--concurrency 1)";
 
 fn main() -> ExitCode {
     retort_benches::exit(NAME, run())
@@ -126,13 +131,13 @@ fn run() -> Result<(), String> {
         Case::baseline("baseline: retort upgrade per database, one by one", || {
             fleet.one_by_one().map(|()| Box::new(()) as _)
         }),
-        Case::new("retort upgrade --targets", || {
-            fleet.fan_out(&[]).map(|out| Box::new(out) as _)
-        }),
-        Case::new("(context) retort upgrade --targets --concurrency 8", || {
+        Case::new(FANNED, || {
             fleet
                 .fan_out(&["--concurrency", "8"])
                 .map(|out| Box::new(out) as _)
+        }),
+        Case::new(ONE_AT_A_TIME, || {
+            fleet.fan_out(&[]).map(|out| Box::new(out) as _)
         }),
     ];
     measure(&mut cases, warm_up, rounds)?;
@@ -158,12 +163,17 @@ fn run() -> Result<(), String> {
     let rows = print_cases(&mut cases);
     println!();
     let stats = |name: &str| rows.iter().find(|r| r.0 == name).map(|r| r.1);
-    let (Some(baseline), Some(fanned)) = (
+    let (Some(baseline), Some(fanned), Some(single)) = (
         stats("baseline: retort upgrade per database, one by one"),
-        stats("retort upgrade --targets"),
+        stats(FANNED),
+        stats(ONE_AT_A_TIME),
     ) else {
         return Err("a case is missing from the table".into());
     };
+    println!(
+        "one target at a time (--concurrency 1, medians): {:.1}x",
+        baseline.median.as_secs_f64() / single.median.as_secs_f64()
+    );
     // A fan-out lasts a fraction of a second, so a busy machine moves its
     // median more than the loop's: the fastest rounds say what it allows.
     println!(

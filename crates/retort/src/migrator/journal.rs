@@ -181,6 +181,36 @@ impl Tables {
 
     /// Every journal row, by revision and statement; an absent table has
     /// none.
+    /// The version rows, and whether the journal holds a migration of
+    /// this version table, in one query; `None` when it fails, as it does
+    /// where a state table is missing (the caller then reads them one by
+    /// one, which tells why).
+    pub(crate) fn read_versions_and_pending(
+        &self,
+        driver: &mut dyn Driver,
+    ) -> Option<(Vec<String>, bool)> {
+        // A NULL row stands for the journal's.
+        let rows = driver
+            .query_text(&format!(
+                "{NO_LOAD_BALANCE}SELECT version_num FROM {} UNION ALL \
+                 SELECT NULL FROM (SELECT 1 AS one FROM {} WHERE version_table = {} LIMIT 1) AS pending",
+                self.version_name(),
+                self.journal_name(),
+                self.arg(Mode::Literal, 1, &Value::Text(self.version.clone()))
+            ))
+            .ok()?;
+        let mut pending = false;
+        let mut ids = Vec::with_capacity(rows.len());
+        for row in rows {
+            match row.into_iter().next().flatten() {
+                Some(id) => ids.push(id),
+                None => pending = true,
+            }
+        }
+        ids.sort_unstable();
+        Some((ids, pending))
+    }
+
     pub(crate) fn read_journal(&self, driver: &mut dyn Driver) -> Result<Vec<JournalRow>, DbError> {
         if !self.present(driver, &self.journal)? {
             return Ok(Vec::new());

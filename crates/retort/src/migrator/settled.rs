@@ -30,18 +30,27 @@ impl Migrator<'_> {
         driver: &mut dyn Driver,
         request: &Request,
     ) -> Result<Settled, super::MigrateError> {
-        let state = self.read_state(driver)?;
+        // A database with version rows is read in one query; others (no
+        // state tables, or an empty version table, where more must be
+        // looked at) one table at a time.
+        let (state, pending) = match self.tables.read_versions_and_pending(driver) {
+            Some((ids, pending)) if !ids.is_empty() => (self.state_of(driver, ids)?, pending),
+            _ => {
+                let state = self.read_state(driver)?;
+                let journal = self
+                    .tables
+                    .read_journal(driver)
+                    .map_err(db("reading the journal"))?;
+                (state, !journal.is_empty())
+            }
+        };
         let mut heads = self.ids(&state.rows);
         heads.extend(state.unknown.iter().cloned());
         heads.sort();
-        let journal = self
-            .tables
-            .read_journal(driver)
-            .map_err(db("reading the journal"))?;
         let nothing_to_do = match request {
-            Request::Resume { .. } => journal.is_empty(),
+            Request::Resume { .. } => !pending,
             Request::Upgrade { .. } | Request::Downgrade { .. } => {
-                journal.is_empty()
+                !pending
                     && state.refusal(self).is_none()
                     && self
                         .plan(request, &state.rows)

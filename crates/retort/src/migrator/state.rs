@@ -106,11 +106,20 @@ impl VersionState {
 impl Migrator<'_> {
     /// Reads the version table and finds what is wrong with it.
     pub(super) fn read_state(&self, driver: &mut dyn Driver) -> Result<VersionState, MigrateError> {
-        let graph = self.project.graph();
         let ids = self
             .tables
             .read_versions(driver)
             .map_err(db("reading the version table"))?;
+        self.state_of(driver, ids)
+    }
+
+    /// The state of a version table holding the rows `ids`.
+    pub(super) fn state_of(
+        &self,
+        driver: &mut dyn Driver,
+        ids: Vec<String>,
+    ) -> Result<VersionState, MigrateError> {
+        let graph = self.project.graph();
         let mut state = VersionState::default();
         for id in &ids {
             match graph.index_of(id) {
