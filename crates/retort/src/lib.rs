@@ -23,6 +23,7 @@ pub mod autogenerate;
 pub mod config;
 pub mod db;
 mod dialect;
+pub mod embedded;
 mod error;
 pub mod fanout;
 pub mod graph;
@@ -39,5 +40,39 @@ mod text;
 mod time;
 
 pub use dialect::Dialect;
+pub use embedded::Migrations;
 pub use error::{Diagnostic, Error, ErrorClass};
 pub use open::{ConnectError, offline_server, open};
+/// Embeds the revision files of a directory into the binary: a
+/// [`Migrations`] that needs no file at run time.
+///
+/// ```ignore
+/// static MIGRATIONS: retort::Migrations = retort::embed_migrations!("migrations");
+///
+/// fn main() -> Result<(), retort::Error> {
+///     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://app.db".into());
+///     MIGRATIONS.upgrade(&url)?;
+///     // ... start serving
+///     Ok(())
+/// }
+/// ```
+///
+/// The directories (one or more string literals, relative to the crate's
+/// `Cargo.toml`; `"migrations"` when none is named) hold the `*.sql`
+/// revision files, read as `retort` reads them on disk: the same graph and
+/// the same checksums. A `retort.toml` beside the first directory is
+/// embedded too, for its settings (the version table, `database.server`…);
+/// its `migrations.dirs` must be the directories named. The files are
+/// checked when the project is first used
+/// ([`Migrations::project`]): a test that calls it catches a bad file
+/// before deploying.
+///
+/// The compiler rebuilds when an embedded file changes. For it to notice a
+/// file added or removed, the crate's `build.rs` says so:
+///
+/// ```ignore
+/// fn main() {
+///     println!("cargo::rerun-if-changed=migrations");
+/// }
+/// ```
+pub use retort_macros::embed_migrations;

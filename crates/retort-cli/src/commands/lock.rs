@@ -8,11 +8,10 @@ use crate::output::Failure;
 
 pub(crate) fn status(context: &Context) -> Result<(), Failure> {
     context.no_dot("lock status")?;
-    let (project, mut driver) = context.load_project_and_database(DbUse::Read)?;
-    let migrator = Migrator::new(&project, driver.as_ref());
-    let status = migrator
-        .lock_status(driver.as_mut())
-        .map_err(retort::Error::from)?;
+    let (project, driver) = context.load_project_and_database(DbUse::Read)?;
+    let database = driver.describe();
+    let mut migrator = Migrator::new(&project, driver);
+    let status = migrator.lock_status().map_err(retort::Error::from)?;
     let version_table = &project.config().migrations.version_table;
     context.printer.emit(
         || {
@@ -23,8 +22,7 @@ pub(crate) fn status(context: &Context) -> Result<(), Failure> {
             };
             let mut text = format!(
                 "database: {}\nlock:     {} ({what}), for `{version_table}`\n",
-                driver.describe(),
-                status.lock
+                database, status.lock
             );
             match &status.holder {
                 Some(holder) => text.push_str(&format!("held:     {holder}\n")),
@@ -55,7 +53,7 @@ pub(crate) fn status(context: &Context) -> Result<(), Failure> {
             galera: status.galera,
         },
     )?;
-    super::close(driver);
+    super::close(migrator.into_driver());
     Ok(())
 }
 
@@ -70,17 +68,16 @@ pub(crate) fn release(context: &Context, yes: bool) -> Result<(), Failure> {
             )
         });
     }
-    let (project, mut driver) = context.load_project_and_database(DbUse::Read)?;
-    let migrator = Migrator::new(&project, driver.as_ref());
-    let released = migrator
-        .release_lease(driver.as_mut())
-        .map_err(retort::Error::from)?;
+    let (project, driver) = context.load_project_and_database(DbUse::Read)?;
+    let database = driver.describe();
+    let mut migrator = Migrator::new(&project, driver);
+    let released = migrator.release_lease().map_err(retort::Error::from)?;
     context.printer.emit(
         || match &released {
             Some(lease) => format!("released the lease held by {}\n", lease.describe()),
             None => format!(
                 "nothing to release: no lease is held on {} (the other run locks end with the run holding them: the server or the system releases them)\n",
-                driver.describe()
+                database
             ),
         },
         || json::LockRelease {
@@ -88,6 +85,6 @@ pub(crate) fn release(context: &Context, yes: bool) -> Result<(), Failure> {
             lease: released.as_ref().map(json::Lease::of),
         },
     )?;
-    super::close(driver);
+    super::close(migrator.into_driver());
     Ok(())
 }

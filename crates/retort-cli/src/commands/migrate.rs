@@ -8,7 +8,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use retort::Diagnostic as _;
 use retort::db::ServerFacts;
 use retort::migrator::{
-    Event, FindingKind, ForeignHistory, Migrator, Options, Outcome, Request, StateProblem, StepKind,
+    Event, FindingKind, ForeignHistory, Migrator, OfflineSql, Options, Outcome, Request,
+    StateProblem, StepKind,
 };
 
 use super::fanout::Fleet;
@@ -49,15 +50,14 @@ pub(crate) fn upgrade(context: &Context, args: RunArgs, up: bool) -> Result<(), 
         no_fleet_offline(fleet.as_ref())?;
         return offline(context, &request, args.atomic, statement_lock_timeout);
     }
-    let options = Options {
-        atomic: args.atomic,
-        allow_changed: args.allow_changed,
-        lock_timeout: Duration::from_secs(args.lock_timeout),
-        dry_run: args.dry_run,
-        statement_lock_timeout,
-        lock_retries: args.lock_retries,
-        max_replica_lag: args.max_replica_lag,
-    };
+    let mut options = Options::default();
+    options.atomic = args.atomic;
+    options.allow_changed = args.allow_changed;
+    options.lock_timeout = Duration::from_secs(args.lock_timeout);
+    options.dry_run = args.dry_run;
+    options.statement_lock_timeout = statement_lock_timeout;
+    options.lock_retries = args.lock_retries;
+    options.max_replica_lag = args.max_replica_lag;
     match fleet {
         Some(fleet) => super::fanout::run(context, &fleet, &words, &request, &options),
         None => run(context, &request, &options),
@@ -86,11 +86,9 @@ pub(crate) fn offline(
     context.no_dot("--sql")?;
     let project = context.load_project()?;
     let server = retort::offline_server(project.config(), context.url())?;
-    let migrator = Migrator::for_dialect(&project, server.dialect)
-        .for_server(&server)
-        .with_offline_lock_timeout(statement_lock_timeout);
-    let script = migrator
-        .offline(request, atomic)
+    let script = OfflineSql::new(&project, &server)
+        .with_lock_timeout(statement_lock_timeout)
+        .script(request, atomic)
         .map_err(retort::Error::from)?;
     Ok(write_stdout(&script)?)
 }
@@ -121,13 +119,11 @@ fn run(context: &Context, request: &Request, options: &Options) -> Result<(), Fa
     } else {
         DbUse::Migrate
     };
-    let (project, mut driver) = context.load_project_and_database(purpose)?;
-    let migrator = Migrator::new(&project, driver.as_ref());
+    let (project, driver) = context.load_project_and_database(purpose)?;
+    let mut migrator = Migrator::new(&project, driver);
     let mut reporter = Reporter::new(context.format() == Format::Text, options.dry_run);
     let outcome = migrator
-        .run(driver.as_mut(), request, options, &mut |event| {
-            reporter.event(event)
-        })
+        .run(request, options, &mut |event| reporter.event(event))
         .map_err(retort::Error::from);
     reporter.finish();
     let outcome = outcome?;
@@ -152,7 +148,7 @@ fn run(context: &Context, request: &Request, options: &Options) -> Result<(), Fa
         },
         || outcome_json(&outcome, options.dry_run),
     )?;
-    super::close(driver);
+    super::close(migrator.into_driver());
     super::leave_to_exit(project);
     Ok(())
 }
@@ -379,11 +375,9 @@ fn direction_word(kind: StepKind) -> &'static str {
 
 pub(crate) fn current(context: &Context, verbose: bool, check_heads: bool) -> Result<(), Failure> {
     context.no_dot("current")?;
-    let (project, mut driver) = context.load_project_and_database(DbUse::Read)?;
-    let migrator = Migrator::new(&project, driver.as_ref());
-    let current = migrator
-        .current(driver.as_mut())
-        .map_err(retort::Error::from)?;
+    let (project, driver) = context.load_project_and_database(DbUse::Read)?;
+    let mut migrator = Migrator::new(&project, driver);
+    let current = migrator.current().map_err(retort::Error::from)?;
     let graph = project.graph();
     context.printer.emit(
         || {
@@ -419,7 +413,7 @@ pub(crate) fn current(context: &Context, verbose: bool, check_heads: bool) -> Re
             current: &current.current,
             problem: current.problem.as_ref().map(problem_json),
             foreign_history: current.foreign_history.as_ref().map(foreign_json),
-            server: server_json(driver.server()),
+            server: server_json(migrator.server()),
         },
     )?;
     state_problem(current.problem.as_ref(), context.format())?;
@@ -510,11 +504,9 @@ fn state_problem(problem: Option<&StateProblem>, format: Format) -> Result<(), F
 pub(crate) fn status(context: &Context) -> Result<(), Failure> {
     context.no_dot("status")?;
     // Checksummed: drift is part of the state.
-    let (project, mut driver) = context.load_project_and_database(DbUse::Verify)?;
-    let migrator = Migrator::new(&project, driver.as_ref());
-    let status = migrator
-        .status(driver.as_mut())
-        .map_err(retort::Error::from)?;
+    let (project, driver) = context.load_project_and_database(DbUse::Verify)?;
+    let mut migrator = Migrator::new(&project, driver);
+    let status = migrator.status().map_err(retort::Error::from)?;
     let message = |id: &str| {
         project
             .graph()
@@ -533,8 +525,8 @@ pub(crate) fn status(context: &Context) -> Result<(), Failure> {
             };
             let mut text = format!(
                 "database: {}\nserver:   {}\ncurrent:  {}\nheads:    {}\n",
-                driver.describe(),
-                driver.server().summary(),
+                migrator.describe(),
+                migrator.server().summary(),
                 list(&status.current.current),
                 list(&status.heads)
             );
@@ -621,7 +613,7 @@ pub(crate) fn status(context: &Context) -> Result<(), Failure> {
                 })
                 .collect(),
             foreign_history: status.current.foreign_history.as_ref().map(foreign_json),
-            server: server_json(driver.server()),
+            server: server_json(migrator.server()),
         },
     )?;
     if let Some(problem) = &status.current.problem {
@@ -669,11 +661,9 @@ fn interruption_json(i: &retort::migrator::Interruption) -> json::Interruption<'
 
 pub(crate) fn verify(context: &Context) -> Result<(), Failure> {
     context.no_dot("verify")?;
-    let (project, mut driver) = context.load_project_and_database(DbUse::Verify)?;
-    let migrator = Migrator::new(&project, driver.as_ref());
-    let findings = migrator
-        .verify(driver.as_mut())
-        .map_err(retort::Error::from)?;
+    let (project, driver) = context.load_project_and_database(DbUse::Verify)?;
+    let mut migrator = Migrator::new(&project, driver);
+    let findings = migrator.verify().map_err(retort::Error::from)?;
     let problems = findings.iter().filter(|f| f.kind.is_problem()).count();
     let path =
         |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| render::display_path(p, &context.cwd));
@@ -726,11 +716,9 @@ pub(crate) fn verify(context: &Context) -> Result<(), Failure> {
 
 pub(crate) fn rehash(context: &Context, accept: &[String]) -> Result<(), Failure> {
     context.no_dot("rehash")?;
-    let (project, mut driver) = context.load_project_and_database(DbUse::Migrate)?;
-    let migrator = Migrator::new(&project, driver.as_ref());
-    let report = migrator
-        .rehash(driver.as_mut(), accept)
-        .map_err(retort::Error::from)?;
+    let (project, driver) = context.load_project_and_database(DbUse::Migrate)?;
+    let mut migrator = Migrator::new(&project, driver);
+    let report = migrator.rehash(accept).map_err(retort::Error::from)?;
     let changed: Vec<json::Changed<'_>> = report
         .changed
         .iter()

@@ -198,10 +198,8 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
                 migrate::no_fleet_offline(fleet.as_ref())?;
                 return migrate::offline(&context, &request, false, None);
             }
-            let options = Options {
-                dry_run,
-                ..Options::default()
-            };
+            let mut options = Options::default();
+            options.dry_run = dry_run;
             match fleet {
                 Some(fleet) => fanout::run(&context, &fleet, &words, &request, &options),
                 None => migrate::request(&context, "stamp", &request, &options),
@@ -219,11 +217,9 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
                 words.push("--skip-running".to_owned());
             }
             let request = Request::Resume { skip_running };
-            let options = Options {
-                dry_run,
-                statement_lock_timeout: migrate::seconds(statement_lock_timeout),
-                ..Options::default()
-            };
+            let mut options = Options::default();
+            options.dry_run = dry_run;
+            options.statement_lock_timeout = migrate::seconds(statement_lock_timeout);
             match fleet {
                 Some(fleet) => fanout::run(&context, &fleet, &words, &request, &options),
                 None => migrate::request(&context, "resume", &request, &options),
@@ -234,15 +230,16 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
             done,
             rolled_back: _,
             dry_run,
-        } => migrate::request(
-            &context,
-            "repair",
-            &Request::Repair { revision, done },
-            &Options {
-                dry_run,
-                ..Options::default()
-            },
-        ),
+        } => {
+            let mut options = Options::default();
+            options.dry_run = dry_run;
+            migrate::request(
+                &context,
+                "repair",
+                &Request::Repair { revision, done },
+                &options,
+            )
+        }
         Command::Current {
             verbose,
             check_heads,

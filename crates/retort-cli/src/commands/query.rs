@@ -49,11 +49,10 @@ fn project_and_rows(
     if !read {
         return Ok((context.load_project()?, None));
     }
-    let (project, mut driver) = context.load_project_and_database(super::DbUse::Read)?;
-    let current = retort::migrator::Migrator::new(&project, driver.as_ref())
-        .current(driver.as_mut())
-        .map_err(retort::Error::from)?;
-    super::close(driver);
+    let (project, driver) = context.load_project_and_database(super::DbUse::Read)?;
+    let mut migrator = retort::migrator::Migrator::new(&project, driver);
+    let current = migrator.current().map_err(retort::Error::from)?;
+    super::close(migrator.into_driver());
     Ok((project, Some(current.heads)))
 }
 

@@ -4,7 +4,7 @@ use std::io::Write as _;
 
 use retort::autogenerate::{self, Comparison, Current};
 use retort::db::Access;
-use retort::migrator::{Migrator, Options, Request};
+use retort::migrator::Migrator;
 use retort::project::NewRevision;
 
 use super::Context;
@@ -106,13 +106,9 @@ pub(crate) fn baseline(
     let script = project.create_revision(&request)?;
     // The new file is part of the project now: stamp the database at it.
     let project = context.load_project()?;
-    let stamp = Request::Stamp {
-        targets: vec![script.revision.clone()],
-        purge: false,
-    };
-    Migrator::new(&project, driver.as_ref())
-        .run(driver.as_mut(), &stamp, &Options::default(), &mut |_| {})
-        .map_err(retort::Error::from)?;
+    let mut migrator = Migrator::new(&project, driver);
+    migrator.stamp(&[&script.revision])?;
+    let driver = migrator.into_driver();
     if context.format() != Format::Json {
         let _ = writeln!(
             std::io::stderr(),

@@ -22,7 +22,7 @@ pub use error::SchemaError;
 
 use crate::config::DatabaseUrl;
 use crate::db::{self, Driver, Rendered};
-use crate::migrator::{Migrator, Options, Request};
+use crate::migrator::{Engine, Options, Request};
 use crate::project::Project;
 use crate::schema::{self, Change, Schema};
 use crate::script::template::Bodies;
@@ -304,12 +304,13 @@ fn read(driver: &mut dyn Driver, exclude: &[&str]) -> Result<Schema, Error> {
 
 /// Every migration up to the heads.
 fn replay(project: &Project, driver: &mut dyn Driver) -> Result<(), Error> {
-    let migrator = Migrator::new(project, driver);
-    let request = Request::Upgrade {
-        target: "heads".into(),
-    };
-    migrator
-        .run(driver, &request, &Options::default(), &mut |_| {})
+    Engine::new(project, driver)
+        .run(
+            driver,
+            &Request::upgrade("heads"),
+            &Options::default(),
+            &mut |_| {},
+        )
         .map(|_| ())
         .map_err(|source| {
             SchemaError::Replay {

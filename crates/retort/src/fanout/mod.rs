@@ -277,14 +277,14 @@ fn run_one(
     };
     let mut from = None;
     let result = (|| {
-        let mut driver = target.open(project.config(), access)?;
-        let migrator = target.migrator(project, driver.as_ref());
-        let settled = migrator.settled(driver.as_mut(), request)?;
+        let driver = target.open(project.config(), access)?;
+        let mut migrator = target.migrator(project, driver);
+        let settled = migrator.settled(request)?;
         from = Some(settled.heads.clone());
         if settled.nothing_to_do {
             return Ok(None);
         }
-        let outcome = migrator.run(driver.as_mut(), request, options, events)?;
+        let outcome = migrator.run(request, options, events)?;
         Ok::<_, crate::Error>(Some(outcome))
     })();
     let duration = started.elapsed();
@@ -388,10 +388,7 @@ pub fn status(
         let target = &targets[index];
         let status = target
             .open(project.config(), Access::Read)
-            .and_then(|mut driver| {
-                let migrator = target.migrator(project, driver.as_ref());
-                Ok(migrator.status(driver.as_mut())?)
-            });
+            .and_then(|driver| Ok(target.migrator(project, driver).status()?));
         TargetStatus {
             index,
             status,

@@ -68,7 +68,7 @@ impl Target {
 
     /// The migrator of `project` for this target: a schema keeps its
     /// version tables in itself, whatever `version_table_schema` says.
-    pub fn migrator<'p>(&self, project: &'p Project, driver: &dyn Driver) -> Migrator<'p> {
+    pub fn migrator<'p>(&self, project: &'p Project, driver: Box<dyn Driver>) -> Migrator<'p> {
         let migrator = Migrator::new(project, driver);
         match &self.schema {
             Some(schema) => migrator.with_version_table_schema(Some(schema.clone())),

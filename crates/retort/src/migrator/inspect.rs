@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use super::plan::{self, Direction};
 use super::state::VersionState;
 use super::store::AppliedRow;
-use super::{ForeignHistory, MigrateError, Migrator, db};
+use super::{Engine, ForeignHistory, MigrateError, db};
 use crate::Diagnostic as _;
 use crate::db::Driver;
 use crate::graph::Resolved;
@@ -128,9 +128,9 @@ pub struct RehashReport {
     pub accepted: Vec<String>,
 }
 
-impl Migrator<'_> {
+impl Engine<'_> {
     /// The current revisions, and what is wrong with the version table.
-    pub fn current(&self, driver: &mut dyn Driver) -> Result<Current, MigrateError> {
+    pub(crate) fn current(&self, driver: &mut dyn Driver) -> Result<Current, MigrateError> {
         let state = self.read_state(driver)?;
         Ok(self.current_of(&state))
     }
@@ -158,7 +158,7 @@ impl Migrator<'_> {
 
     /// Current revisions, file heads and pending revisions (from the rows
     /// a file defines, whatever else the table holds).
-    pub fn status(&self, driver: &mut dyn Driver) -> Result<Status, MigrateError> {
+    pub(crate) fn status(&self, driver: &mut dyn Driver) -> Result<Status, MigrateError> {
         let state = self.read_state(driver)?;
         let rows = &state.rows;
         let graph = self.project.graph();
@@ -190,7 +190,7 @@ impl Migrator<'_> {
     }
 
     /// Compares applied revisions with their files.
-    pub fn verify(&self, driver: &mut dyn Driver) -> Result<Vec<Finding>, MigrateError> {
+    pub(crate) fn verify(&self, driver: &mut dyn Driver) -> Result<Vec<Finding>, MigrateError> {
         let graph = self.project.graph();
         let rows = self
             .tables
@@ -244,7 +244,7 @@ impl Migrator<'_> {
     /// provably the one applied, and records missing ones. The revisions in
     /// `accept` (ids or unique prefixes of applied revisions) have their
     /// files recorded as they are now, changed or not, with an audit row.
-    pub fn rehash(
+    pub(crate) fn rehash(
         &self,
         driver: &mut dyn Driver,
         accept: &[String],
@@ -369,9 +369,12 @@ impl Migrator<'_> {
 }
 
 /// The applied rows as recorded (for `current --verbose` and tests).
-impl Migrator<'_> {
+impl Engine<'_> {
     /// Every row of the applied table.
-    pub fn applied_rows(&self, driver: &mut dyn Driver) -> Result<Vec<AppliedRow>, MigrateError> {
+    pub(crate) fn applied_rows(
+        &self,
+        driver: &mut dyn Driver,
+    ) -> Result<Vec<AppliedRow>, MigrateError> {
         self.tables
             .read_applied(driver)
             .map_err(db("reading the applied table"))

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::{Event, MigrateError, Migrator, Options, db};
+use super::{Engine, Event, MigrateError, Options, db};
 use crate::config::LockConfig;
 use crate::db::lease::{self, Cluster, Lease, LeaseKey, LeaseRow};
 use crate::db::{DbErrorKind, Driver};
@@ -42,7 +42,7 @@ pub struct LockStatus {
     pub galera: bool,
 }
 
-impl Migrator<'_> {
+impl Engine<'_> {
     /// The run lock's settings for this connection: retort.toml's, with the
     /// URL's over them.
     fn lock_config(&self, driver: &dyn Driver) -> LockConfig {
@@ -139,7 +139,7 @@ impl Migrator<'_> {
         Ok(held)
     }
 
-    /// Releases what [`Migrator::take_lock`] took.
+    /// Releases what [`Engine::take_lock`] took.
     pub(super) fn release_lock(
         &self,
         driver: &mut dyn Driver,
@@ -176,7 +176,7 @@ impl Migrator<'_> {
 
     /// The lease row of this project, if the database has one (never for
     /// SQLite). Reads only.
-    pub fn lease(&self, driver: &mut dyn Driver) -> Result<Option<LeaseRow>, MigrateError> {
+    pub(crate) fn lease(&self, driver: &mut dyn Driver) -> Result<Option<LeaseRow>, MigrateError> {
         if driver.url().is_none() {
             return Ok(None);
         }
@@ -186,7 +186,7 @@ impl Migrator<'_> {
     /// Which run lock this database's runs take and who holds it
     /// (`retort lock status`). For a lock other than the lease, whether
     /// it is held is found by trying to take it, and releasing it at once.
-    pub fn lock_status(&self, driver: &mut dyn Driver) -> Result<LockStatus, MigrateError> {
+    pub(crate) fn lock_status(&self, driver: &mut dyn Driver) -> Result<LockStatus, MigrateError> {
         let config = self.lock_config(driver);
         let cluster = self.cluster(driver);
         let lease = self.lease(driver)?;
@@ -226,7 +226,10 @@ impl Migrator<'_> {
 
     /// Frees this project's lease whoever holds it (`retort lock release
     /// --yes`): the row as it was, or `None` when no lease was held.
-    pub fn release_lease(&self, driver: &mut dyn Driver) -> Result<Option<LeaseRow>, MigrateError> {
+    pub(crate) fn release_lease(
+        &self,
+        driver: &mut dyn Driver,
+    ) -> Result<Option<LeaseRow>, MigrateError> {
         if driver.url().is_none() {
             return Ok(None);
         }

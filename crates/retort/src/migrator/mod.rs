@@ -4,22 +4,21 @@
 //! The flow is always: take the run lock, read the version rows, plan with
 //! the pure functions of [`plan`], check checksums, then execute step by
 //! step. Every step runs its SQL and its version-table change in one
-//! transaction; `--atomic` wraps
-//! the whole plan in one more. The library never prints: progress goes to
-//! an [`Event`] callback.
+//! transaction; `--atomic` wraps the whole plan in one more. The library
+//! never prints: progress goes to an [`Event`] callback and, as the same
+//! events, to `tracing` (see `trace.rs` for the levels), so that an
+//! application's own logging shows them.
 //!
-//! An application that migrates its own database when it starts does what
-//! `retort upgrade` does:
+//! An application that migrates its own database when it starts needs one
+//! line, [`crate::Migrations::upgrade`]; the rest is a [`Migrator`], which
+//! the CLI runs too:
 //!
 //! ```
-//! use retort::config::Config;
 //! use retort::db::Access;
 //! use retort::migrator::{Event, Migrator, Options, Request};
-//! use retort::project::Project;
 //! # let dir = tempfile::tempdir().unwrap();
 //! # let dir = dir.path();
 //! # std::fs::create_dir(dir.join("migrations")).unwrap();
-//! # std::fs::write(dir.join("retort.toml"), "").unwrap();
 //! # std::fs::write(
 //! #     dir.join("migrations/0001_3a4feffbb7a1_add_users.sql"),
 //! #     "-- retort:revision 3a4feffbb7a1\n-- retort:message add users table\n\n\
@@ -28,24 +27,24 @@
 //! # )
 //! # .unwrap();
 //!
-//! let project = Project::load(Config::load(&dir.join("retort.toml"))?)?;
-//! // The application's own setting; `None` would take `DATABASE_URL`, or
-//! // else `database.url` from `retort.toml`.
+//! let migrations = retort::Migrations::from_dir(dir.join("migrations"));
 //! let url = format!("sqlite:///{}", dir.join("app.db").display());
-//! let mut driver = retort::open(project.config(), Some(&url), Access::Write)?;
-//! let migrator = Migrator::new(&project, driver.as_ref());
-//! let upgrade = Request::Upgrade { target: "head".into() };
+//! let mut migrator = Migrator::open(migrations.project()?, Some(&url), Access::Write)?;
+//! let mut options = Options::default();
+//! options.lock_timeout = std::time::Duration::from_secs(60);
 //! // Replicas starting together take turns on the run lock; the later
 //! // ones find nothing left to do.
-//! let outcome = migrator.run(driver.as_mut(), &upgrade, &Options::default(), &mut |event| {
+//! let outcome = migrator.run(&Request::upgrade("head"), &options, &mut |event| {
 //!     if let Event::StepFinished { done } = event {
 //!         eprintln!("applied {} ({} ms)", done.revision, done.duration_ms);
 //!     }
 //! })?;
 //! assert_eq!(outcome.heads, ["3a4feffbb7a1"]);
+//! assert_eq!(migrator.current()?.heads, ["3a4feffbb7a1"]);
 //! # Ok::<(), retort::Error>(())
 //! ```
 
+mod api;
 mod error;
 mod inspect;
 mod journal;
@@ -61,15 +60,16 @@ mod segments;
 mod settled;
 mod state;
 mod store;
+mod trace;
 mod walk;
 
 use std::time::Duration;
 
+pub use api::{Migrator, OfflineSql};
 pub use error::{Interruption, JournalPosition, MigrateError, StatementFailure};
 pub use inspect::{Current, Finding, FindingKind, RehashReport, StateProblem, Status};
 pub use journal::{JournalRow, JournalState};
 pub use lock::LockStatus;
-pub use offline::offline_sql;
 pub use plan::{Direction, Step};
 pub use replicas::ReplicaLag;
 pub use settled::Settled;
@@ -86,6 +86,7 @@ use store::Tables;
 
 /// What to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Request {
     /// Apply revisions up to a target (`head` by default).
     Upgrade {
@@ -120,8 +121,9 @@ pub enum Request {
     },
 }
 
-/// How to run.
+/// How to run: [`Options::default`], with the fields to change set.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Options {
     /// Run the whole plan in one transaction.
     pub atomic: bool,
@@ -142,6 +144,30 @@ pub struct Options {
     /// every replica the server reports is at most this far behind
     /// (`--max-replica-lag`); `None` does not look.
     pub max_replica_lag: Option<Duration>,
+}
+
+impl Request {
+    /// Apply revisions up to `target` (`head`, a revision, `+2`…).
+    pub fn upgrade(target: &str) -> Request {
+        Request::Upgrade {
+            target: target.to_owned(),
+        }
+    }
+
+    /// Revert revisions down to `target` (`base`, a revision, `-1`…).
+    pub fn downgrade(target: &str) -> Request {
+        Request::Downgrade {
+            target: target.to_owned(),
+        }
+    }
+
+    /// Rewrite the version table to `targets` without running SQL.
+    pub fn stamp(targets: &[&str]) -> Request {
+        Request::Stamp {
+            targets: targets.iter().map(|t| (*t).to_owned()).collect(),
+            purge: false,
+        }
+    }
 }
 
 impl Default for Options {
@@ -284,9 +310,12 @@ pub struct Outcome {
     pub heads: Vec<String>,
 }
 
-/// Migrations of one project against one database.
+/// What runs a project's migrations, given a connection per call: the
+/// state tables it found (kept across calls, so it serves one database
+/// only: [`Migrator`] pairs it with its connection), the settings of the
+/// version tables and of the server.
 #[derive(Debug)]
-pub struct Migrator<'p> {
+pub(crate) struct Engine<'p> {
     project: &'p Project,
     tables: Tables,
     /// `lock_timeout` written at the top of offline PostgreSQL scripts.
@@ -299,25 +328,25 @@ pub struct Migrator<'p> {
     lease_lost: std::sync::Mutex<Option<std::sync::Arc<std::sync::atomic::AtomicBool>>>,
 }
 
-impl<'p> Migrator<'p> {
-    /// A migrator for `project` speaking `driver`'s dialect.
-    pub fn new(project: &'p Project, driver: &dyn Driver) -> Migrator<'p> {
-        Migrator::for_dialect(project, driver.dialect()).for_server(driver.server())
+impl<'p> Engine<'p> {
+    /// The engine for `project` on `driver`'s server.
+    pub(crate) fn new(project: &'p Project, driver: &dyn Driver) -> Engine<'p> {
+        Engine::for_dialect(project, driver.dialect()).for_server(driver.server())
     }
 
-    /// The migrator for a server of `facts`' kind: where DDL commits
+    /// The engine for a server of `facts`' kind: where DDL commits
     /// implicitly, each statement that changes the schema runs alone, as
     /// on MySQL.
     #[must_use]
-    pub fn for_server(mut self, facts: &crate::db::ServerFacts) -> Self {
+    pub(crate) fn for_server(mut self, facts: &crate::db::ServerFacts) -> Self {
         self.ddl_commits_implicitly = facts.ddl_commits_implicitly();
         self
     }
 
-    /// A migrator for a dialect without a connection (offline SQL).
-    pub fn for_dialect(project: &'p Project, dialect: crate::Dialect) -> Migrator<'p> {
+    /// The engine for a dialect without a connection (offline SQL).
+    pub(crate) fn for_dialect(project: &'p Project, dialect: crate::Dialect) -> Engine<'p> {
         let migrations = &project.config().migrations;
-        Migrator {
+        Engine {
             project,
             tables: Tables {
                 dialect,
@@ -334,19 +363,11 @@ impl<'p> Migrator<'p> {
         }
     }
 
-    /// The migrator for the version tables in `schema` instead of
-    /// `migrations.version_table_schema` (one tenant's schema of a
-    /// database that keeps a schema per tenant).
+    /// The engine for the version tables in `schema` instead of
+    /// `migrations.version_table_schema`.
     #[must_use]
-    pub fn with_version_table_schema(mut self, schema: Option<String>) -> Self {
+    pub(crate) fn with_version_table_schema(mut self, schema: Option<String>) -> Self {
         self.tables.schema = schema;
-        self
-    }
-
-    /// The `lock_timeout` offline PostgreSQL scripts set (`None`: none).
-    #[must_use]
-    pub fn with_offline_lock_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.offline_lock_timeout = timeout;
         self
     }
 

@@ -13,23 +13,18 @@ use super::plan::{self, Direction, PlanError};
 use super::prepare::{Migration, Prepared, Stamp};
 use super::store::{AppliedRow, Mode};
 use super::walk::{self, Sink};
-use super::{MigrateError, Migrator, Request};
+use super::{Engine, MigrateError, Request};
 use crate::db::Value;
 use crate::graph::GraphError;
 use crate::time::UtcTime;
 
-/// The SQL script for `request` (see [`Migrator::offline`]).
-pub fn offline_sql(migrator: &Migrator<'_>, request: &Request) -> Result<String, MigrateError> {
-    migrator.offline(request, false)
-}
-
-impl Migrator<'_> {
+impl Engine<'_> {
     /// Renders `request` (`upgrade`, `downgrade` or `stamp`) as a SQL
     /// script. Targets may be `A:B` ranges: the script then starts where a
     /// database at A is (`A1,A2:B` for one at several revisions, on
     /// branches); without a range it starts at the base, and a downgrade
     /// needs one. With `atomic`, the whole script is one transaction.
-    pub fn offline(&self, request: &Request, atomic: bool) -> Result<String, MigrateError> {
+    pub(crate) fn offline(&self, request: &Request, atomic: bool) -> Result<String, MigrateError> {
         let graph = self.project.graph();
         let (command, written) = match request {
             Request::Upgrade { target } => ("upgrade", target.clone()),
@@ -151,7 +146,7 @@ fn offline_graph_error(error: GraphError) -> MigrateError {
 
 /// A plan written as a script.
 struct Script<'a, 'p> {
-    migrator: &'a Migrator<'p>,
+    migrator: &'a Engine<'p>,
     out: String,
     /// The command, for the script's first line.
     heading: String,

@@ -11,7 +11,7 @@ use super::prepare::{Migration, Prepared, Stamp};
 use super::replicas::ReplicaGate;
 use super::store::{AppliedRow, Mode};
 use super::walk::Sink;
-use super::{Event, MigrateError, Migrator, Options, StepDone, db};
+use super::{Engine, Event, MigrateError, Options, StepDone, db};
 use crate::db::{DbErrorKind, Driver, Value};
 use crate::script::checksum;
 use crate::time::UtcTime;
@@ -22,7 +22,7 @@ const LOCK_RETRY_BASE: Duration = Duration::from_millis(500);
 
 /// A plan applied to a database.
 pub(super) struct Database<'a, 'p> {
-    pub(super) migrator: &'a Migrator<'p>,
+    pub(super) migrator: &'a Engine<'p>,
     pub(super) driver: &'a mut dyn Driver,
     pub(super) options: &'a Options,
     pub(super) events: &'a mut dyn FnMut(Event),
@@ -51,7 +51,7 @@ pub(super) struct Database<'a, 'p> {
 
 impl<'a, 'p> Database<'a, 'p> {
     pub(super) fn new(
-        migrator: &'a Migrator<'p>,
+        migrator: &'a Engine<'p>,
         driver: &'a mut dyn Driver,
         options: &'a Options,
         events: &'a mut dyn FnMut(Event),

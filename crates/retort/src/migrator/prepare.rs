@@ -6,7 +6,7 @@
 //! `--atomic` cannot hold) is found here, before anything runs.
 
 use super::plan::{self, Direction, Step};
-use super::{MigrateError, Migrator, StepDone, StepKind, segments};
+use super::{Engine, MigrateError, StepDone, StepKind, segments};
 use crate::script::Script;
 use crate::sql;
 
@@ -64,7 +64,7 @@ pub(super) struct Stamp {
     pub(super) unapplied: Vec<usize>,
 }
 
-impl<'p> Migrator<'p> {
+impl<'p> Engine<'p> {
     /// Prepares `steps` from the version rows `rows`.
     pub(super) fn prepare(
         &self,

@@ -9,7 +9,7 @@ use super::online::Database;
 use super::plan::{self, Direction, Step};
 use super::prepare::{Action, Migration, Prepared};
 use super::walk::Sink;
-use super::{Event, MigrateError, Migrator, Options, Outcome, db};
+use super::{Engine, Event, MigrateError, Options, Outcome, db};
 use crate::db::Driver;
 use crate::script::checksum;
 use crate::sql;
@@ -20,7 +20,7 @@ struct Halfway<'j> {
     step: Option<Step>,
 }
 
-impl<'p> Migrator<'p> {
+impl<'p> Engine<'p> {
     /// The journal's migration, grouped; a journal names one migration at a
     /// time since runs hold the lock and stop at the first interruption.
     fn halfway<'j>(&self, journal: &'j [JournalRow]) -> Halfway<'j> {
@@ -52,7 +52,7 @@ impl<'p> Migrator<'p> {
     /// A journal written by a run that holds the lease now is that run's
     /// migration in progress (on a cluster, perhaps through another node),
     /// not an interrupted one.
-    pub fn interruption(
+    pub(crate) fn interruption(
         &self,
         driver: &mut dyn Driver,
     ) -> Result<Option<Interruption>, MigrateError> {

@@ -5,13 +5,13 @@ use super::online::Database;
 use super::plan::{self, Step};
 use super::prepare::Prepared;
 use super::store::AppliedChecksum;
-use super::{Event, MigrateError, Migrator, Options, Outcome, Request, db, walk};
+use super::{Engine, Event, MigrateError, Options, Outcome, Request, db, walk};
 use crate::db::{Driver, Replication};
 use crate::script::Script;
 
-impl<'p> Migrator<'p> {
+impl<'p> Engine<'p> {
     /// Takes the lock, plans `request` from the database's state, and runs it.
-    pub fn run(
+    pub(crate) fn run(
         &self,
         driver: &mut dyn Driver,
         request: &Request,

@@ -4,7 +4,7 @@
 
 use std::sync::atomic::Ordering;
 
-use super::{Migrator, Request, db};
+use super::{Engine, Request, db};
 use crate::db::Driver;
 
 /// What a database looks like to a request before it runs.
@@ -18,14 +18,14 @@ pub struct Settled {
     pub nothing_to_do: bool,
 }
 
-impl Migrator<'_> {
+impl Engine<'_> {
     /// Reads the version rows (and the journal) without taking the run
     /// lock, and says whether `request` has nothing to do. Anything that
     /// would make the request fail (an unknown revision, a target that
     /// does not fit, another tool's history) counts as something to do:
-    /// [`Migrator::run`] then reports it under the lock. A stamp always
+    /// [`Engine::run`] then reports it under the lock. A stamp always
     /// runs (it reads no more than this).
-    pub fn settled(
+    pub(crate) fn settled(
         &self,
         driver: &mut dyn Driver,
         request: &Request,

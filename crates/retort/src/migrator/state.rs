@@ -7,7 +7,7 @@
 //! (Alembic's, Flyway's…), `upgrade` and `downgrade` refuse too: every
 //! revision would run again on a schema that already has them.
 
-use super::{MigrateError, Migrator, db};
+use super::{Engine, MigrateError, db};
 use crate::db::Driver;
 
 /// The tables other migration tools keep their history in, with the tool.
@@ -65,7 +65,7 @@ pub(super) struct VersionState {
 impl VersionState {
     /// The error a command that changes the database gives for this
     /// table, if any.
-    pub(super) fn problem(&self, migrator: &Migrator<'_>) -> Option<MigrateError> {
+    pub(super) fn problem(&self, migrator: &Engine<'_>) -> Option<MigrateError> {
         if !self.unknown.is_empty() {
             return Some(MigrateError::UnknownRevisions {
                 ids: self.unknown.clone(),
@@ -97,13 +97,13 @@ impl VersionState {
     /// The error a command that runs migrations gives: a problem of the
     /// table, or another tool's history where retort has none (`stamp`,
     /// which adopts such a database, checks only [`VersionState::problem`]).
-    pub(super) fn refusal(&self, migrator: &Migrator<'_>) -> Option<MigrateError> {
+    pub(super) fn refusal(&self, migrator: &Engine<'_>) -> Option<MigrateError> {
         self.problem(migrator)
             .or_else(|| self.foreign.as_ref().map(ForeignHistory::error))
     }
 }
 
-impl Migrator<'_> {
+impl Engine<'_> {
     /// Reads the version table and finds what is wrong with it.
     pub(super) fn read_state(&self, driver: &mut dyn Driver) -> Result<VersionState, MigrateError> {
         let ids = self

@@ -54,6 +54,11 @@ impl Project {
         (project, side)
     }
 
+    /// The project of `scripts` (embedded ones, say), in their order.
+    pub(crate) fn from_scripts(config: Config, scripts: Vec<Script>) -> Result<Project, Error> {
+        Project::assemble(config, scripts)
+    }
+
     fn assemble(config: Config, scripts: Vec<Script>) -> Result<Project, Error> {
         let graph = load::build_graph(&scripts)?;
         Ok(Project {
