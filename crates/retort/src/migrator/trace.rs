@@ -41,7 +41,7 @@ pub(super) fn trace(event: &Event) {
             direction,
         } => tracing::info!(
             revision = %revision,
-            direction = direction.section_name(),
+            direction = direction.name(),
             step = index + 1,
             of = total,
             "migration started: {message}"
