@@ -209,6 +209,10 @@ pub(crate) enum Command {
     },
     /// Compare the declared schema (`schema.files`) with the migrations' (exit code 3 if they differ)
     Check,
+    /// Try the migrations on a scratch database: one head; each revision upgraded, downgraded
+    /// (to the schema it started from) and upgraded again; the declared schema at the heads
+    /// (exit code 3 on any failure)
+    Test,
     /// Write a first revision that creates the database's schema as it is, and stamp the
     /// database at it
     Baseline {

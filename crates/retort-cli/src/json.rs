@@ -66,6 +66,34 @@ pub(crate) struct Check {
     pub(crate) warnings: Vec<String>,
 }
 
+/// `test --format json`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Test<'a> {
+    pub(crate) ok: bool,
+    pub(crate) dialect: &'a str,
+    pub(crate) revisions: Vec<TestRevision<'a>>,
+    pub(crate) failures: Vec<TestFailure<'a>>,
+    pub(crate) notes: &'a [String],
+    pub(crate) declared_schema: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct TestRevision<'a> {
+    pub(crate) revision: &'a str,
+    pub(crate) message: &'a str,
+    pub(crate) path: String,
+    pub(crate) state: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct TestFailure<'a> {
+    pub(crate) check: &'a str,
+    pub(crate) revision: Option<&'a str>,
+    pub(crate) path: Option<String>,
+    pub(crate) message: &'a str,
+    pub(crate) differences: &'a [String],
+}
+
 /// `schema dump --format json`: the schema model.
 #[derive(Debug, Serialize)]
 pub(crate) struct Dump<'a> {

@@ -16,6 +16,7 @@ use crate::config::{Config, ConfigError, Env};
 use crate::db::Access;
 use crate::migrator::{Migrator, Outcome};
 use crate::project::Project;
+use crate::testing::TestReport;
 use crate::{Error, script};
 
 /// The settings file read beside the first revision directory.
@@ -119,6 +120,17 @@ impl Migrations {
     pub fn upgrade(&self, url: &str) -> Result<Outcome, Error> {
         let mut migrator = self.migrator(url)?;
         migrator.upgrade("head")
+    }
+
+    /// Tests the migrations (see [`crate::testing`]) on a scratch database
+    /// of `url`'s dialect: SQLite in memory, or a database of its own on
+    /// the server `url` names (or `schema.dev_url`), dropped afterwards.
+    /// `url`'s own database is never used: `sqlite::memory:` serves for
+    /// SQLite.
+    pub fn test(&self, url: &str) -> Result<TestReport, Error> {
+        let project = self.project()?;
+        let url = project.config().database_url(Some(url))?;
+        crate::testing::test_project(project, &url, &mut |_| {})
     }
 
     /// A [`Migrator`] of this project on the database at `url`, for

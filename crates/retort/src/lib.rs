@@ -36,6 +36,7 @@ pub mod schema;
 pub mod script;
 pub mod sql;
 mod suggest;
+pub mod testing;
 mod text;
 mod time;
 

@@ -24,11 +24,12 @@ pub(crate) fn alembic(context: &Context, args: ImportArgs) -> Result<(), Failure
         ),
         None => None,
     };
-    super::schema::drop_scratch_databases_on_interrupt();
     let mut progress = Progress::new(context.format() == Format::Text);
-    let report = import::import_alembic(&request, &mut |event| progress.event(event));
-    progress.finish();
-    let report = report.map_err(retort::Error::from)?;
+    let report = super::schema::on_scratch_databases(|| {
+        let report = import::import_alembic(&request, &mut |event| progress.event(event));
+        progress.finish();
+        Ok(report.map_err(retort::Error::from)?)
+    })?;
     let path = |p: &std::path::Path| render::display_path(p, &context.cwd);
     let reviews: Vec<(String, String)> = report
         .needs_review

@@ -6,6 +6,7 @@ mod lock;
 mod migrate;
 mod query;
 mod schema;
+mod test;
 mod write;
 
 use std::path::PathBuf;
@@ -147,6 +148,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
         Command::Revision(args) if args.autogenerate => schema::autogenerate(&context, args),
         Command::Revision(args) => write::revision(&context, args),
         Command::Check => schema::check(&context),
+        Command::Test => test::test(&context),
         Command::Baseline { message, rev_id } => schema::baseline(&context, message, rev_id),
         Command::Schema(SchemaCommand::Dump) => schema::dump(&context),
         Command::Lock(args) => match args.action {

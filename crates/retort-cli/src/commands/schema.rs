@@ -151,16 +151,23 @@ fn compare(
     project: &retort::project::Project,
     from_db: bool,
 ) -> Result<Comparison, Failure> {
+    on_scratch_databases(|| compare_now(context, project, from_db))
+}
+
+/// Runs `work`, which makes scratch databases, so that Ctrl-C drops them.
+pub(super) fn on_scratch_databases<T>(
+    work: impl FnOnce() -> Result<T, Failure>,
+) -> Result<T, Failure> {
     drop_scratch_databases_on_interrupt();
-    let compared = compare_now(context, project, from_db);
-    if compared.is_err() && autogenerate::interrupted() {
+    let done = work();
+    if done.is_err() && autogenerate::interrupted() {
         // The work failed because Ctrl-C took its databases away: the
         // thread that did it ends the process with the signal's code.
         loop {
             std::thread::park();
         }
     }
-    compared
+    done
 }
 
 fn compare_now(
@@ -198,7 +205,7 @@ fn tell(context: &Context, comparison: &Comparison) {
 /// Ctrl-C (or SIGTERM) while scratch databases exist drops them before the
 /// process ends; the signal's default would leave them on the server.
 #[cfg(unix)]
-pub(super) fn drop_scratch_databases_on_interrupt() {
+fn drop_scratch_databases_on_interrupt() {
     use signal_hook::consts::{SIGINT, SIGTERM};
     use signal_hook::iterator::Signals;
     let Ok(mut signals) = Signals::new([SIGINT, SIGTERM]) else {
@@ -217,4 +224,4 @@ pub(super) fn drop_scratch_databases_on_interrupt() {
 }
 
 #[cfg(not(unix))]
-pub(super) fn drop_scratch_databases_on_interrupt() {}
+fn drop_scratch_databases_on_interrupt() {}

@@ -39,6 +39,7 @@ mod resume; // migrations committing in parts: the journal, resume, repair, CONC
 mod review; // `-- retort:review`: upgrade and downgrade refuse a plan holding a marked revision, stamp passes it
 mod server; // what retort detects about the server (status, current), the overrides, --max-replica-lag where nothing can be measured
 mod stamp; // stamp, stamp of several revisions, base, --purge, --dry-run
+mod test_command; // retort test: the stairway, downgrade correctness, one head, the declared schema, on fixtures that each break one
 mod tls; // sslmode and sslrootcert on PostgreSQL: pg_stat_ssl for both connections, certificate failures
 mod util; // fixtures (the branched graph, linear chains), the runner, state assertions
 mod walk; // upgrade/downgrade by every target form through branches and merges

@@ -292,7 +292,8 @@ fn own_tables(project: &Project) -> [&str; 5] {
     db::state_tables(&project.config().migrations.version_table)
 }
 
-fn read(driver: &mut dyn Driver, exclude: &[&str]) -> Result<Schema, Error> {
+/// The schema of the database `driver` is connected to, without `exclude`.
+pub(crate) fn read(driver: &mut dyn Driver, exclude: &[&str]) -> Result<Schema, Error> {
     db::inspect(driver, exclude).map_err(|error| {
         SchemaError::Database {
             context: format!("reading the schema of {}", driver.describe()),

@@ -59,6 +59,7 @@ mod run;
 mod segments;
 mod settled;
 mod state;
+mod steps;
 mod store;
 mod trace;
 mod walk;
