@@ -114,10 +114,20 @@ pub(crate) struct Revision<'a> {
     /// Why a person must read its SQL before it runs
     /// (`-- retort:review`), or null.
     pub(crate) review: Option<&'a str>,
+    /// The registered function a code revision runs (`-- retort:code`),
+    /// or null.
+    pub(crate) code: Option<Code<'a>>,
     pub(crate) is_head: bool,
     pub(crate) is_base: bool,
     pub(crate) is_branch_point: bool,
     pub(crate) is_merge_point: bool,
+}
+
+/// A code revision's function.
+#[derive(Debug, Serialize)]
+pub(crate) struct Code<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) version: &'a str,
 }
 
 /// `upgrade`, `downgrade`, `stamp`, `resume`, `repair`.

@@ -127,6 +127,12 @@ pub(crate) fn entry(project: &Project, index: usize, cwd: &Path, current: bool) 
             review.reason, review.line
         ));
     }
+    if let Some(code) = &script.code {
+        text.push_str(&format!(
+            "Runs code: {} version {} (`-- retort:code`, line {}), registered by the application\n",
+            code.name, code.version, code.line
+        ));
+    }
     text.push_str(&format!("Path: {}\n", display_path(&script.path, cwd)));
     text.push('\n');
     if !script.message.is_empty() {
@@ -153,6 +159,10 @@ pub(crate) fn json<'p>(project: &'p Project, index: usize, cwd: &Path) -> json::
         path: display_path(&script.path, cwd),
         created: script.created.as_deref(),
         review: script.review.as_ref().map(|r| r.reason.as_str()),
+        code: script.code.as_ref().map(|c| json::Code {
+            name: &c.name,
+            version: &c.version,
+        }),
         is_head: node.is_head(),
         is_base: node.is_base(),
         is_branch_point: node.is_branch_point(),

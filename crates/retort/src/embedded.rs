@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 use crate::config::{Config, ConfigError, Env};
 use crate::db::Access;
 use crate::migrator::{Migrator, Outcome};
-use crate::project::Project;
+use crate::project::{CodeMigration, Project};
 use crate::testing::TestReport;
 use crate::{Error, script};
 
@@ -72,6 +72,8 @@ pub struct EmbeddedFile {
 #[derive(Debug)]
 pub struct Migrations {
     source: Source,
+    /// The functions of its code revisions.
+    code: &'static [CodeMigration],
     project: OnceLock<Project>,
 }
 
@@ -86,6 +88,32 @@ impl Migrations {
     pub const fn embedded(files: &'static Embedded) -> Migrations {
         Migrations {
             source: Source::Embedded(files),
+            code: &[],
+            project: OnceLock::new(),
+        }
+    }
+
+    /// The same revisions with the functions of their code revisions
+    /// (`-- retort:code NAME VERSION`), by name:
+    ///
+    /// ```ignore
+    /// static MIGRATIONS: retort::Migrations = retort::embed_migrations!("migrations");
+    /// static CODE: [retort::CodeMigration; 1] =
+    ///     [retort::CodeMigration::new("lowercase_emails", lowercase_emails)];
+    ///
+    /// MIGRATIONS.with_code(&CODE).upgrade(&url)?;
+    /// ```
+    ///
+    /// A registered name that no revision file gives is an error when the
+    /// project is first used.
+    pub fn with_code(&self, code: &'static [CodeMigration]) -> Migrations {
+        let source = match &self.source {
+            Source::Embedded(files) => Source::Embedded(files),
+            Source::Directory(dir) => Source::Directory(dir.clone()),
+        };
+        Migrations {
+            source,
+            code,
             project: OnceLock::new(),
         }
     }
@@ -96,6 +124,7 @@ impl Migrations {
     pub fn from_dir(dir: impl Into<PathBuf>) -> Migrations {
         Migrations {
             source: Source::Directory(dir.into()),
+            code: &[],
             project: OnceLock::new(),
         }
     }
@@ -108,7 +137,8 @@ impl Migrations {
         let project = match &self.source {
             Source::Embedded(files) => load_embedded(files)?,
             Source::Directory(dir) => load_directory(dir)?,
-        };
+        }
+        .with_code(self.code)?;
         // Two threads loading at once both succeed; one project is kept.
         Ok(self.project.get_or_init(|| project))
     }

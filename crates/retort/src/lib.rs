@@ -44,6 +44,7 @@ pub use dialect::Dialect;
 pub use embedded::Migrations;
 pub use error::{Diagnostic, Error, ErrorClass};
 pub use open::{ConnectError, offline_server, open};
+pub use project::{CodeError, CodeMigration};
 /// Embeds the revision files of a directory into the binary: a
 /// [`Migrations`] that needs no file at run time.
 ///

@@ -263,7 +263,7 @@ fn stairway(
                 continue;
             }
         };
-        if !script.covers(Direction::Down, dialect) {
+        if !engine.can_downgrade(index) {
             rows = up;
             before = read(driver, &exclude)?;
             revision.state = RevisionState::NoDowngrade;

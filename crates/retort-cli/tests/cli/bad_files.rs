@@ -21,7 +21,7 @@ fn unknown_directive() {
     --- stdout
     --- stderr
     error: [TMP]/migrations/2_b2.sql:3: unknown directive `-- retort:mesage` (did you mean `-- retort:message`?)
-    hint: known directives: `revision`, `revises`, `message`, `created`, `branch-labels`, `depends-on`, `transaction`, `review`, `upgrade`, `downgrade`
+    hint: known directives: `revision`, `revises`, `message`, `created`, `branch-labels`, `depends-on`, `transaction`, `review`, `code`, `upgrade`, `downgrade`
     ");
     assert_snapshot!(project.retort(&["history", "--format", "json"]), @r#"
     exit: 2
@@ -30,7 +30,7 @@ fn unknown_directive() {
       "error": {
         "kind": "bad_revision_file",
         "message": "[TMP]/migrations/2_b2.sql:3: unknown directive `-- retort:mesage` (did you mean `-- retort:message`?)",
-        "hint": "known directives: `revision`, `revises`, `message`, `created`, `branch-labels`, `depends-on`, `transaction`, `review`, `upgrade`, `downgrade`"
+        "hint": "known directives: `revision`, `revises`, `message`, `created`, `branch-labels`, `depends-on`, `transaction`, `review`, `code`, `upgrade`, `downgrade`"
       }
     }
     --- stderr

@@ -223,6 +223,45 @@ pub enum MigrateError {
         /// Its file.
         path: PathBuf,
     },
+    /// A code revision whose function is not registered here (the CLI,
+    /// or an application that does not register it).
+    #[error("revision `{revision}` ({}:{line}) runs the Rust function `{name}` (version {version}), which is not registered here", path.display())]
+    CodeNotRegistered {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: PathBuf,
+        /// The `-- retort:code` line.
+        line: usize,
+        /// The function's name.
+        name: String,
+        /// Its version.
+        version: String,
+    },
+    /// A code revision's function failed; its transaction rolled back.
+    #[error("revision `{revision}` ({}) {direction}: its function {function} failed: {message}", path.display(), direction = direction.section_name())]
+    CodeFailed {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: PathBuf,
+        /// Upgrade or downgrade.
+        direction: Direction,
+        /// The function's name and version: "`name` (version 2)".
+        function: String,
+        /// The function's error.
+        message: String,
+    },
+    /// `--sql` over a code revision.
+    #[error("revision `{revision}` ({}) runs the Rust function `{name}`, which a SQL script cannot hold", path.display())]
+    CodeInScript {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: PathBuf,
+        /// The function's name.
+        name: String,
+    },
     /// A revision in the plan is marked `-- retort:review`: a person must
     /// read its SQL before it runs.
     #[error("revision `{revision}` ({}:{line}) is marked for review: {reason}", path.display())]
@@ -336,6 +375,9 @@ impl crate::Diagnostic for MigrateError {
             MigrateError::Irreversible { .. } => "irreversible",
             MigrateError::NotCovered { .. } => "no_section_for_dialect",
             MigrateError::NeedsReview { .. } => "needs_review",
+            MigrateError::CodeNotRegistered { .. } => "code_not_registered",
+            MigrateError::CodeFailed { .. } => "code_failed",
+            MigrateError::CodeInScript { .. } => "code_in_script",
             MigrateError::AtomicNotPossible { .. } => "atomic_not_possible",
             MigrateError::Interrupted(_) => "interrupted",
             MigrateError::JournalMismatch { .. } => "journal_mismatch",
@@ -363,6 +405,8 @@ impl crate::Diagnostic for MigrateError {
                 | MigrateError::Irreversible { .. }
                 | MigrateError::NotCovered { .. }
                 | MigrateError::NeedsReview { .. }
+                | MigrateError::CodeNotRegistered { .. }
+                | MigrateError::CodeInScript { .. }
                 | MigrateError::AtomicNotPossible { .. }
                 | MigrateError::JournalMismatch { .. }
                 | MigrateError::NotInterrupted { .. }
@@ -435,7 +479,12 @@ impl crate::Diagnostic for MigrateError {
                 "restore the files (an applied revision should not change: write a new revision instead); if the change is meant (a comment, a fix already made by hand), record the files as they are now with `retort rehash --accept {}`; `--allow-changed` runs this once without recording anything",
                 changed.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>().join(" ")
             ),
-            MigrateError::Irreversible { .. } => "add a `-- retort:downgrade` section, or choose a target above this revision".into(),
+            MigrateError::Irreversible { .. } => "add a `-- retort:downgrade` section (for a code revision: register its function with a downgrade), or choose a target above this revision".into(),
+            MigrateError::CodeNotRegistered { name, .. } => format!(
+                "the application that registers `{name}` (`retort::CodeMigration`, `Migrations::with_code`) runs this revision; the retort CLI cannot run Rust code"
+            ),
+            MigrateError::CodeFailed { .. } => "fix the function (and bump the version in its `-- retort:code` line if it had already run somewhere), then run again; where DDL is transactional nothing of the revision was kept".into(),
+            MigrateError::CodeInScript { .. } => "run the upgrade from the application that registers the function; `--sql` can write the revisions before it (`--sql` with a target below it)".into(),
             MigrateError::NotCovered { direction, dialect, .. } => format!(
                 "add a `-- retort:{direction} {dialect}` section, or one without a dialect for every database the others do not name"
             ),

@@ -108,6 +108,14 @@ impl Engine<'_> {
                     }
                     other => other,
                 })?;
+                // Refused as such, registered or not: no script holds Rust.
+                if let Some(script) = steps
+                    .iter()
+                    .map(|step| self.project.script(step.revision))
+                    .find(|script| script.code.is_some())
+                {
+                    return Err(code_in_script(script));
+                }
                 self.prepare(&steps, &rows, atomic)?
             }
         };
@@ -271,6 +279,10 @@ impl Sink for Script<'_, '_> {
 
     fn finished(&mut self, _migration: &Migration<'_>) {}
 
+    fn run_code(&mut self, migration: &Migration<'_>) -> Result<(), MigrateError> {
+        Err(code_in_script(migration.script))
+    }
+
     fn run(
         &mut self,
         migration: &Migration<'_>,
@@ -347,5 +359,18 @@ impl Sink for Script<'_, '_> {
             self.applied(i, "stamp");
         }
         Ok(())
+    }
+}
+
+/// The refusal of a code revision (`-- retort:code`) in a script.
+fn code_in_script(script: &crate::script::Script) -> MigrateError {
+    MigrateError::CodeInScript {
+        revision: script.revision.clone(),
+        path: script.path.clone(),
+        name: script
+            .code
+            .as_ref()
+            .map(|c| c.name.clone())
+            .unwrap_or_default(),
     }
 }

@@ -484,6 +484,27 @@ impl Sink for Database<'_, '_> {
         self.done.push(done);
     }
 
+    fn run_code(&mut self, migration: &Migration<'_>) -> Result<(), MigrateError> {
+        let Some(function) = migration.code else {
+            return Ok(());
+        };
+        // What the migration's statements would have batched goes first.
+        self.flush()?;
+        function(self.driver).map_err(|error| {
+            let script = migration.script;
+            let code = script.code.as_ref();
+            MigrateError::CodeFailed {
+                revision: script.revision.clone(),
+                path: script.path.clone(),
+                direction: migration.step.direction,
+                function: code
+                    .map(|c| format!("`{}` (version {})", c.name, c.version))
+                    .unwrap_or_default(),
+                message: error.to_string(),
+            }
+        })
+    }
+
     fn run(
         &mut self,
         migration: &Migration<'_>,

@@ -7,6 +7,7 @@
 
 use super::plan::{self, Direction, Step};
 use super::{Engine, MigrateError, StepDone, StepKind, segments};
+use crate::project::CodeFn;
 use crate::script::Script;
 use crate::sql;
 
@@ -46,6 +47,9 @@ pub(super) struct Migration<'p> {
     /// Whether it commits in parts, each recorded in the journal: a
     /// migration that needs to, or one a stopped run left there.
     pub(super) journaled: bool,
+    /// A code revision's registered function for this direction, which
+    /// runs instead of statements (see [`crate::CodeMigration`]).
+    pub(super) code: Option<CodeFn>,
 }
 
 /// What a stamp writes.
@@ -79,12 +83,15 @@ impl<'p> Engine<'p> {
         let mut actions = Vec::with_capacity(steps.len());
         for &step in steps {
             let script = self.project.script(step.revision);
+            let code = self.code_fn(script, step.direction)?;
             let statements = self.statements(script, step.direction)?;
             let after = plan::next_rows(graph, &before, step);
             let migration = Migration {
                 step,
                 script,
-                journaled: segments::is_segmented(&statements, script.transactional),
+                code,
+                journaled: code.is_none()
+                    && segments::is_segmented(&statements, script.transactional),
                 statements,
                 before: std::mem::replace(&mut before, after.clone()),
                 after,
@@ -145,6 +152,9 @@ impl<'p> Engine<'p> {
         script: &'p Script,
         direction: Direction,
     ) -> Result<Vec<sql::Statement<'p>>, MigrateError> {
+        if script.code.is_some() {
+            return Ok(Vec::new());
+        }
         let dialect = self.tables.dialect;
         let Some(section) = script.body()?.section(direction, dialect) else {
             if direction == Direction::Down {
@@ -208,6 +218,10 @@ impl<'p> Engine<'p> {
     pub(super) fn check_reversible(&self, steps: &[Step]) -> Result<(), MigrateError> {
         for step in steps {
             let script = self.project.script(step.revision);
+            if script.code.is_some() {
+                // Its registered function says (see `code_fn`).
+                continue;
+            }
             let dialect = self.tables.dialect;
             if step.direction == Direction::Down
                 && !script.covers(Direction::Down, dialect)
@@ -228,6 +242,53 @@ impl<'p> Engine<'p> {
             }
         }
         Ok(())
+    }
+
+    /// The function a code revision runs in `direction`; `None` for a
+    /// revision of SQL. Unregistered, or without a downgrade, it is an
+    /// error before anything runs.
+    pub(super) fn code_fn(
+        &self,
+        script: &Script,
+        direction: Direction,
+    ) -> Result<Option<CodeFn>, MigrateError> {
+        let Some(code) = &script.code else {
+            return Ok(None);
+        };
+        let Some(registered) = self.project.code_for(script) else {
+            return Err(MigrateError::CodeNotRegistered {
+                revision: script.revision.clone(),
+                path: script.path.clone(),
+                line: code.line,
+                name: code.name.clone(),
+                version: code.version.clone(),
+            });
+        };
+        match direction {
+            Direction::Up => Ok(Some(registered.upgrade)),
+            Direction::Down => {
+                registered
+                    .downgrade
+                    .map(Some)
+                    .ok_or_else(|| MigrateError::Irreversible {
+                        revision: script.revision.clone(),
+                        path: script.path.clone(),
+                    })
+            }
+        }
+    }
+
+    /// Whether `index` can be downgraded here: a downgrade section for the
+    /// dialect, or a registered downgrade function.
+    pub(crate) fn can_downgrade(&self, index: usize) -> bool {
+        let script = self.project.script(index);
+        match &script.code {
+            Some(_) => self
+                .project
+                .code_for(script)
+                .is_some_and(|c| c.downgrade.is_some()),
+            None => script.covers(Direction::Down, self.tables.dialect),
+        }
     }
 
     /// What a step reports once done (or planned).

@@ -204,6 +204,7 @@ impl<'p> Engine<'p> {
                 from,
                 was_running: running.filter(|_| !skip_running).map(|r| r.statement),
                 journaled: true,
+                code: None,
             })],
             atomic: false,
             rows_before: rows,
@@ -274,6 +275,7 @@ impl<'p> Engine<'p> {
                     from: 0,
                     was_running: None,
                     journaled: true,
+                    code: None,
                 };
                 database.transaction(None, &mut |sink| sink.record(&migration))?;
             }

@@ -31,6 +31,9 @@ pub(super) trait Sink {
     /// A migration starts and ends.
     fn started(&mut self, index: usize, total: usize, migration: &Migration<'_>);
     fn finished(&mut self, migration: &Migration<'_>);
+    /// Runs a code revision's registered function, in the transaction
+    /// `body` opened.
+    fn run_code(&mut self, migration: &Migration<'_>) -> Result<(), MigrateError>;
     /// Runs statements `range` of the migration: in the transaction `body`
     /// opened, or (`alone`) one statement outside any.
     fn run(
@@ -105,6 +108,12 @@ fn apply_actions(prepared: &Prepared<'_>, sink: &mut dyn Sink) -> Result<(), Mig
 /// recorded `done` after. The next part's `running` row goes out with the
 /// commit before it, so that each part costs one commit.
 fn migrate(migration: &Migration<'_>, sink: &mut dyn Sink) -> Result<(), MigrateError> {
+    if migration.code.is_some() {
+        return sink.transaction(Some(migration), &mut |sink| {
+            sink.run_code(migration)?;
+            sink.record(migration)
+        });
+    }
     if !migration.journaled {
         let all = 0..migration.statements.len();
         return sink.transaction(Some(migration), &mut |sink| {

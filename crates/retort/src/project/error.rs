@@ -97,6 +97,20 @@ pub enum RequestError {
         /// The path.
         path: PathBuf,
     },
+    /// A code migration registered under a name no revision file gives.
+    #[error(
+        "the code migration `{name}` is registered, but no revision file says `-- retort:code {name} VERSION`"
+    )]
+    CodeWithoutRevision {
+        /// The name registered.
+        name: String,
+    },
+    /// Two code migrations registered under one name.
+    #[error("two code migrations are registered as `{name}`")]
+    CodeRegisteredTwice {
+        /// The name.
+        name: String,
+    },
     /// Graph errors about the request's own revisions (e.g. `--depends-on`).
     #[error("{0}")]
     Target(GraphError),
@@ -121,6 +135,8 @@ impl crate::Diagnostic for RequestError {
             RequestError::MissingDirectory { .. } | RequestError::NotADirectory { .. } => {
                 "missing_migrations_dir"
             }
+            RequestError::CodeWithoutRevision { .. } => "code_without_revision",
+            RequestError::CodeRegisteredTwice { .. } => "code_registered_twice",
             RequestError::Target(e) => e.kind(),
         }
     }
@@ -155,6 +171,10 @@ impl crate::Diagnostic for RequestError {
                 "`migrations.dirs` lists directories of revision files; fix it in retort.toml"
                     .into()
             }
+            RequestError::CodeWithoutRevision { name } => format!(
+                "check the name against the revision files (`grep -r 'retort:code' migrations`), or write the revision: a file with `-- retort:code {name} 1` in its header"
+            ),
+            RequestError::CodeRegisteredTwice { .. } => "register each code migration once".into(),
             RequestError::Target(e) => return e.hint(),
             RequestError::MergeOfAncestor { descendant, .. } => format!(
                 "merge `{descendant}` with the other heads instead; run `retort heads` to list them"

@@ -6,11 +6,13 @@
 //! write files ([`Project::create_revision`], [`Project::merge`], [`init`])
 //! live here so the CLI only parses arguments and prints.
 
+mod code;
 mod error;
 mod init;
 mod load;
 mod revision;
 
+pub use code::{CodeError, CodeFn, CodeMigration};
 pub use error::RequestError;
 pub(crate) use init::SCHEMA as SCHEMA_FILE_TEXT;
 pub use init::{InitReport, init};
@@ -27,6 +29,8 @@ pub struct Project {
     config: Config,
     scripts: Vec<Script>,
     graph: Graph,
+    /// The code migrations registered (see [`Project::with_code`]).
+    code: Vec<CodeMigration>,
 }
 
 impl Project {
@@ -65,7 +69,42 @@ impl Project {
             config,
             scripts,
             graph,
+            code: Vec::new(),
         })
+    }
+
+    /// The project with `code` registered: the functions of its code
+    /// revisions (`-- retort:code NAME VERSION`), by name. A name no
+    /// revision file gives, or given twice, is an error (a typo would
+    /// otherwise leave its revision without a function).
+    pub fn with_code(mut self, code: &[CodeMigration]) -> Result<Project, Error> {
+        for (i, migration) in code.iter().enumerate() {
+            if code[..i].iter().any(|c| c.name == migration.name) {
+                return Err(RequestError::CodeRegisteredTwice {
+                    name: migration.name.to_owned(),
+                }
+                .into());
+            }
+            let named = self
+                .scripts
+                .iter()
+                .any(|s| s.code.as_ref().is_some_and(|c| c.name == migration.name));
+            if !named {
+                return Err(RequestError::CodeWithoutRevision {
+                    name: migration.name.to_owned(),
+                }
+                .into());
+            }
+        }
+        self.code = code.to_vec();
+        Ok(self)
+    }
+
+    /// The registered function of `script`'s code migration, if it is one
+    /// and one is registered.
+    pub fn code_for(&self, script: &Script) -> Option<&CodeMigration> {
+        let name = &script.code.as_ref()?.name;
+        self.code.iter().find(|c| c.name == name)
     }
 
     /// The configuration it was loaded with.

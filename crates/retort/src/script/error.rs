@@ -38,6 +38,14 @@ pub enum ScriptErrorKind {
     /// No `-- retort:upgrade` line.
     #[error("missing `-- retort:upgrade` section")]
     MissingUpgrade,
+    /// A code revision (`-- retort:code`) with SQL sections.
+    #[error(
+        "a revision whose migration is Rust code (`-- retort:code`, line {code}) has no SQL sections: move the SQL into a revision of its own"
+    )]
+    CodeWithSql {
+        /// The `-- retort:code` line.
+        code: usize,
+    },
     /// A section given twice.
     #[error("`-- retort:{name}` section appears twice (first on line {first})")]
     DuplicateSection {
@@ -120,7 +128,7 @@ pub enum ScriptErrorKind {
 
 /// Every directive a revision file may hold: the header's, then the two
 /// section markers (last, see `parse::HEADER_DIRECTIVES`).
-pub(crate) const DIRECTIVES: [&str; 10] = [
+pub(crate) const DIRECTIVES: [&str; 11] = [
     "revision",
     "revises",
     "message",
@@ -129,6 +137,7 @@ pub(crate) const DIRECTIVES: [&str; 10] = [
     "depends-on",
     "transaction",
     "review",
+    "code",
     "upgrade",
     "downgrade",
 ];
@@ -174,6 +183,7 @@ impl crate::Diagnostic for ScriptError {
             ),
             ScriptErrorKind::MissingRevision => "add a line `-- retort:revision <id>` at the top of the file".into(),
             ScriptErrorKind::MissingUpgrade => "add a line `-- retort:upgrade` before the upgrade SQL".into(),
+            ScriptErrorKind::CodeWithSql { .. } => "a code revision runs its registered function only: put the SQL in a revision of its own (`retort revision -m MESSAGE`), or remove `-- retort:code`".into(),
             ScriptErrorKind::SqlInHeader => "move the SQL below `-- retort:upgrade`, or comment it out with `--`".into(),
             ScriptErrorKind::HeaderInBody(_) => "move the line above `-- retort:upgrade`".into(),
             ScriptErrorKind::UnknownPlaceholder(_) => "placeholders: `{{header}}`, `{{revision}}`, `{{revises}}`, `{{message}}`, `{{created}}`, `{{branch_labels}}`, `{{depends_on}}`, `{{upgrade}}`, `{{downgrade}}`".into(),

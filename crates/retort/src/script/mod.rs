@@ -155,6 +155,20 @@ pub struct Review {
     pub line: usize,
 }
 
+/// `-- retort:code NAME VERSION`: the revision's migration is a Rust
+/// function the application registers under `name` (see
+/// [`crate::CodeMigration`]). The version is the author's to bump when
+/// the function changes: it is part of the file, so of its checksum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Code {
+    /// The registered function's name.
+    pub name: String,
+    /// Its version, as written.
+    pub version: String,
+    /// The directive's 1-based line.
+    pub line: usize,
+}
+
 /// A parsed revision file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Script {
@@ -175,6 +189,9 @@ pub struct Script {
     /// `-- retort:review <reason>`: a person must read the revision's SQL
     /// before it runs (`upgrade` and `downgrade` refuse a plan holding it).
     pub review: Option<Review>,
+    /// `-- retort:code`: the migration is a registered Rust function
+    /// rather than SQL sections.
+    pub code: Option<Code>,
     /// Whether the file has a downgrade section; without one the revision
     /// cannot be downgraded (see [`Script::covers`] for one dialect).
     pub reversible: bool,

@@ -4,7 +4,7 @@ use std::sync::OnceLock;
 
 use super::error::DIRECTIVES;
 use super::{
-    Body, Direction, Review, Script, ScriptError, ScriptErrorKind as Kind, Section, checksum,
+    Body, Code, Direction, Review, Script, ScriptError, ScriptErrorKind as Kind, Section, checksum,
     is_valid_branch_label, is_valid_revision_id, revision_id_problem,
 };
 use crate::Dialect;
@@ -188,6 +188,7 @@ fn parse_parts(source: &str, path: &Path) -> Result<(Script, Spans), ScriptError
     let mut depends_on = Vec::new();
     let mut transactional = true;
     let mut review = None;
+    let mut code = None;
     let mut sections: Vec<Span> = Vec::new();
 
     let mut lines = Lines::new(text);
@@ -372,6 +373,37 @@ fn parse_parts(source: &str, path: &Path) -> Result<(Script, Spans), ScriptError
                             line: number,
                         });
                     }
+                    "code" => {
+                        let parts: Vec<&str> = values().collect();
+                        let [name, version] = parts.as_slice() else {
+                            return Err(err(
+                                number,
+                                Kind::InvalidValue {
+                                    directive: name.into(),
+                                    value: d.value.into(),
+                                    expected: "the registered function's name and its version, as in `-- retort:code backfill_names 1`".into(),
+                                },
+                            ));
+                        };
+                        if !name.chars().all(|c| {
+                            c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':')
+                        }) {
+                            return Err(err(
+                                number,
+                                Kind::InvalidValue {
+                                    directive: "code".into(),
+                                    value: d.value.into(),
+                                    expected: "a name of letters, digits, `_`, `-`, `.` and `:`"
+                                        .into(),
+                                },
+                            ));
+                        }
+                        code = Some(Code {
+                            name: (*name).to_owned(),
+                            version: (*version).to_owned(),
+                            line: number,
+                        });
+                    }
                     _ => {
                         transactional = match d.value {
                             "on" => true,
@@ -404,8 +436,18 @@ fn parse_parts(source: &str, path: &Path) -> Result<(Script, Spans), ScriptError
     let Some(revision) = revision else {
         return Err(ScriptError::new(path, Some(1), Kind::MissingRevision));
     };
-    if !sections.iter().any(|s| s.direction == Direction::Up) {
-        return Err(ScriptError::new(path, None, Kind::MissingUpgrade));
+    match (&code, sections.first()) {
+        (Some(code), Some(section)) => {
+            return Err(ScriptError::new(
+                path,
+                Some(section.directive_line),
+                Kind::CodeWithSql { code: code.line },
+            ));
+        }
+        (None, _) if !sections.iter().any(|s| s.direction == Direction::Up) => {
+            return Err(ScriptError::new(path, None, Kind::MissingUpgrade));
+        }
+        _ => {}
     }
     if revises.contains(&revision) {
         let line = seen.iter().find(|(n, _)| *n == "revises").map(|(_, l)| *l);
@@ -429,10 +471,13 @@ fn parse_parts(source: &str, path: &Path) -> Result<(Script, Spans), ScriptError
         depends_on,
         transactional,
         review,
-        reversible: spans
-            .sections
-            .iter()
-            .any(|s| s.direction == Direction::Down),
+        // A code revision's downgrade is whether one is registered.
+        reversible: code.is_some()
+            || spans
+                .sections
+                .iter()
+                .any(|s| s.direction == Direction::Down),
+        code,
         sections: spans
             .sections
             .iter()
