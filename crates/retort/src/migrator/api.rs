@@ -80,21 +80,21 @@ impl<'p> Migrator<'p> {
     /// default options: the run lock waited for up to five minutes, and
     /// progress to `tracing`.
     pub fn upgrade(&mut self, target: &str) -> Result<Outcome, crate::Error> {
-        self.quietly(&Request::upgrade(target))
+        self.run_with_defaults(&Request::upgrade(target))
     }
 
     /// Downgrades to `target` (`base`, a revision, `-1`…), as
     /// [`Migrator::upgrade`] runs.
     pub fn downgrade(&mut self, target: &str) -> Result<Outcome, crate::Error> {
-        self.quietly(&Request::downgrade(target))
+        self.run_with_defaults(&Request::downgrade(target))
     }
 
     /// Marks the database as at `targets` without running SQL.
     pub fn stamp(&mut self, targets: &[&str]) -> Result<Outcome, crate::Error> {
-        self.quietly(&Request::stamp(targets))
+        self.run_with_defaults(&Request::stamp(targets))
     }
 
-    fn quietly(&mut self, request: &Request) -> Result<Outcome, crate::Error> {
+    fn run_with_defaults(&mut self, request: &Request) -> Result<Outcome, crate::Error> {
         Ok(self.run(request, &Options::default(), &mut |_| {})?)
     }
 

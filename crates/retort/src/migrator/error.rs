@@ -252,6 +252,17 @@ pub enum MigrateError {
         /// The function's error.
         message: String,
     },
+    /// A downgrade through a code revision whose function is registered
+    /// without a downgrade.
+    #[error("revision `{revision}` ({}) runs the Rust function `{name}`, registered without a downgrade, so it cannot be downgraded", path.display())]
+    CodeIrreversible {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: PathBuf,
+        /// The function's name.
+        name: String,
+    },
     /// `--sql` over a code revision.
     #[error("revision `{revision}` ({}) runs the Rust function `{name}`, which a SQL script cannot hold", path.display())]
     CodeInScript {
@@ -372,7 +383,9 @@ impl crate::Diagnostic for MigrateError {
             MigrateError::VersionTableMissing { .. } => "version_table_missing",
             MigrateError::ForeignHistory { .. } => "foreign_history",
             MigrateError::Changed { .. } => "checksum_mismatch",
-            MigrateError::Irreversible { .. } => "irreversible",
+            MigrateError::Irreversible { .. } | MigrateError::CodeIrreversible { .. } => {
+                "irreversible"
+            }
             MigrateError::NotCovered { .. } => "no_section_for_dialect",
             MigrateError::NeedsReview { .. } => "needs_review",
             MigrateError::CodeNotRegistered { .. } => "code_not_registered",
@@ -403,6 +416,7 @@ impl crate::Diagnostic for MigrateError {
                 | MigrateError::NotApplied { .. }
                 | MigrateError::Changed { .. }
                 | MigrateError::Irreversible { .. }
+                | MigrateError::CodeIrreversible { .. }
                 | MigrateError::NotCovered { .. }
                 | MigrateError::NeedsReview { .. }
                 | MigrateError::CodeNotRegistered { .. }
@@ -479,7 +493,10 @@ impl crate::Diagnostic for MigrateError {
                 "restore the files (an applied revision should not change: write a new revision instead); if the change is meant (a comment, a fix already made by hand), record the files as they are now with `retort rehash --accept {}`; `--allow-changed` runs this once without recording anything",
                 changed.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>().join(" ")
             ),
-            MigrateError::Irreversible { .. } => "add a `-- retort:downgrade` section (for a code revision: register its function with a downgrade), or choose a target above this revision".into(),
+            MigrateError::Irreversible { .. } => "add a `-- retort:downgrade` section, or choose a target above this revision".into(),
+            MigrateError::CodeIrreversible { name, .. } => format!(
+                "register `{name}` with a downgrade (`CodeMigration::new(…).with_downgrade(…)`), or choose a target above this revision"
+            ),
             MigrateError::CodeNotRegistered { name, .. } => format!(
                 "the application that registers `{name}` (`retort::CodeMigration`, `Migrations::with_code`) runs this revision; the retort CLI cannot run Rust code"
             ),

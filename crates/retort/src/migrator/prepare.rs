@@ -270,9 +270,10 @@ impl<'p> Engine<'p> {
                 registered
                     .downgrade
                     .map(Some)
-                    .ok_or_else(|| MigrateError::Irreversible {
+                    .ok_or_else(|| MigrateError::CodeIrreversible {
                         revision: script.revision.clone(),
                         path: script.path.clone(),
+                        name: code.name.clone(),
                     })
             }
         }
