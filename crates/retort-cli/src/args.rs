@@ -28,9 +28,12 @@ pub(crate) struct Global {
     /// Run as if started in DIR
     #[arg(short = 'C', global = true, value_name = "DIR")]
     pub(crate) directory: Option<PathBuf>,
-    /// Database URL; overrides DATABASE_URL and database.url
+    /// Database URL; overrides the environment's url, DATABASE_URL and database.url
     #[arg(long, global = true, value_name = "URL")]
     pub(crate) url: Option<String>,
+    /// Use the settings of `[environments.NAME]` in retort.toml (else RETORT_ENV)
+    #[arg(long = "env", global = true, value_name = "NAME")]
+    pub(crate) environment: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -226,6 +229,25 @@ pub(crate) enum Command {
     /// The run lock: who holds it (`status`), and freeing a lease a dead run left
     /// (`release --yes`)
     Lock(LockArgs),
+    /// Everything about the database in one view: environment, server, size, current
+    /// revisions and heads, pending count, the last applied revisions, a half-applied
+    /// migration, changed files
+    Info,
+    /// Create the configured database (SQLite: an empty file); one that exists is left as it is
+    Create,
+    /// Drop the configured database; needs --yes, refused in a protected environment
+    Drop {
+        /// Confirm that the database and everything in it goes
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Drop every object of the database, then upgrade to head; needs --yes, refused in a
+    /// protected environment
+    Reset {
+        /// Confirm that every object, data included, goes
+        #[arg(long)]
+        yes: bool,
+    },
     /// The database's schema
     #[command(subcommand)]
     Schema(SchemaCommand),

@@ -293,6 +293,9 @@ pub(crate) struct ErrorBody<'a> {
     pub(crate) kind: &'a str,
     pub(crate) message: &'a str,
     pub(crate) hint: Option<&'a str>,
+    /// The environment in use; absent without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) environment: Option<&'a str>,
 }
 
 /// A row of the lock table.
@@ -425,4 +428,44 @@ pub(crate) struct FleetStatusTotals {
     pub(crate) need_attention: usize,
     pub(crate) unreadable: usize,
     pub(crate) duration_ms: u64,
+}
+
+/// `info --format json`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Info<'a> {
+    pub(crate) environment: Option<Environment<'a>>,
+    pub(crate) database: &'a str,
+    pub(crate) url: &'a str,
+    pub(crate) server: Server<'a>,
+    pub(crate) size_bytes: Option<u64>,
+    pub(crate) current: &'a [String],
+    pub(crate) heads: &'a [String],
+    pub(crate) pending: usize,
+    pub(crate) interrupted: Option<Interruption<'a>>,
+    pub(crate) changed: Vec<Changed<'a>>,
+    pub(crate) last_applied: Vec<Applied<'a>>,
+}
+
+/// The environment in use.
+#[derive(Debug, Serialize)]
+pub(crate) struct Environment<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) protected: bool,
+}
+
+/// An applied revision, as the applied table records it.
+#[derive(Debug, Serialize)]
+pub(crate) struct Applied<'a> {
+    pub(crate) revision: &'a str,
+    pub(crate) applied_at: &'a str,
+    pub(crate) duration_ms: i64,
+    pub(crate) operation: &'a str,
+    pub(crate) retort_version: &'a str,
+}
+
+/// `create` and `drop --format json`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Chore<'a> {
+    pub(crate) database: &'a str,
+    pub(crate) changed: bool,
 }

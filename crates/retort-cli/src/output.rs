@@ -60,6 +60,9 @@ pub(crate) struct Failure {
     pub(crate) message: String,
     pub(crate) hint: Option<String>,
     pub(crate) code: u8,
+    /// The environment in use (`--env`, `RETORT_ENV`), named with the
+    /// error.
+    pub(crate) environment: Option<String>,
 }
 
 impl From<retort::Error> for Failure {
@@ -75,6 +78,7 @@ impl From<retort::Error> for Failure {
             message: error.to_string(),
             hint: error.hint(),
             code,
+            environment: None,
         }
     }
 }
@@ -88,6 +92,7 @@ impl From<io::Error> for Failure {
             message: format!("cannot write output: {error}"),
             hint: None,
             code: EXIT_FAILURE,
+            environment: None,
         }
     }
 }
@@ -101,6 +106,7 @@ impl Failure {
             message: message.into(),
             hint,
             code,
+            environment: None,
         }
     }
 
@@ -124,6 +130,12 @@ impl Failure {
         self
     }
 
+    /// The failure, naming `environment` when one is in use.
+    pub(crate) fn in_environment(mut self, environment: Option<String>) -> Self {
+        self.environment = environment;
+        self
+    }
+
     /// Prints the failure and gives the exit code.
     pub(crate) fn report(&self, format: Format) -> ExitCode {
         if self.quiet {
@@ -136,6 +148,7 @@ impl Failure {
                         kind: &self.kind,
                         message: &self.message,
                         hint: self.hint.as_deref(),
+                        environment: self.environment.as_deref(),
                     },
                 });
             }
@@ -143,6 +156,9 @@ impl Failure {
                 let mut text = format!("error: {}\n", self.message);
                 if let Some(hint) = &self.hint {
                     text.push_str(&format!("hint: {hint}\n"));
+                }
+                if let Some(environment) = &self.environment {
+                    text.push_str(&format!("environment: {environment}\n"));
                 }
                 let _ = io::stderr().lock().write_all(text.as_bytes());
             }

@@ -48,6 +48,9 @@ pub enum Error {
     /// The targets of a fan-out (`--targets`, `--schemas`).
     #[error(transparent)]
     Fanout(#[from] FanoutError),
+    /// A chore (`info`, `create`, `drop`, `reset`) refused or failed.
+    #[error(transparent)]
+    Chore(#[from] crate::chores::ChoreError),
     /// Reading or writing a file failed.
     #[error("cannot {action} `{}`: {source}", path.display())]
     Io {
@@ -104,6 +107,7 @@ impl Error {
             Error::Schema(e) => e,
             Error::Import(e) => e,
             Error::Fanout(e) => e,
+            Error::Chore(e) => e,
             Error::Io { .. } => return None,
         })
     }

@@ -386,6 +386,7 @@ fn report_json(report: &TargetReport, target: &Target, words: &[String]) -> std:
             kind,
             message,
             hint: hint.as_deref(),
+            environment: None,
         }),
         recover: report
             .recovery
@@ -479,12 +480,14 @@ fn status_json(read: &TargetStatus, target: &Target) -> std::io::Result<()> {
                 kind: p.kind,
                 message: &p.message,
                 hint: p.hint.as_deref(),
+                environment: None,
             }),
         changed: status.map_or(0, |s| s.changed.len()),
         error: error.as_ref().map(|(kind, message, hint)| json::ErrorBody {
             kind,
             message,
             hint: hint.as_deref(),
+            environment: None,
         }),
         duration_ms: millis(read.duration),
     })

@@ -170,7 +170,7 @@ fn summary(outcome: &Outcome, dry_run: bool) -> String {
     }
 }
 
-fn outcome_json(outcome: &Outcome, dry_run: bool) -> json::Outcome<'_> {
+pub(super) fn outcome_json(outcome: &Outcome, dry_run: bool) -> json::Outcome<'_> {
     json::Outcome {
         steps: outcome
             .steps
@@ -454,7 +454,7 @@ pub(crate) fn current(context: &Context, verbose: bool, check_heads: bool) -> Re
 }
 
 /// What the server is (`server` in `status` and `current`).
-fn server_json(server: &ServerFacts) -> json::Server<'_> {
+pub(super) fn server_json(server: &ServerFacts) -> json::Server<'_> {
     json::Server {
         dialect: server.dialect.name(),
         product: &server.product,
@@ -484,6 +484,7 @@ fn problem_json(problem: &StateProblem) -> json::ErrorBody<'_> {
         kind: problem.kind,
         message: &problem.message,
         hint: problem.hint.as_deref(),
+        environment: None,
     }
 }
 
@@ -637,7 +638,7 @@ pub(crate) fn status(context: &Context) -> Result<(), Failure> {
     Ok(())
 }
 
-fn interruption_json(i: &retort::migrator::Interruption) -> json::Interruption<'_> {
+pub(super) fn interruption_json(i: &retort::migrator::Interruption) -> json::Interruption<'_> {
     fn at(p: &Option<retort::migrator::JournalPosition>) -> Option<json::Position<'_>> {
         p.as_ref().map(|p| json::Position {
             statement: p.statement,

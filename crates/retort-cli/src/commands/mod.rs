@@ -1,5 +1,6 @@
 //! One function per command: call the library, hand the result to the printer.
 
+mod chores;
 mod fanout;
 mod import;
 mod lock;
@@ -69,15 +70,28 @@ pub(crate) struct Context {
     /// Paths are printed relative to it.
     pub(crate) cwd: PathBuf,
     global: Global,
+    /// The environment in use (`--env`, `RETORT_ENV`), once known: every
+    /// error names it.
+    environment: std::cell::RefCell<Option<String>>,
 }
 
 impl Context {
-    fn config(&self) -> Result<Config, Failure> {
-        Ok(Config::locate(&Locate {
+    pub(crate) fn config(&self) -> Result<Config, Failure> {
+        let config = Config::locate(&Locate {
             config: self.global.config.clone(),
             dir: None,
+            environment: self.global.environment.clone(),
         })
-        .map_err(retort::Error::from)?)
+        .map_err(retort::Error::from)?;
+        if let Some(name) = config.environment_name() {
+            self.environment.replace(Some(name.to_owned()));
+        }
+        Ok(config)
+    }
+
+    /// The environment in use, once the configuration is loaded.
+    pub(crate) fn environment(&self) -> Option<String> {
+        self.environment.borrow().clone()
     }
 
     pub(crate) fn load_project(&self) -> Result<Project, Failure> {
@@ -142,43 +156,53 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
         },
         cwd,
         global: cli.global,
+        environment: std::cell::RefCell::new(None),
     };
-    match cli.command {
-        Command::Init { dir, dialect } => write::init(&context, &dir, dialect),
-        Command::Revision(args) if args.autogenerate => schema::autogenerate(&context, args),
-        Command::Revision(args) => write::revision(&context, args),
-        Command::Check => schema::check(&context),
-        Command::Test => test::test(&context),
-        Command::Baseline { message, rev_id } => schema::baseline(&context, message, rev_id),
-        Command::Schema(SchemaCommand::Dump) => schema::dump(&context),
+    let result = dispatch(&context, cli.command);
+    result.map_err(|failure| failure.in_environment(context.environment()))
+}
+
+fn dispatch(context: &Context, command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Init { dir, dialect } => write::init(context, &dir, dialect),
+        Command::Revision(args) if args.autogenerate => schema::autogenerate(context, args),
+        Command::Revision(args) => write::revision(context, args),
+        Command::Check => schema::check(context),
+        Command::Test => test::test(context),
+        Command::Info => chores::info(context),
+        Command::Create => chores::create(context),
+        Command::Drop { yes } => chores::drop(context, yes),
+        Command::Reset { yes } => chores::reset(context, yes),
+        Command::Baseline { message, rev_id } => schema::baseline(context, message, rev_id),
+        Command::Schema(SchemaCommand::Dump) => schema::dump(context),
         Command::Lock(args) => match args.action {
-            LockAction::Status => lock::status(&context),
-            LockAction::Release => lock::release(&context, args.yes),
+            LockAction::Status => lock::status(context),
+            LockAction::Release => lock::release(context, args.yes),
         },
         Command::Import(args) => match args.from {
-            ImportFrom::Alembic => import::alembic(&context, args),
+            ImportFrom::Alembic => import::alembic(context, args),
         },
         Command::Merge {
             revisions,
             message,
             rev_id,
             branch_labels,
-        } => write::merge(&context, &revisions, message, rev_id, branch_labels),
+        } => write::merge(context, &revisions, message, rev_id, branch_labels),
         Command::History {
             range,
             verbose,
             graph,
             indicate_current,
-        } => query::history(&context, range.as_deref(), verbose, graph, indicate_current),
+        } => query::history(context, range.as_deref(), verbose, graph, indicate_current),
         Command::Heads {
             verbose,
             resolve_dependencies,
-        } => query::heads(&context, verbose, resolve_dependencies),
-        Command::Edit { rev } => query::edit(&context, &rev),
-        Command::Branches { verbose } => query::branches(&context, verbose),
-        Command::Show { rev } => query::show(&context, &rev),
-        Command::Upgrade(args) => migrate::upgrade(&context, args, true),
-        Command::Downgrade(args) => migrate::upgrade(&context, args, false),
+        } => query::heads(context, verbose, resolve_dependencies),
+        Command::Edit { rev } => query::edit(context, &rev),
+        Command::Branches { verbose } => query::branches(context, verbose),
+        Command::Show { rev } => query::show(context, &rev),
+        Command::Upgrade(args) => migrate::upgrade(context, args, true),
+        Command::Downgrade(args) => migrate::upgrade(context, args, false),
         Command::Stamp {
             revisions,
             purge,
@@ -186,7 +210,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
             sql,
             fleet,
         } => {
-            let fleet = fanout::Fleet::from_args(&context, &fleet)?;
+            let fleet = fanout::Fleet::from_args(context, &fleet)?;
             let mut words = vec!["stamp".to_owned()];
             words.extend(revisions.iter().cloned());
             if purge {
@@ -198,13 +222,13 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
             };
             if sql {
                 migrate::no_fleet_offline(fleet.as_ref())?;
-                return migrate::offline(&context, &request, false, None);
+                return migrate::offline(context, &request, false, None);
             }
             let mut options = Options::default();
             options.dry_run = dry_run;
             match fleet {
-                Some(fleet) => fanout::run(&context, &fleet, &words, &request, &options),
-                None => migrate::request(&context, "stamp", &request, &options),
+                Some(fleet) => fanout::run(context, &fleet, &words, &request, &options),
+                None => migrate::request(context, "stamp", &request, &options),
             }
         }
         Command::Resume {
@@ -213,7 +237,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
             statement_lock_timeout,
             fleet,
         } => {
-            let fleet = fanout::Fleet::from_args(&context, &fleet)?;
+            let fleet = fanout::Fleet::from_args(context, &fleet)?;
             let mut words = vec!["resume".to_owned()];
             if skip_running {
                 words.push("--skip-running".to_owned());
@@ -223,8 +247,8 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
             options.dry_run = dry_run;
             options.statement_lock_timeout = migrate::seconds(statement_lock_timeout);
             match fleet {
-                Some(fleet) => fanout::run(&context, &fleet, &words, &request, &options),
-                None => migrate::request(&context, "resume", &request, &options),
+                Some(fleet) => fanout::run(context, &fleet, &words, &request, &options),
+                None => migrate::request(context, "resume", &request, &options),
             }
         }
         Command::Repair {
@@ -236,7 +260,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
             let mut options = Options::default();
             options.dry_run = dry_run;
             migrate::request(
-                &context,
+                context,
                 "repair",
                 &Request::Repair { revision, done },
                 &options,
@@ -245,12 +269,12 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
         Command::Current {
             verbose,
             check_heads,
-        } => migrate::current(&context, verbose, check_heads),
-        Command::Status { targets } => match fanout::Fleet::of_targets(&context, &targets)? {
-            Some(fleet) => fanout::status(&context, &fleet),
-            None => migrate::status(&context),
+        } => migrate::current(context, verbose, check_heads),
+        Command::Status { targets } => match fanout::Fleet::of_targets(context, &targets)? {
+            Some(fleet) => fanout::status(context, &fleet),
+            None => migrate::status(context),
         },
-        Command::Verify => migrate::verify(&context),
-        Command::Rehash { accept } => migrate::rehash(&context, &accept),
+        Command::Verify => migrate::verify(context),
+        Command::Rehash { accept } => migrate::rehash(context, &accept),
     }
 }

@@ -14,6 +14,7 @@ mod autogenerate; // revision --autogenerate, check and schema dump; scratch dat
 mod bodies; // function and trigger bodies with semicolons; offline script settings
 mod catalogue; // 60+ kinds of bad input: exit code, message and hint (snapshots), nothing changed
 mod checksums; // edited files stop runs, verify, line endings, rehash, missing files
+mod chores; // environments (--env, RETORT_ENV), info, create, drop, reset; a protected environment refuses reset and drop
 mod code; // a code revision (`-- retort:code`) listed by history and show, refused by upgrade and --sql
 mod concurrency; // 2 and 8 processes upgrading one database at once
 mod connect; // refused, unknown host, rejected credentials, missing database: one line, no password

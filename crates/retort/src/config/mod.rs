@@ -24,6 +24,7 @@
 //! Every section and key is optional; unknown keys are errors.
 
 mod env;
+mod environment;
 mod lock;
 mod url;
 
@@ -35,6 +36,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 pub use env::{Env, InterpolateError, interpolate};
+pub use environment::{ENV_VAR, Environment};
 pub use lock::{DEFAULT_LEASE_TTL, LockConfig, LockSetting};
 #[cfg(feature = "postgres")]
 pub(crate) use url::POSTGRES_SSLMODES;
@@ -96,6 +98,11 @@ pub struct Config {
     pub schema: Schema,
     /// The process environment plus the `.env` beside the file.
     pub env: Env,
+    /// The `[environments.NAME]` sections, by name.
+    pub environments: std::collections::BTreeMap<String, Environment>,
+    /// The environment in use (`--env NAME`, `RETORT_ENV`), whose settings
+    /// this configuration has taken (see [`Config::select_environment`]).
+    pub environment: Option<Environment>,
 }
 
 /// The `[migrations]` section.
@@ -134,6 +141,8 @@ pub struct Locate {
     pub config: Option<PathBuf>,
     /// `-C DIR`: act as if started in this directory.
     pub dir: Option<PathBuf>,
+    /// `--env NAME`: the environment to use (else `RETORT_ENV`).
+    pub environment: Option<String>,
 }
 
 /// Where a database URL came from, for messages.
@@ -271,6 +280,20 @@ pub enum ConfigError {
         /// The configuration file.
         path: PathBuf,
     },
+    /// `--env` or `RETORT_ENV` names no `[environments.NAME]` section.
+    #[error(
+        "no environment `{name}` in `{}`: {}",
+        path.display(),
+        if known.is_empty() { "it has no `[environments.NAME]` section".to_owned() } else { format!("its environments are {}", known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")) }
+    )]
+    UnknownEnvironment {
+        /// The configuration file.
+        path: PathBuf,
+        /// The name asked for.
+        name: String,
+        /// The sections there are.
+        known: Vec<String>,
+    },
     /// A `lock_url` that cannot serve the database: it is for PostgreSQL.
     #[error("{origin}: {message}")]
     LockUrl {
@@ -295,6 +318,7 @@ impl crate::Diagnostic for ConfigError {
             ConfigError::Url { .. } => "url",
             ConfigError::NoDatabaseUrl { .. } => "no_database_url",
             ConfigError::LockUrl { .. } => "lock_url",
+            ConfigError::UnknownEnvironment { .. } => "unknown_environment",
         }
     }
 
@@ -326,6 +350,14 @@ impl crate::Diagnostic for ConfigError {
             ConfigError::NoDatabaseUrl { .. } => Some(
                 "set `database.url` in retort.toml, set the `DATABASE_URL` environment variable (or put it in `.env`), or pass `--url`"
                     .to_owned(),
+            ),
+            ConfigError::UnknownEnvironment { name, known, .. } => Some(
+                match crate::suggest::closest(name, known.iter().map(String::as_str)) {
+                    Some(close) => format!("did you mean `--env {close}`? (`RETORT_ENV` chooses one too)"),
+                    None => format!(
+                        "add a `[environments.{name}]` section to retort.toml, or choose one of its environments with `--env NAME` or `RETORT_ENV`"
+                    ),
+                },
             ),
             ConfigError::LockUrl { .. } => Some(format!(
                 "`lock_url` (`{LOCK_URL_VAR}`) is a direct connection to the PostgreSQL server the database lives on, bypassing a connection pooler, for the run lock only; unset it for other databases"
@@ -408,6 +440,7 @@ struct RawFile {
     database: RawDatabase,
     migrations: RawMigrations,
     schema: RawSchema,
+    environments: std::collections::BTreeMap<String, environment::RawEnvironment>,
 }
 
 #[derive(Deserialize, Default)]
@@ -545,11 +578,12 @@ impl Loader<'_> {
         Ok(name.clone())
     }
 
-    /// `database.server`: a [`crate::db::ServerKind`]'s name. Whether it
-    /// fits the database's dialect is known once the URL is (see
+    /// `server` of `section`: a [`crate::db::ServerKind`]'s name. Whether
+    /// it fits the database's dialect is known once the URL is (see
     /// [`crate::open`]).
     fn server(
         &self,
+        section: &str,
         value: Option<Spanned<String>>,
     ) -> Result<Option<crate::db::ServerKind>, ConfigError> {
         let Some(value) = value else {
@@ -558,7 +592,7 @@ impl Loader<'_> {
         match crate::db::ServerKind::from_name(value.get_ref()) {
             Some(kind) => Ok(Some(kind)),
             None => self.invalid(
-                "database.server",
+                &format!("{section}.server"),
                 value.span(),
                 format!(
                     "unknown server `{}`; expected one of {}",
@@ -582,19 +616,21 @@ impl Loader<'_> {
         Ok(value.into_inner())
     }
 
-    /// `database.lock` and `database.lock_ttl`.
+    /// `lock` and `lock_ttl` of `section` (`database`, or an
+    /// environment's), over `lock`.
     fn lock(
         &self,
+        section: &str,
+        mut lock: LockConfig,
         setting: Option<Spanned<String>>,
         ttl: Option<Spanned<i64>>,
     ) -> Result<LockConfig, ConfigError> {
-        let mut lock = LockConfig::default();
         if let Some(value) = setting {
             lock.setting = match LockSetting::parse(value.get_ref()) {
                 Some(setting) => setting,
                 None => {
                     return self.invalid(
-                        "database.lock",
+                        &format!("{section}.lock"),
                         value.span(),
                         format!(
                             "`{}` is not a lock; expected one of {}",
@@ -610,7 +646,7 @@ impl Loader<'_> {
                 Some(ttl) => ttl,
                 None => {
                     return self.invalid(
-                        "database.lock_ttl",
+                        &format!("{section}.lock_ttl"),
                         value.span(),
                         "expected whole seconds from 2 to 86400".to_owned(),
                     );
@@ -772,10 +808,23 @@ impl Config {
             command,
             dev_url: loader.interpolated("schema.dev_url", raw.schema.dev_url)?,
         };
-        let lock = loader.lock(raw.database.lock, raw.database.lock_ttl)?;
+        let lock = loader.lock(
+            "database",
+            LockConfig::default(),
+            raw.database.lock,
+            raw.database.lock_ttl,
+        )?;
         let database_url = loader.interpolated("database.url", raw.database.url)?;
         let lock_url = loader.interpolated("database.lock_url", raw.database.lock_url)?;
-        let database_server = loader.server(raw.database.server)?;
+        let database_server = loader.server("database", raw.database.server)?;
+        let environments = raw
+            .environments
+            .into_iter()
+            .map(|(name, section)| {
+                let environment = loader.environment(&name, section, lock)?;
+                Ok((name, environment))
+            })
+            .collect::<Result<_, ConfigError>>()?;
         Ok(Config {
             path,
             root,
@@ -786,6 +835,8 @@ impl Config {
             migrations,
             schema,
             env,
+            environments,
+            environment: None,
         })
     }
 
@@ -820,16 +871,22 @@ impl Config {
 
     /// [`Config::locate`] with `env` playing the process environment.
     pub fn locate_with_env(how: &Locate, env: Env) -> Result<Config, ConfigError> {
-        match (&how.config, &how.dir) {
+        let mut config = match (&how.config, &how.dir) {
             (Some(config), Some(dir)) => Config::load_with_env(&dir.join(config), env),
             (Some(config), None) => Config::load_with_env(config, env),
             (None, Some(dir)) => Config::discover_with_env(dir, env),
             (None, None) => Config::discover_with_env(&current_dir()?, env),
-        }
+        }?;
+        config.select_environment(how.environment.as_deref())?;
+        Ok(config)
     }
 
-    /// The database URL to use. Precedence: `cli_url` (`--url`), then
-    /// `DATABASE_URL` (process environment, then `.env`), then `database.url`.
+    /// The database URL to use. Precedence: `cli_url` (`--url`), then the
+    /// environment in use's `url`, then `DATABASE_URL` (process
+    /// environment, then `.env`), then `database.url`. An environment
+    /// chosen by name wins over an ambient `DATABASE_URL`, so that
+    /// `--env production` never migrates the database a shell happened to
+    /// point at.
     ///
     /// Relative SQLite paths resolve against the current directory for
     /// `--url` and a process `DATABASE_URL`, and against [`Config::root`] for
@@ -844,8 +901,20 @@ impl Config {
         &self,
         cli_url: Option<&str>,
     ) -> Result<(DatabaseUrl, UrlOrigin), ConfigError> {
+        let environment_url = self
+            .environment
+            .as_ref()
+            .and_then(|e| Some((e.url.as_deref()?, &e.name)));
         let (text, origin) = if let Some(text) = cli_url {
             (text, UrlOrigin::Cli)
+        } else if let Some((text, name)) = environment_url {
+            (
+                text,
+                UrlOrigin::Config {
+                    path: self.path.clone(),
+                    key: format!("environments.{name}.url"),
+                },
+            )
         } else if let Some(text) = self
             .env
             .get(DATABASE_URL_VAR)
@@ -968,6 +1037,8 @@ impl fmt::Debug for Config {
             .field("migrations", &self.migrations)
             .field("schema", &self.schema)
             .field("env", &self.env)
+            .field("environments", &self.environments)
+            .field("environment", &self.environment)
             .finish()
     }
 }
@@ -1105,6 +1176,73 @@ mod tests {
 
     fn parse_with(text: &str, env: Env) -> Result<Config, ConfigError> {
         Config::parse(Path::new("/proj/retort.toml"), text, env)
+    }
+
+    #[test]
+    fn an_environment_overrides_the_database_settings() {
+        let text = "[database]\nurl = \"sqlite://a.db\"\nlock = \"advisory\"\n\n\
+                    [environments.prod]\nurl = \"postgres://u:${PW}@h/app\"\nprotected = true\n\
+                    lock = \"lease\"\nlock_ttl = 60\nserver = \"cockroachdb\"\n\n\
+                    [environments.dev]\nurl = \"sqlite://dev.db\"\n";
+        let env = Env::from_pairs([("PW", "secret"), ("DATABASE_URL", "sqlite://ambient.db")]);
+        let mut config = parse_with(text, env.clone()).unwrap();
+        // Without one chosen, the ambient URL and `[database]` hold.
+        assert!(
+            config
+                .database_url(None)
+                .unwrap()
+                .redacted()
+                .ends_with("ambient.db")
+        );
+        assert_eq!(config.lock.setting, LockSetting::Advisory);
+        config.select_environment(Some("prod")).unwrap();
+        assert_eq!(config.environment_name(), Some("prod"));
+        assert_eq!(
+            config.database_url(None).unwrap().redacted(),
+            "postgres://u:***@h/app"
+        );
+        assert!(config.environment.as_ref().unwrap().protected);
+        assert_eq!(config.lock.setting, LockSetting::Lease);
+        assert_eq!(config.lock.ttl, std::time::Duration::from_secs(60));
+        assert_eq!(
+            config.database_server,
+            Some(crate::db::ServerKind::CockroachDb)
+        );
+        // `--url` still wins.
+        assert!(
+            config
+                .database_url(Some("sqlite://cli.db"))
+                .unwrap()
+                .redacted()
+                .ends_with("cli.db")
+        );
+        // `RETORT_ENV` chooses when `--env` does not.
+        let chosen = Env::from_pairs([("PW", "secret"), (ENV_VAR, "dev")]);
+        let mut config = parse_with(text, chosen).unwrap();
+        config.select_environment(None).unwrap();
+        assert_eq!(config.environment_name(), Some("dev"));
+        assert!(!config.environment.as_ref().unwrap().protected);
+
+        let unknown = parse_with(text, env)
+            .unwrap()
+            .select_environment(Some("staging"))
+            .unwrap_err();
+        assert_eq!(unknown.kind(), "unknown_environment");
+        assert!(
+            unknown
+                .to_string()
+                .ends_with("its environments are `dev`, `prod`"),
+            "{unknown}"
+        );
+
+        let bad = parse_with("[environments.prod]\nlock = \"nope\"\n", no_env()).unwrap_err();
+        assert!(
+            bad.to_string()
+                .starts_with("invalid `environments.prod.lock` in `"),
+            "{bad}"
+        );
+        let bad = parse_with("[environments.prod]\nbackup = true\n", no_env()).unwrap_err();
+        assert_eq!(bad.kind(), "config_parse", "{bad}");
     }
 
     fn ok(text: &str) -> Config {
@@ -1302,7 +1440,7 @@ dev_url = "sqlite::memory:"
             ),
             (
                 "[databse]\nurl = \"x\"\n",
-                "cannot parse `/proj/retort.toml:1:2`: unknown field `databse`, expected one of `database`, `migrations`, `schema`",
+                "cannot parse `/proj/retort.toml:1:2`: unknown field `databse`, expected one of `database`, `migrations`, `schema`, `environments`",
             ),
             (
                 "[migrations]\ndirs = \"migrations\"\n",
@@ -1440,6 +1578,7 @@ dev_url = "sqlite::memory:"
         let how = Locate {
             config: Some(PathBuf::from("conf/other.toml")),
             dir: Some(root.to_path_buf()),
+            ..Locate::default()
         };
         let config = ok_or_panic(Config::locate_with_env(&how, no_env()));
         assert_eq!(config.migrations.version_table, "other");
@@ -1453,6 +1592,7 @@ dev_url = "sqlite::memory:"
         let how = Locate {
             config: Some(root.join("conf/other.toml")),
             dir: Some(PathBuf::from("/nonexistent")),
+            ..Locate::default()
         };
         let config = ok_or_panic(Config::locate_with_env(&how, no_env()));
         assert_eq!(config.migrations.version_table, "other");
@@ -1461,6 +1601,7 @@ dev_url = "sqlite::memory:"
         let how = Locate {
             config: None,
             dir: Some(root.join("deep/er")),
+            ..Locate::default()
         };
         let config = ok_or_panic(Config::locate_with_env(&how, no_env()));
         assert_eq!(config.migrations.version_table, "top");
@@ -1469,6 +1610,7 @@ dev_url = "sqlite::memory:"
         let how = Locate {
             config: Some(PathBuf::from("nope.toml")),
             dir: Some(root.to_path_buf()),
+            ..Locate::default()
         };
         let e = Config::locate_with_env(&how, no_env()).err();
         match e {

@@ -316,6 +316,12 @@ pub trait Driver: Objects + Send {
         Ok(())
     }
 
+    /// The database's size in bytes (data and indexes), where the server
+    /// tells it; `None` elsewhere.
+    fn database_size(&mut self) -> Result<Option<u64>, DbError> {
+        Ok(None)
+    }
+
     /// How far the server's replicas have applied what it wrote, for
     /// `--max-replica-lag`.
     fn replication(&mut self) -> Result<Replication, DbError> {

@@ -271,3 +271,12 @@ pub(super) fn check_database_name(
         )),
     }
 }
+
+/// The number in the first column of the first row of `rows`, as a size.
+pub(crate) fn size_of(rows: Vec<Vec<Option<String>>>) -> Result<Option<u64>, DbError> {
+    Ok(rows
+        .into_iter()
+        .next()
+        .and_then(|row| row.into_iter().next().flatten())
+        .and_then(|text| text.trim().parse().ok()))
+}

@@ -467,6 +467,13 @@ impl Driver for Mysql {
         Ok(found.unwrap_or(0) > 0)
     }
 
+    fn database_size(&mut self) -> Result<Option<u64>, DbError> {
+        crate::db::shared::size_of(self.query_text(
+            "SELECT CAST(COALESCE(SUM(data_length + index_length), 0) AS CHAR) \
+             FROM information_schema.tables WHERE table_schema = DATABASE()",
+        )?)
+    }
+
     fn server(&self) -> &ServerFacts {
         &self.server
     }

@@ -890,6 +890,12 @@ impl Driver for Postgres {
         Ok(self.tables_exist(schema, &[table])?.first() == Some(&true))
     }
 
+    fn database_size(&mut self) -> Result<Option<u64>, DbError> {
+        crate::db::shared::size_of(
+            self.query_text("SELECT pg_database_size(current_database())::text")?,
+        )
+    }
+
     fn server(&self) -> &ServerFacts {
         &self.server
     }

@@ -481,6 +481,12 @@ impl Driver for Sqlite {
         Ok(!rows.is_empty())
     }
 
+    fn database_size(&mut self) -> Result<Option<u64>, DbError> {
+        crate::db::shared::size_of(self.query_text(
+            "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+        )?)
+    }
+
     fn server(&self) -> &ServerFacts {
         &self.server
     }

@@ -1,0 +1,216 @@
+//! `info`, `create`, `drop` and `reset`: the chores around migrating (see
+//! `retort::chores`).
+
+use retort::chores::{self, Created, Info};
+
+use super::Context;
+use crate::json;
+use crate::output::Failure;
+
+pub(crate) fn info(context: &Context) -> Result<(), Failure> {
+    context.no_dot("info")?;
+    let project = context.load_project()?;
+    let info = chores::info(&project, context.url())?;
+    context
+        .printer
+        .emit(|| info_text(&info), || info_json(&info))?;
+    Ok(())
+}
+
+fn info_text(info: &Info) -> String {
+    let status = &info.status;
+    let list = |ids: &[String]| {
+        if ids.is_empty() {
+            "none".to_owned()
+        } else {
+            ids.join(", ")
+        }
+    };
+    let mut text = String::new();
+    if let Some((name, protected)) = &info.environment {
+        let protected = if *protected { " (protected)" } else { "" };
+        text.push_str(&format!("environment: {name}{protected}\n"));
+    }
+    text.push_str(&format!("database:    {}\n", info.database));
+    text.push_str(&format!("url:         {}\n", info.url));
+    text.push_str(&format!("server:      {}\n", info.server.summary()));
+    if let Some(size) = info.size {
+        text.push_str(&format!("size:        {}\n", bytes(size)));
+    }
+    text.push_str(&format!("current:     {}\n", list(&status.current.current)));
+    text.push_str(&format!("heads:       {}\n", list(&status.heads)));
+    text.push_str(&format!("pending:     {}\n", status.pending.len()));
+    match info.interrupted() {
+        Some(i) => text.push_str(&format!(
+            "half-applied: {} ({}), {} statement(s) done{}: `retort status` says how to finish it\n",
+            i.revision,
+            i.direction.section_name(),
+            i.completed,
+            i.total.map(|t| format!(" of {t}")).unwrap_or_default()
+        )),
+        None => text.push_str("half-applied: none\n"),
+    }
+    if status.changed.is_empty() {
+        text.push_str("changed:     none\n");
+    } else {
+        for (revision, path) in &status.changed {
+            text.push_str(&format!("changed:     {revision} ({})\n", path.display()));
+        }
+    }
+    if let Some(problem) = &status.current.problem {
+        text.push_str(&format!("problem:     {}\n", problem.message));
+    }
+    if !info.last_applied.is_empty() {
+        text.push_str("last applied:\n");
+        for row in &info.last_applied {
+            text.push_str(&format!(
+                "  {}  {}  {} ms  {} by retort {}\n",
+                row.applied_at, row.revision, row.duration_ms, row.operation, row.retort_version
+            ));
+        }
+    }
+    text
+}
+
+/// `1.2 MiB`.
+fn bytes(size: u64) -> String {
+    let units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = size as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < units.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{size} bytes")
+    } else {
+        format!("{value:.1} {}", units[unit])
+    }
+}
+
+fn info_json(info: &Info) -> json::Info<'_> {
+    let status = &info.status;
+    json::Info {
+        environment: info
+            .environment
+            .as_ref()
+            .map(|(name, protected)| json::Environment {
+                name,
+                protected: *protected,
+            }),
+        database: &info.database,
+        url: &info.url,
+        server: super::migrate::server_json(&info.server),
+        size_bytes: info.size,
+        current: &status.current.current,
+        heads: &status.heads,
+        pending: status.pending.len(),
+        interrupted: info.interrupted().map(super::migrate::interruption_json),
+        changed: status
+            .changed
+            .iter()
+            .map(|(revision, path)| json::Changed {
+                revision,
+                path: path.display().to_string(),
+            })
+            .collect(),
+        last_applied: info
+            .last_applied
+            .iter()
+            .map(|row| json::Applied {
+                revision: &row.revision,
+                applied_at: &row.applied_at,
+                duration_ms: row.duration_ms,
+                operation: &row.operation,
+                retort_version: &row.retort_version,
+            })
+            .collect(),
+    }
+}
+
+pub(crate) fn create(context: &Context) -> Result<(), Failure> {
+    context.no_dot("create")?;
+    let config = context.config()?;
+    let created = chores::create_database(&config, context.url())?;
+    let (name, existed) = match &created {
+        Created::Created(name) => (name, false),
+        Created::Existed(name) => (name, true),
+    };
+    context.printer.emit(
+        || {
+            if existed {
+                format!("database `{name}` exists already; nothing changed\n")
+            } else {
+                format!("created database `{name}`\n")
+            }
+        },
+        || json::Chore {
+            database: name,
+            changed: !existed,
+        },
+    )?;
+    Ok(())
+}
+
+pub(crate) fn drop(context: &Context, yes: bool) -> Result<(), Failure> {
+    context.no_dot("drop")?;
+    let config = context.config()?;
+    chores::refuse_if_protected(&config, "drop")?;
+    if !yes {
+        return Err(confirm(
+            "`retort drop` deletes the database and everything in it",
+            "run `retort drop --yes` once you are sure (`retort info` shows which database it is)",
+        ));
+    }
+    let (name, existed) = chores::drop_database(&config, context.url())?;
+    context.printer.emit(
+        || {
+            if existed {
+                format!("dropped database `{name}`\n")
+            } else {
+                format!("database `{name}` does not exist; nothing changed\n")
+            }
+        },
+        || json::Chore {
+            database: &name,
+            changed: existed,
+        },
+    )?;
+    Ok(())
+}
+
+pub(crate) fn reset(context: &Context, yes: bool) -> Result<(), Failure> {
+    context.no_dot("reset")?;
+    let project = context.load_project()?;
+    chores::refuse_if_protected(project.config(), "reset")?;
+    if !yes {
+        return Err(confirm(
+            "`retort reset` drops every object of the database, data included, then upgrades it to head",
+            "run `retort reset --yes` once you are sure (`retort info` shows which database it is)",
+        ));
+    }
+    let outcome = chores::reset(&project, context.url())?;
+    context.printer.emit(
+        || {
+            format!(
+                "reset: every object dropped, then {} step(s); the database is at {}\n",
+                outcome.steps.len(),
+                if outcome.heads.is_empty() {
+                    "base".to_owned()
+                } else {
+                    outcome.heads.join(", ")
+                }
+            )
+        },
+        || super::migrate::outcome_json(&outcome, false),
+    )?;
+    Ok(())
+}
+
+/// A destructive command run without `--yes`.
+fn confirm(message: &str, hint: &str) -> Failure {
+    Failure {
+        kind: "confirmation_required".to_owned(),
+        ..Failure::usage(message, Some(hint.to_owned()))
+    }
+}
