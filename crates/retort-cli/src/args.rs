@@ -229,6 +229,23 @@ pub(crate) enum Command {
     /// The run lock: who holds it (`status`), and freeing a lease a dead run left
     /// (`release --yes`)
     Lock(LockArgs),
+    /// Back the database up into a file of its own (mode 0600), named after the
+    /// database, its revision and the time
+    Backup {
+        /// The file to create, or a directory to create it in (default: backups/ beside
+        /// retort.toml)
+        #[arg(long, value_name = "PATH")]
+        output: Option<PathBuf>,
+    },
+    /// Replace the database's contents with a backup; says what it replaces, asks on a
+    /// terminal, needs --yes otherwise
+    Restore {
+        /// The backup file
+        file: PathBuf,
+        /// Confirm the replacement without asking
+        #[arg(long)]
+        yes: bool,
+    },
     /// Everything about the database in one view: environment, server, size, current
     /// revisions and heads, pending count, the last applied revisions, a half-applied
     /// migration, changed files
@@ -328,6 +345,9 @@ pub(crate) struct RunArgs {
     /// Print the plan only
     #[arg(long, conflicts_with = "sql")]
     pub(crate) dry_run: bool,
+    /// Back the database up first, when there is something to do (see `retort backup`)
+    #[arg(long, conflicts_with_all = ["sql", "dry_run"])]
+    pub(crate) backup: bool,
     /// Run the whole plan in one transaction
     #[arg(long)]
     pub(crate) atomic: bool,

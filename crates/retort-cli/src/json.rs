@@ -136,6 +136,9 @@ pub(crate) struct Outcome<'a> {
     pub(crate) steps: Vec<Step<'a>>,
     pub(crate) heads: &'a [String],
     pub(crate) dry_run: bool,
+    /// The backup taken before (`--backup`), if one was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) backup: Option<String>,
 }
 
 /// One step of an [`Outcome`].
@@ -468,4 +471,21 @@ pub(crate) struct Applied<'a> {
 pub(crate) struct Chore<'a> {
     pub(crate) database: &'a str,
     pub(crate) changed: bool,
+}
+
+/// `backup --format json`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Backup<'a> {
+    pub(crate) path: String,
+    pub(crate) revisions: &'a [String],
+    pub(crate) bytes: u64,
+}
+
+/// `restore --format json`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Restore<'a> {
+    pub(crate) file: String,
+    pub(crate) database: &'a str,
+    pub(crate) replaced: &'a [String],
+    pub(crate) restored: &'a [String],
 }

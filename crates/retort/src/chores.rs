@@ -206,6 +206,14 @@ pub enum ChoreError {
         /// The URL, redacted.
         url: String,
     },
+    /// `restore` of a file that is not a backup of this database's kind.
+    #[error("`{}` is not a backup retort can restore here: {message}", file.display())]
+    NotABackup {
+        /// The file.
+        file: std::path::PathBuf,
+        /// Why, as the tool said.
+        message: String,
+    },
     /// The database failed.
     #[error("{context}: {error}")]
     Database {
@@ -222,6 +230,7 @@ impl Diagnostic for ChoreError {
         match self {
             ChoreError::Protected { .. } => "protected_environment",
             ChoreError::InMemory | ChoreError::NoDatabaseName { .. } => "url",
+            ChoreError::NotABackup { .. } => "not_a_backup",
             ChoreError::Database { error, .. } => crate::open::kind_of(error),
         }
     }
@@ -232,6 +241,7 @@ impl Diagnostic for ChoreError {
                 "`protected = true` in `[environments.{environment}]` forbids it on purpose; to empty that database, change the setting in retort.toml first"
             ),
             ChoreError::InMemory => "point the URL at a file (`sqlite:///path/app.db`)".into(),
+            ChoreError::NotABackup { .. } => "give a file `retort backup` wrote for a database of this kind (a SQLite file, a `pg_dump` custom archive, a `mariadb-dump` script); nothing was changed".into(),
             ChoreError::NoDatabaseName { .. } => {
                 "add the database's name to the URL's path (`postgres://user@host/app`)".into()
             }

@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod autogenerate;
+pub mod backup;
 pub mod chores;
 pub mod config;
 pub mod db;

@@ -89,6 +89,7 @@ pub(crate) fn kind_of(error: &DbError) -> &'static str {
         DbErrorKind::LockTimeout => "lock_timeout",
         DbErrorKind::LockLost => "lock_lost",
         DbErrorKind::Pooler => "pooler",
+        DbErrorKind::MissingTool => "missing_tool",
         _ => "database",
     }
 }
@@ -116,6 +117,10 @@ pub(crate) fn hint_for(context: &str, error: &DbError) -> String {
         DbErrorKind::Connect => connect_hint(&error.message),
         DbErrorKind::LockLost => "what this run did is recorded as far as it got; run `retort status` to see where the database is, and raise `lock_ttl` (`database.lock_ttl`, `?retort_lock_ttl=`) if renewals are slow to reach the server".into(),
         DbErrorKind::Pooler => pooler_hint(&error.message),
+        DbErrorKind::MissingTool => "install the package the message names (`apt-get install …` on Debian and Ubuntu), or put the program on PATH; nothing was written".into(),
+        _ if context.contains("backup") || context.contains("restor") => format!(
+            "{context} failed: the message above is the tool's own; check that the database user may read (to back up) or create and drop (to restore) every object"
+        ),
         _ => format!("{context} failed: check that the database user may create, read and write retort's own tables there (the version, applied and journal tables)"),
     }
 }

@@ -47,6 +47,14 @@ impl UtcTime {
             self.year, self.month, self.day, self.hour, self.minute, self.second
         )
     }
+
+    /// `20261121T143000Z`, for file names.
+    pub(crate) fn compact(&self) -> String {
+        format!(
+            "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
+    }
 }
 
 /// Whether `text` is an RFC 3339 date-time: `2026-11-21T14:30:00Z`, with

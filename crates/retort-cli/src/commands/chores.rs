@@ -4,6 +4,7 @@
 use retort::chores::{self, Created, Info};
 
 use super::Context;
+use crate::args::Format;
 use crate::json;
 use crate::output::Failure;
 
@@ -212,5 +213,95 @@ fn confirm(message: &str, hint: &str) -> Failure {
     Failure {
         kind: "confirmation_required".to_owned(),
         ..Failure::usage(message, Some(hint.to_owned()))
+    }
+}
+
+pub(crate) fn backup(context: &Context, output: Option<&std::path::Path>) -> Result<(), Failure> {
+    context.no_dot("backup")?;
+    let project = context.load_project()?;
+    let made = retort::backup::backup(&project, context.url(), output)?;
+    let path = crate::render::display_path(&made.path, &context.cwd);
+    context.printer.emit(
+        || {
+            format!(
+                "backed up to {path} ({} bytes; the database was at {})\n",
+                made.bytes,
+                revisions(&made.revisions)
+            )
+        },
+        || json::Backup {
+            path: path.clone(),
+            revisions: &made.revisions,
+            bytes: made.bytes,
+        },
+    )?;
+    Ok(())
+}
+
+pub(crate) fn restore(context: &Context, file: &std::path::Path, yes: bool) -> Result<(), Failure> {
+    context.no_dot("restore")?;
+    let project = context.load_project()?;
+    // Read first: a file that is not a backup fails before anything goes.
+    let plan = retort::backup::plan_restore(&project, context.url(), file)?;
+    let file_shown = crate::render::display_path(&plan.file, &context.cwd);
+    let what = format!(
+        "restore replaces everything in {} (now at {}) with the backup {file_shown} (at {})",
+        plan.database,
+        revisions(&plan.current),
+        revisions(&plan.backup)
+    );
+    if !yes {
+        if !ask(&what)? {
+            return Err(confirm(
+                &format!("`retort restore` not confirmed: {what}"),
+                "run `retort restore PATH --yes` to replace the database without being asked",
+            ));
+        }
+    } else if context.format() == Format::Text {
+        say(&what);
+    }
+    retort::backup::restore(&project, context.url(), &plan)?;
+    context.printer.emit(
+        || {
+            format!(
+                "restored {file_shown}: the database is at {}\n",
+                revisions(&plan.backup)
+            )
+        },
+        || json::Restore {
+            file: file_shown.clone(),
+            database: &plan.database,
+            replaced: &plan.current,
+            restored: &plan.backup,
+        },
+    )?;
+    Ok(())
+}
+
+/// Asks `question` on the terminal; `false` without one (a script must
+/// say `--yes`).
+fn ask(question: &str) -> Result<bool, Failure> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        return Ok(false);
+    }
+    let mut stderr = std::io::stderr().lock();
+    let _ = write!(stderr, "{question}.\nContinue? [y/N] ");
+    let _ = stderr.flush();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
+}
+
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+fn revisions(ids: &[String]) -> String {
+    if ids.is_empty() {
+        "base".to_owned()
+    } else {
+        ids.join(", ")
     }
 }

@@ -59,8 +59,15 @@ pub(crate) fn upgrade(context: &Context, args: RunArgs, up: bool) -> Result<(), 
     options.lock_retries = args.lock_retries;
     options.max_replica_lag = args.max_replica_lag;
     match fleet {
+        Some(_) if args.backup => Err(Failure::usage(
+            "`--backup` backs up one database, so it does not go with `--targets` or `--schemas`",
+            Some(
+                "back each database up with `retort --url URL backup` first, or drop `--backup`"
+                    .into(),
+            ),
+        )),
         Some(fleet) => super::fanout::run(context, &fleet, &words, &request, &options),
-        None => run(context, &request, &options),
+        None => run(context, &request, &options, args.backup),
     }
 }
 
@@ -101,7 +108,7 @@ pub(crate) fn request(
     options: &Options,
 ) -> Result<(), Failure> {
     context.no_dot(command)?;
-    run(context, request, options)
+    run(context, request, options, false)
 }
 
 /// A timeout in seconds from the command line; 0 means none.
@@ -112,8 +119,14 @@ pub(crate) fn seconds(value: f64) -> Option<Duration> {
 }
 
 /// Loads the project, opens the database, runs `request` and prints what it
-/// did.
-fn run(context: &Context, request: &Request, options: &Options) -> Result<(), Failure> {
+/// did; with `backup` (or `backup_before_upgrade` in the environment, for
+/// an upgrade), backs the database up first when there is something to do.
+fn run(
+    context: &Context,
+    request: &Request,
+    options: &Options,
+    backup: bool,
+) -> Result<(), Failure> {
     let purpose = if options.dry_run {
         DbUse::DryRun
     } else {
@@ -121,6 +134,34 @@ fn run(context: &Context, request: &Request, options: &Options) -> Result<(), Fa
     };
     let (project, driver) = context.load_project_and_database(purpose)?;
     let mut migrator = Migrator::new(&project, driver);
+    let backup = !options.dry_run
+        && (backup
+            || matches!(request, Request::Upgrade { .. })
+                && project
+                    .config()
+                    .environment
+                    .as_ref()
+                    .is_some_and(|e| e.backup_before_upgrade));
+    let backed_up = if backup
+        && !migrator
+            .settled(request)
+            .map_err(retort::Error::from)?
+            .nothing_to_do
+    {
+        let made = retort::backup::backup(&project, context.url(), None)?;
+        if context.format() == Format::Text {
+            let _ = writeln!(
+                std::io::stderr(),
+                "backed up to {} ({} bytes, at {}) before migrating",
+                render::display_path(&made.path, &context.cwd),
+                made.bytes,
+                heads_text(&made.revisions)
+            );
+        }
+        Some(made.path)
+    } else {
+        None
+    };
     let mut reporter = Reporter::new(context.format() == Format::Text, options.dry_run);
     let outcome = migrator
         .run(request, options, &mut |event| reporter.event(event))
@@ -146,7 +187,12 @@ fn run(context: &Context, request: &Request, options: &Options) -> Result<(), Fa
             ),
             _ => summary(&outcome, options.dry_run),
         },
-        || outcome_json(&outcome, options.dry_run),
+        || json::Outcome {
+            backup: backed_up
+                .as_ref()
+                .map(|p| render::display_path(p, &context.cwd)),
+            ..outcome_json(&outcome, options.dry_run)
+        },
     )?;
     super::close(migrator.into_driver());
     super::leave_to_exit(project);
@@ -184,6 +230,7 @@ pub(super) fn outcome_json(outcome: &Outcome, dry_run: bool) -> json::Outcome<'_
             .collect(),
         heads: &outcome.heads,
         dry_run,
+        backup: None,
     }
 }
 

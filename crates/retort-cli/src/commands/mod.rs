@@ -170,6 +170,8 @@ fn dispatch(context: &Context, command: Command) -> Result<(), Failure> {
         Command::Check => schema::check(context),
         Command::Test => test::test(context),
         Command::Info => chores::info(context),
+        Command::Backup { output } => chores::backup(context, output.as_deref()),
+        Command::Restore { file, yes } => chores::restore(context, &file, yes),
         Command::Create => chores::create(context),
         Command::Drop { yes } => chores::drop(context, yes),
         Command::Reset { yes } => chores::reset(context, yes),

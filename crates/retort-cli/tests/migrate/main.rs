@@ -11,6 +11,7 @@ mod alembic_commands; // heads, history -i and ranges on current, show, current 
 mod alembic_order; // upgrade heads, downgrade base and history step for step against the real Alembic, on large public histories
 mod alembic_rows; // every single-target command from every small state, against the real Alembic
 mod autogenerate; // revision --autogenerate, check and schema dump; scratch databases dropped, also on Ctrl-C
+mod backup; // backup, restore and upgrade --backup on every dialect: a destructive migration undone, files 0600, a SQLite backup beside a writer, a missing pg_dump
 mod bodies; // function and trigger bodies with semicolons; offline script settings
 mod catalogue; // 60+ kinds of bad input: exit code, message and hint (snapshots), nothing changed
 mod checksums; // edited files stop runs, verify, line endings, rehash, missing files

@@ -6,6 +6,7 @@
 //! [environments.production]
 //! url = "${PROD_DATABASE_URL}"
 //! protected = true                 # reset and drop refuse, whatever the flags
+//! backup_before_upgrade = true     # upgrade backs up first
 //! ```
 
 use serde::Deserialize;
@@ -28,6 +29,9 @@ pub struct Environment {
     pub url: Option<String>,
     /// `protected`: `reset` and `drop` refuse, whatever the flags.
     pub protected: bool,
+    /// `backup_before_upgrade`: `upgrade` backs the database up before the
+    /// first migration, as `--backup` does.
+    pub backup_before_upgrade: bool,
     /// `lock_url`, over `database.lock_url`.
     pub lock_url: Option<String>,
     /// `server`, over `database.server`.
@@ -44,6 +48,7 @@ impl std::fmt::Debug for Environment {
             .field("name", &self.name)
             .field("url", &self.url.as_deref().map(super::url::redact_text))
             .field("protected", &self.protected)
+            .field("backup_before_upgrade", &self.backup_before_upgrade)
             .field(
                 "lock_url",
                 &self.lock_url.as_deref().map(super::url::redact_text),
@@ -63,6 +68,7 @@ impl std::fmt::Debug for Environment {
 pub(super) struct RawEnvironment {
     url: Option<Spanned<String>>,
     protected: Option<bool>,
+    backup_before_upgrade: Option<bool>,
     lock_url: Option<Spanned<String>>,
     server: Option<Spanned<String>>,
     lock: Option<Spanned<String>>,
@@ -86,6 +92,7 @@ impl Loader<'_> {
             name: name.to_owned(),
             url: self.interpolated(&key("url"), raw.url)?,
             protected: raw.protected.unwrap_or(false),
+            backup_before_upgrade: raw.backup_before_upgrade.unwrap_or(false),
             lock_url: self.interpolated(&key("lock_url"), raw.lock_url)?,
             server: self.server(&section, raw.server)?,
             lock: if overrides_lock {

@@ -6,6 +6,7 @@
 //! and drops whole databases on a server. Each dialect sits behind a cargo
 //! feature so an application compiles only the drivers it uses.
 
+pub mod backup;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod ddl_text;
 pub(crate) mod facts;
@@ -134,6 +135,9 @@ pub enum DbErrorKind {
     /// retort needs: PgBouncer in statement pooling mode closes a
     /// connection that opens a transaction.
     Pooler,
+    /// A program retort runs for the database (`pg_dump`, `mariadb-dump`)
+    /// is not installed.
+    MissingTool,
 }
 
 /// A failure reported by the database, with its message as the server wrote it.

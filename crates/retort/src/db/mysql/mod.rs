@@ -1,6 +1,7 @@
 //! MySQL and MariaDB: everything retort knows of the dialect.
 
 mod admin;
+pub(crate) mod backup;
 mod detect;
 mod driver;
 mod inspect;

@@ -1,6 +1,7 @@
 //! PostgreSQL: everything retort knows of the dialect.
 
 mod admin;
+pub(crate) mod backup;
 mod detect;
 mod driver;
 mod inspect;

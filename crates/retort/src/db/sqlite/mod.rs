@@ -1,6 +1,7 @@
 //! SQLite: everything retort knows of the dialect.
 
 mod admin;
+pub(crate) mod backup;
 mod ddl;
 mod driver;
 mod inspect;
