@@ -229,6 +229,15 @@ pub(crate) enum Command {
     /// The run lock: who holds it (`status`), and freeing a lease a dead run left
     /// (`release --yes`)
     Lock(LockArgs),
+    /// Print the completion script of a shell, e.g.
+    /// `retort completions bash > ~/.local/share/bash-completion/completions/retort`
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `retort man > ~/.local/share/man/man1/retort.1`
+    Man,
     /// Back the database up into a file of its own (mode 0600), named after the
     /// database, its revision and the time
     Backup {

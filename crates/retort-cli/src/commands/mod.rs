@@ -169,6 +169,8 @@ fn dispatch(context: &Context, command: Command) -> Result<(), Failure> {
         Command::Revision(args) => write::revision(context, args),
         Command::Check => schema::check(context),
         Command::Test => test::test(context),
+        Command::Completions { shell } => write::completions(shell),
+        Command::Man => write::man(),
         Command::Info => chores::info(context),
         Command::Backup { output } => chores::backup(context, output.as_deref()),
         Command::Restore { file, yes } => chores::restore(context, &file, yes),

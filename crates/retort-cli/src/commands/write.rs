@@ -5,7 +5,7 @@ use std::path::Path;
 use super::Context;
 use crate::args::{DialectArg, RevisionArgs};
 use crate::json;
-use crate::output::Failure;
+use crate::output::{Failure, write_stdout};
 use crate::render;
 use retort::project::{self, NewRevision};
 
@@ -95,4 +95,26 @@ pub(super) fn print_new(
             autogenerate: detected,
         },
     )?)
+}
+
+/// `completions SHELL`: the shell's completion script, from the CLI's
+/// definition.
+pub(crate) fn completions(shell: clap_complete::Shell) -> Result<(), Failure> {
+    use clap::CommandFactory;
+    let mut script = Vec::new();
+    clap_complete::generate(
+        shell,
+        &mut crate::args::Cli::command(),
+        "retort",
+        &mut script,
+    );
+    Ok(write_stdout(&String::from_utf8_lossy(&script))?)
+}
+
+/// `man`: the man page (section 1, roff), from the CLI's definition.
+pub(crate) fn man() -> Result<(), Failure> {
+    use clap::CommandFactory;
+    let mut page = Vec::new();
+    clap_mangen::Man::new(crate::args::Cli::command()).render(&mut page)?;
+    Ok(write_stdout(&String::from_utf8_lossy(&page))?)
 }

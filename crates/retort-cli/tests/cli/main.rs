@@ -4,6 +4,7 @@
 
 mod autogenerate; // `revision --autogenerate`, `check`, `schema dump` on SQLite
 mod bad_files; // revision files that do not load: file and line, exit 2, JSON kind
+mod completions; // `completions SHELL` and `man`, from the CLI definition
 mod config; // `--config`, `-C`, discovery from a nested directory, no project
 mod graph; // history/heads/branches/show on three heads, a 3-way merge, labels
 mod init; // `init`, refusing to overwrite, and a new project's first revisions
