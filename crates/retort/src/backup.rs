@@ -6,8 +6,8 @@
 //! only (mode 0600), never over an existing file, and named after the
 //! database, its revision and the time (`app-3a4feffbb7a1-20261206T150000Z.dump`);
 //! the revision is also inside it (the version table is part of the dump),
-//! which is how `restore` says what a file brings back. A failed backup
-//! leaves no file.
+//! which is how `restore` says what a file brings back, and where the name
+//! takes it from. A failed backup leaves no file.
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -57,14 +57,16 @@ pub fn backup(project: &Project, url: Option<&str>, output: Option<&Path>) -> Re
     let config = project.config();
     let database_url = config.database_url(url)?;
     let port = port(&database_url)?;
-    let current = Migrator::open(project, url, Access::Read)?.current()?.heads;
-    let path = match output {
-        Some(path) if !path.is_dir() => path.to_path_buf(),
-        Some(dir) => dir.join(file_name(&database_url, &current, port.extension())),
+    let started = UtcTime::now();
+    // The revision in the name is the one inside the copy, read back once
+    // it is made: the copy is written under a temporary name, then renamed.
+    let (path, named) = match output {
+        Some(path) if !path.is_dir() => (path.to_path_buf(), true),
+        Some(dir) => (dir.join(partial_name(&database_url, &started)), false),
         None => {
             let dir = config.root.join(DEFAULT_DIR);
             create_private_dir(&dir)?;
-            dir.join(file_name(&database_url, &current, port.extension()))
+            (dir.join(partial_name(&database_url, &started)), false)
         }
     };
     let file = create_private(&path)?;
@@ -82,6 +84,18 @@ pub fn backup(project: &Project, url: Option<&str>, output: Option<&Path>) -> Re
             let _ = std::fs::remove_file(&path);
             return Err(failed("backing up the database", error));
         }
+    };
+    let path = if named {
+        path
+    } else {
+        let name = file_name(&database_url, &revisions, &started, port.extension());
+        let finished = path.with_file_name(name);
+        if let Err(e) = std::fs::hard_link(&path, &finished) {
+            let _ = std::fs::remove_file(&path);
+            return Err(Error::io("create the backup file", &finished, e));
+        }
+        let _ = std::fs::remove_file(&path);
+        finished
     };
     let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     Ok(Made {
@@ -158,36 +172,53 @@ fn failed(context: &str, error: db::DbError) -> Error {
     .into()
 }
 
-/// `<database>-<revision or base>-<UTC time>.<extension>`.
-fn file_name(url: &DatabaseUrl, current: &[String], extension: &str) -> String {
-    let database = match url.sqlite_location() {
+/// The database's name, for file names.
+fn database_name(url: &DatabaseUrl) -> String {
+    let name = match url.sqlite_location() {
         Some(crate::config::SqliteLocation::File(path)) => path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default(),
         _ => url.database().unwrap_or("database").to_owned(),
     };
-    let revision = if current.is_empty() {
+    safe(&name)
+}
+
+/// `text` with what a file name should not hold replaced by `-`.
+fn safe(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '+' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// `.<database>-<UTC time>.partial`: the copy while it is made.
+fn partial_name(url: &DatabaseUrl, started: &UtcTime) -> String {
+    format!(".{}-{}.partial", database_name(url), started.compact())
+}
+
+/// `<database>-<revision or base>-<UTC time>.<extension>`.
+fn file_name(
+    url: &DatabaseUrl,
+    revisions: &[String],
+    started: &UtcTime,
+    extension: &str,
+) -> String {
+    let revision = if revisions.is_empty() {
         "base".to_owned()
     } else {
-        current.join("+")
-    };
-    let safe = |text: &str| {
-        text.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '_' || c == '+' {
-                    c
-                } else {
-                    '-'
-                }
-            })
-            .collect::<String>()
+        revisions.join("+")
     };
     format!(
         "{}-{}-{}.{extension}",
-        safe(&database),
+        database_name(url),
         safe(&revision),
-        UtcTime::now().compact()
+        started.compact()
     )
 }
 

@@ -193,6 +193,10 @@ fn backup_while_writing(db: &TestDb) {
                 ))
                 .unwrap();
                 conn.commit().unwrap();
+                // An application's writes leave the file to others in
+                // between; a loop holding it all the time would starve
+                // every reader, the backup's among them.
+                std::thread::sleep(std::time::Duration::from_millis(2));
             }
             pair
         })
