@@ -1145,6 +1145,14 @@ files = ["@SCHEMA_FILE@"]
 # The server on which those commands create and drop scratch databases;
 # by default the database's own (SQLite's are in memory).
 # dev_url = "@DEV_URL@"
+
+# Named environments, chosen with `--env NAME` or `RETORT_ENV`. A section's
+# `url` wins over `DATABASE_URL`; it may also set `lock_url`, `server`,
+# `lock`, `lock_ttl` and `dev_url` (docs/operations.md).
+# [environments.production]
+# url = "${PROD_DATABASE_URL}"
+# protected = true                # `retort reset` and `retort drop` refuse
+# backup_before_upgrade = true    # `retort upgrade` backs up first
 "#;
 
 #[cfg(test)]
