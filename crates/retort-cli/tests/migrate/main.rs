@@ -36,6 +36,7 @@ mod offline; // --sql scripts run by the database's shell match online runs
 mod pgbouncer; // through PgBouncer: 16 upgraders in transaction pooling, CONCURRENTLY, lock_url, statement pooling
 mod quickstart; // the README's first command on a copy of examples/quickstart
 mod real_alembic_projects; // import alembic of Langflow and Bag of Words (100+ revisions, merges): same schema as Alembic's runs
+mod real_histories; // retort test on real public histories of 50+ revisions (read from RETORT_TEST_REAL_HISTORIES or shared/)
 mod real_schemas; // Zabbix, phpBB and MediaWiki: baseline, then upgrade into an empty database, reproduces each exactly
 mod replicas; // a PostgreSQL primary with a hot standby made on loopback: the standby refused, --max-replica-lag waiting while replay is paused
 mod resume; // migrations committing in parts: the journal, resume, repair, CONCURRENTLY
