@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Duration;
 
-use retort_benches::upgrade::{retort_binary, timed};
+use retort_benches::upgrade::{binary_under_test, timed};
 use retort_benches::{
     Case, Shape, generate, load_average_line, measure, millis, print_cases, quick, revision_count,
 };
@@ -102,10 +102,7 @@ fn run() -> Result<(), String> {
     let revisions = revision_count(REVISIONS, QUICK_REVISIONS)?;
     let rounds = if quick { QUICK_ROUNDS } else { ROUNDS };
     let warm_up = if quick { 0 } else { WARM_UP };
-    let retort = match std::env::var_os("RETORT_BENCH_BINARY").filter(|v| !v.is_empty()) {
-        Some(path) => PathBuf::from(path),
-        None => retort_binary(NAME)?,
-    };
+    let retort = binary_under_test(NAME)?;
     let (dir, keep) = retort_benches::bench_dir(NAME)?;
     let project = dir.path().join("project");
     let dbs = dir.path().join("db");

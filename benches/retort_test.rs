@@ -25,11 +25,11 @@
 
 use std::cell::Cell;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, ExitCode};
 use std::time::Duration;
 
-use retort_benches::upgrade::{retort_binary, timed};
+use retort_benches::upgrade::{binary_under_test, timed};
 use retort_benches::{
     Case, Shape, generate, load_average_line, measure, millis, print_cases, quick, revision_count,
 };
@@ -68,10 +68,7 @@ fn run() -> Result<(), String> {
     let revisions = revision_count(REVISIONS, QUICK_REVISIONS)?;
     let rounds = if quick { QUICK_ROUNDS } else { ROUNDS };
     let warm_up = if quick { 0 } else { WARM_UP };
-    let binary = match std::env::var_os("RETORT_BENCH_BINARY").filter(|v| !v.is_empty()) {
-        Some(path) => PathBuf::from(path),
-        None => retort_binary(NAME)?,
-    };
+    let binary = binary_under_test(NAME)?;
     let (dir, keep) = retort_benches::bench_dir(NAME)?;
     let project = dir.path().join("project");
     fs::create_dir(&project).map_err(|e| format!("cannot create `{}`: {e}", project.display()))?;

@@ -849,6 +849,14 @@ pub fn report(bench: &Bench, lines: &[String], figures: &Figures) {
     }
 }
 
+/// The binary `RETORT_BENCH_BINARY` names, else [`retort_binary`]'s.
+pub fn binary_under_test(bench: &str) -> Result<PathBuf, String> {
+    match std::env::var_os("RETORT_BENCH_BINARY").filter(|v| !v.is_empty()) {
+        Some(path) => Ok(PathBuf::from(path)),
+        None => retort_binary(bench),
+    }
+}
+
 /// `target/release/retort`, or an error saying how to build it; warns
 /// (prefixed with `bench`) when a source file is newer than the binary.
 pub fn retort_binary(bench: &str) -> Result<PathBuf, String> {

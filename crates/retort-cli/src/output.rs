@@ -110,6 +110,16 @@ impl Failure {
         }
     }
 
+    /// A destructive command run without `--yes` (exit code 2).
+    pub(crate) fn confirmation(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Failure::new(
+            "confirmation_required",
+            message,
+            Some(hint.into()),
+            EXIT_USAGE,
+        )
+    }
+
     /// Bad arguments (exit code 2).
     pub(crate) fn usage(message: impl Into<String>, hint: Option<String>) -> Self {
         Failure::new("usage", message, hint, EXIT_USAGE)

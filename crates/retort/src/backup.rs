@@ -9,11 +9,11 @@
 //! which is how `restore` says what a file brings back, and where the name
 //! takes it from. A failed backup leaves no file.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use crate::Error;
-use crate::chores::ChoreError;
+use crate::chores::{ChoreError, failed};
 use crate::config::DatabaseUrl;
 use crate::db::{self, Access};
 use crate::migrator::Migrator;
@@ -82,7 +82,7 @@ pub fn backup(project: &Project, url: Option<&str>, output: Option<&Path>) -> Re
         Ok(revisions) => revisions,
         Err(error) => {
             let _ = std::fs::remove_file(&path);
-            return Err(failed("backing up the database", error));
+            return Err(failed("backing up the database")(error));
         }
     };
     let path = if named {
@@ -130,7 +130,7 @@ pub fn plan_restore(
             migrations.version_table_schema.as_deref(),
         )
         .map_err(|error| match error.kind {
-            db::DbErrorKind::MissingTool => failed("reading the backup", error),
+            db::DbErrorKind::MissingTool => failed("reading the backup")(error),
             _ => ChoreError::NotABackup {
                 file: file.to_path_buf(),
                 message: error.message,
@@ -154,22 +154,14 @@ pub fn restore(project: &Project, url: Option<&str>, plan: &RestorePlan) -> Resu
         let mut driver = crate::open(project.config(), url, Access::Write)?;
         driver
             .drop_all_objects()
-            .map_err(|error| failed("emptying the database before the restore", error))?;
+            .map_err(failed("emptying the database before the restore"))?;
     }
     port.restore(&plan.file)
-        .map_err(|error| failed("restoring the backup", error))
+        .map_err(failed("restoring the backup"))
 }
 
 fn port(url: &DatabaseUrl) -> Result<Box<dyn db::backup::Backup>, Error> {
-    db::backup::backup(url).map_err(|error| failed("preparing the backup tool", error))
-}
-
-fn failed(context: &str, error: db::DbError) -> Error {
-    ChoreError::Database {
-        context: context.to_owned(),
-        error,
-    }
-    .into()
+    db::backup::backup(url).map_err(failed("preparing the backup tool"))
 }
 
 /// The database's name, for file names.
@@ -225,16 +217,7 @@ fn file_name(
 /// Creates `path` for writing, readable by its owner only; never over an
 /// existing file.
 fn create_private(path: &Path) -> Result<File, Error> {
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options
-        .open(path)
-        .map_err(|e| Error::io("create the backup file", path, e))
+    db::backup::create_private(path).map_err(|e| Error::io("create the backup file", path, e))
 }
 
 /// Creates `dir` (owner only) if it does not exist.

@@ -59,10 +59,7 @@ pub fn info(project: &Project, url: Option<&str>) -> Result<Info, Error> {
     let size = migrator
         .driver()
         .database_size()
-        .map_err(|error| ChoreError::Database {
-            context: "reading the database's size".into(),
-            error,
-        })?;
+        .map_err(failed("reading the database's size"))?;
     Ok(Info {
         environment: config
             .environment
@@ -95,11 +92,7 @@ pub fn create_database(config: &Config, url: Option<&str>) -> Result<Created, Er
     match admin.create_database(&name) {
         Ok(()) => Ok(Created::Created(name)),
         Err(e) if e.kind == DbErrorKind::AlreadyExists => Ok(Created::Existed(name)),
-        Err(error) => Err(ChoreError::Database {
-            context: format!("creating database `{name}`"),
-            error,
-        }
-        .into()),
+        Err(error) => Err(failed(format!("creating database `{name}`"))(error)),
     }
 }
 
@@ -112,16 +105,10 @@ pub fn drop_database(config: &Config, url: Option<&str>) -> Result<(String, bool
     let mut admin = admin(&url)?;
     let existed = admin
         .database_exists(&name)
-        .map_err(|error| ChoreError::Database {
-            context: format!("looking for database `{name}`"),
-            error,
-        })?;
+        .map_err(failed(format!("looking for database `{name}`")))?;
     admin
         .drop_database(&name)
-        .map_err(|error| ChoreError::Database {
-            context: format!("dropping database `{name}`"),
-            error,
-        })?;
+        .map_err(failed(format!("dropping database `{name}`")))?;
     Ok((name, existed))
 }
 
@@ -134,12 +121,9 @@ pub fn reset(project: &Project, url: Option<&str>) -> Result<Outcome, Error> {
     migrator
         .driver()
         .drop_all_objects()
-        .map_err(|error| ChoreError::Database {
-            context: "dropping every object of the database".into(),
-            error,
-        })?;
-    // A new migrator: the one above saw the state tables that are gone.
-    let mut migrator = Migrator::new(project, migrator.into_driver());
+        .map_err(failed("dropping every object of the database"))?;
+    // Taking the run lock forgets what the migrator knew of the state
+    // tables, which are gone now.
     migrator.upgrade("heads")
 }
 
@@ -172,13 +156,10 @@ fn database_name(url: &DatabaseUrl) -> Result<String, Error> {
 }
 
 fn admin(url: &DatabaseUrl) -> Result<Box<dyn db::Admin>, Error> {
-    db::admin(url).map_err(|error| {
-        ChoreError::Database {
-            context: format!("connecting to the server of {}", url.redacted()),
-            error,
-        }
-        .into()
-    })
+    db::admin(url).map_err(failed(format!(
+        "connecting to the server of {}",
+        url.redacted()
+    )))
 }
 
 /// A chore refused or failed.
@@ -223,6 +204,13 @@ pub enum ChoreError {
         #[source]
         error: DbError,
     },
+}
+
+/// The database's failure while `context`, as an [`Error`]: for
+/// `map_err`.
+pub(crate) fn failed(context: impl Into<String>) -> impl FnOnce(DbError) -> Error {
+    let context = context.into();
+    move |error| ChoreError::Database { context, error }.into()
 }
 
 impl Diagnostic for ChoreError {

@@ -77,7 +77,7 @@ pub struct Migrations {
     project: OnceLock<Project>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Source {
     Embedded(&'static Embedded),
     Directory(PathBuf),
@@ -107,12 +107,8 @@ impl Migrations {
     /// A registered name that no revision file gives is an error when the
     /// project is first used.
     pub fn with_code(&self, code: &'static [CodeMigration]) -> Migrations {
-        let source = match &self.source {
-            Source::Embedded(files) => Source::Embedded(files),
-            Source::Directory(dir) => Source::Directory(dir.clone()),
-        };
         Migrations {
-            source,
+            source: self.source.clone(),
             code,
             project: OnceLock::new(),
         }

@@ -78,7 +78,7 @@ async fn serve(url: String, bind: String) -> Result<(), BoxError> {
     announce(listener.local_addr()?);
     let app = Router::new()
         .route("/notes", get(notes))
-        .with_state(Arc::new(url));
+        .with_state(Arc::new(DatabaseUrl::parse(&url)?));
     axum::serve(listener, app).await?;
     Ok(())
 }
@@ -91,7 +91,7 @@ fn announce(address: std::net::SocketAddr) {
 }
 
 /// `GET /notes`: every note, from the table the migrations made.
-async fn notes(State(url): State<Arc<String>>) -> Result<Json<Value>, (StatusCode, String)> {
+async fn notes(State(url): State<Arc<DatabaseUrl>>) -> Result<Json<Value>, (StatusCode, String)> {
     let read = tokio::task::spawn_blocking(move || read_notes(&url)).await;
     match read {
         Ok(Ok(notes)) => Ok(Json(json!({ "notes": notes }))),
@@ -100,8 +100,8 @@ async fn notes(State(url): State<Arc<String>>) -> Result<Json<Value>, (StatusCod
     }
 }
 
-fn read_notes(url: &str) -> Result<Vec<Value>, BoxError> {
-    let mut db = retort::db::connect(&DatabaseUrl::parse(url)?)?;
+fn read_notes(url: &DatabaseUrl) -> Result<Vec<Value>, BoxError> {
+    let mut db = retort::db::connect(url)?;
     let rows = db.query_text("SELECT id, title, body FROM notes ORDER BY id")?;
     Ok(rows
         .into_iter()

@@ -4,6 +4,7 @@
 use retort::chores::{self, Created, Info};
 
 use super::Context;
+use super::migrate::heads_text;
 use crate::args::Format;
 use crate::json;
 use crate::output::Failure;
@@ -158,7 +159,7 @@ pub(crate) fn drop(context: &Context, yes: bool) -> Result<(), Failure> {
     let config = context.config()?;
     chores::refuse_if_protected(&config, "drop")?;
     if !yes {
-        return Err(confirm(
+        return Err(Failure::confirmation(
             "`retort drop` deletes the database and everything in it",
             "run `retort drop --yes` once you are sure (`retort info` shows which database it is)",
         ));
@@ -185,7 +186,7 @@ pub(crate) fn reset(context: &Context, yes: bool) -> Result<(), Failure> {
     let project = context.load_project()?;
     chores::refuse_if_protected(project.config(), "reset")?;
     if !yes {
-        return Err(confirm(
+        return Err(Failure::confirmation(
             "`retort reset` drops every object of the database, data included, then upgrades it to head",
             "run `retort reset --yes` once you are sure (`retort info` shows which database it is)",
         ));
@@ -196,24 +197,12 @@ pub(crate) fn reset(context: &Context, yes: bool) -> Result<(), Failure> {
             format!(
                 "reset: every object dropped, then {} step(s); the database is at {}\n",
                 outcome.steps.len(),
-                if outcome.heads.is_empty() {
-                    "base".to_owned()
-                } else {
-                    outcome.heads.join(", ")
-                }
+                heads_text(&outcome.heads)
             )
         },
         || super::migrate::outcome_json(&outcome, false),
     )?;
     Ok(())
-}
-
-/// A destructive command run without `--yes`.
-fn confirm(message: &str, hint: &str) -> Failure {
-    Failure {
-        kind: "confirmation_required".to_owned(),
-        ..Failure::usage(message, Some(hint.to_owned()))
-    }
 }
 
 pub(crate) fn backup(context: &Context, output: Option<&std::path::Path>) -> Result<(), Failure> {
@@ -226,7 +215,7 @@ pub(crate) fn backup(context: &Context, output: Option<&std::path::Path>) -> Res
             format!(
                 "backed up to {path} ({} bytes; the database was at {})\n",
                 made.bytes,
-                revisions(&made.revisions)
+                heads_text(&made.revisions)
             )
         },
         || json::Backup {
@@ -247,25 +236,25 @@ pub(crate) fn restore(context: &Context, file: &std::path::Path, yes: bool) -> R
     let what = format!(
         "restore replaces everything in {} (now at {}) with the backup {file_shown} (at {})",
         plan.database,
-        revisions(&plan.current),
-        revisions(&plan.backup)
+        heads_text(&plan.current),
+        heads_text(&plan.backup)
     );
     if !yes {
         if !ask(&what)? {
-            return Err(confirm(
-                &format!("`retort restore` not confirmed: {what}"),
+            return Err(Failure::confirmation(
+                format!("`retort restore` not confirmed: {what}"),
                 "run `retort restore PATH --yes` to replace the database without being asked",
             ));
         }
     } else if context.format() == Format::Text {
-        say(&what);
+        super::say(&what);
     }
     retort::backup::restore(&project, context.url(), &plan)?;
     context.printer.emit(
         || {
             format!(
                 "restored {file_shown}: the database is at {}\n",
-                revisions(&plan.backup)
+                heads_text(&plan.backup)
             )
         },
         || json::Restore {
@@ -291,17 +280,4 @@ fn ask(question: &str) -> Result<bool, Failure> {
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
     Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
-}
-
-fn say(line: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
-}
-
-fn revisions(ids: &[String]) -> String {
-    if ids.is_empty() {
-        "base".to_owned()
-    } else {
-        ids.join(", ")
-    }
 }

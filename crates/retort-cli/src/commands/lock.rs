@@ -60,13 +60,10 @@ pub(crate) fn status(context: &Context) -> Result<(), Failure> {
 pub(crate) fn release(context: &Context, yes: bool) -> Result<(), Failure> {
     context.no_dot("lock release")?;
     if !yes {
-        return Err(Failure {
-            kind: "confirmation_required".to_owned(),
-            ..Failure::usage(
-                "`retort lock release` frees the lease even if the run holding it is still migrating",
-                Some("check first with `retort lock status` that its holder is gone, then run `retort lock release --yes`".into()),
-            )
-        });
+        return Err(Failure::confirmation(
+            "`retort lock release` frees the lease even if the run holding it is still migrating",
+            "check first with `retort lock status` that its holder is gone, then run `retort lock release --yes`",
+        ));
     }
     let (project, driver) = context.load_project_and_database(DbUse::Read)?;
     let database = driver.describe();

@@ -199,7 +199,7 @@ fn run(
     Ok(())
 }
 
-fn heads_text(heads: &[String]) -> String {
+pub(super) fn heads_text(heads: &[String]) -> String {
     if heads.is_empty() {
         "base".to_owned()
     } else {

@@ -63,6 +63,12 @@ pub(crate) fn close(driver: Box<dyn retort::db::Driver>) {
     }
 }
 
+/// A line on stderr, beside what a command prints.
+pub(crate) fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 /// What every command needs.
 #[derive(Debug)]
 pub(crate) struct Context {

@@ -1,12 +1,10 @@
 //! `retort test`: the project's migrations tried on a scratch database
 //! (see `retort::testing`).
 
-use std::io::Write as _;
-
 use retort::testing::{self, RevisionReport, TestReport};
 
-use super::Context;
 use super::schema::on_scratch_databases;
+use super::{Context, say};
 use crate::args::Format;
 use crate::json;
 use crate::output::Failure;
@@ -71,10 +69,6 @@ fn progress_line(revision: &RevisionReport) -> String {
         revision.revision,
         revision.message
     )
-}
-
-fn say(line: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 fn report_json(report: &TestReport) -> json::Test<'_> {

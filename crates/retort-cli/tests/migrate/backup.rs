@@ -56,6 +56,12 @@ fn backups_in(dir: &Path) -> Vec<PathBuf> {
         .unwrap_or_default()
 }
 
+/// A path `retort` printed: relative to the project it ran in, or
+/// absolute (which `join` keeps).
+fn printed_path(project: &Project, printed: &serde_json::Value) -> PathBuf {
+    project.root().join(printed.as_str().unwrap())
+}
+
 #[track_caller]
 fn assert_private(path: &Path) {
     let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
@@ -72,12 +78,7 @@ fn restore_undoes_a_destructive_migration(db: &TestDb) {
     let made = project
         .json(&["backup", "--output", out.path().to_str().unwrap()])
         .ok();
-    let path = PathBuf::from(made.doc()["path"].as_str().unwrap());
-    let path = if path.is_absolute() {
-        path
-    } else {
-        project.root().join(path)
-    };
+    let path = printed_path(&project, &made.doc()["path"]);
     assert_eq!(made.doc()["revisions"], json!(["p1"]));
     assert!(made.doc()["bytes"].as_u64().unwrap() > 0);
     assert_private(&path);
@@ -114,12 +115,7 @@ fn upgrade_backup_leaves_a_file_that_restores(db: &TestDb) {
     project.json(&["upgrade", "p1"]).ok();
     let before = state(db);
     let upgraded = project.json(&["upgrade", "--backup"]).ok();
-    let path = PathBuf::from(upgraded.doc()["backup"].as_str().unwrap());
-    let path = if path.is_absolute() {
-        path
-    } else {
-        project.root().join(path)
-    };
+    let path = printed_path(&project, &upgraded.doc()["backup"]);
     assert!(
         path.starts_with(project.root().join("backups")),
         "{}",
@@ -210,12 +206,7 @@ fn backup_while_writing(db: &TestDb) {
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let written = writer.join().unwrap();
     assert!(written > 0);
-    let path = made.doc()["path"].as_str().unwrap().to_owned();
-    let path = if Path::new(&path).is_absolute() {
-        PathBuf::from(path)
-    } else {
-        project.root().join(path)
-    };
+    let path = printed_path(&project, &made.doc()["path"]);
 
     project
         .json(&["restore", path.to_str().unwrap(), "--yes"])

@@ -6,6 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::db::{Kind, TestDb, dialect_tests};
+use crate::lease::with_params;
 use crate::util::{Project, Rev, journal, linear, user_tables};
 
 dialect_tests! {
@@ -33,11 +34,6 @@ fn expected(db: &TestDb) -> (&'static str, &'static str) {
         Kind::Postgres => ("postgres", "PostgreSQL"),
         Kind::Mariadb => ("mysql", "MariaDB"),
     }
-}
-
-fn with_param(url: &str, param: &str) -> String {
-    let joint = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{joint}{param}")
 }
 
 /// A plain server: its product and release, `plain`, detected, neither a
@@ -133,12 +129,12 @@ fn a_setting_overrides_detection(db: &TestDb) {
 
     if db.kind() == Kind::Sqlite {
         // A SQLite URL takes no `server`.
-        project.set_url(&with_param(&db.url(), "server=plain"));
+        project.set_url(&with_params(&db.url(), "server=plain"));
         assert_eq!(project.json(&["status"]).code(2).kind(), "url");
         return;
     }
     // The URL's parameter, over retort.toml's.
-    project.set_url(&with_param(&db.url(), &format!("server={kind}")));
+    project.set_url(&with_params(&db.url(), &format!("server={kind}")));
     let found = server(&project);
     assert_eq!(
         (&found["kind"], &found["detected"], &found["set_by"]),
@@ -146,9 +142,9 @@ fn a_setting_overrides_detection(db: &TestDb) {
     );
     assert_eq!(found["needs_lease_lock"], json!(true));
     assert_eq!(found["ddl_commits_implicitly"], json!(true));
-    project.set_url(&with_param(&db.url(), "server=plain"));
+    project.set_url(&with_params(&db.url(), "server=plain"));
     assert_eq!(server(&project)["set_by"], json!("url"));
-    project.set_url(&with_param(&db.url(), &format!("server={other}")));
+    project.set_url(&with_params(&db.url(), &format!("server={other}")));
     let run = project.json(&["status"]).code(2);
     assert_eq!(run.kind(), "url", "{}", run.transcript());
     assert!(
@@ -211,7 +207,7 @@ fn ddl_commits_where_the_server_says_so(db: &TestDb) {
     assert_eq!(user_tables(db), Vec::<String>::new());
     assert_eq!(journal(db), Vec::<Vec<String>>::new());
 
-    project.set_url(&with_param(&db.url(), "server=cockroachdb"));
+    project.set_url(&with_params(&db.url(), "server=cockroachdb"));
     let sql = project.text(&["upgrade", "--sql"]).ok().stdout;
     let alone: Vec<&str> = sql
         .lines()

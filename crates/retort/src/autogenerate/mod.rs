@@ -288,7 +288,7 @@ fn creation_statements(dialect: Dialect, schema: &Schema) -> Result<Vec<String>,
 }
 
 /// retort's own tables, never part of a schema.
-fn own_tables(project: &Project) -> [&str; 5] {
+pub(crate) fn own_tables(project: &Project) -> [&str; 5] {
     db::state_tables(&project.config().migrations.version_table)
 }
 

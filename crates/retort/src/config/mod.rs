@@ -42,6 +42,7 @@ pub use lock::{DEFAULT_LEASE_TTL, LockConfig, LockSetting};
 pub(crate) use url::POSTGRES_SSLMODES;
 #[cfg(feature = "mysql")]
 pub(crate) use url::mysql_ssl_mode;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) use url::redact_in_text as url_redact_in_text;
 pub use url::{DatabaseUrl, SqliteLocation, SqliteMode, UrlError};
 

@@ -5,10 +5,15 @@
 //! never writes anywhere else.
 
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+use std::path::PathBuf;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 use std::process::{Command, Stdio};
 
-use super::{DbError, DbErrorKind};
+use super::DbError;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+use super::DbErrorKind;
 use crate::config::DatabaseUrl;
 
 /// Backs one database up and restores it.
@@ -53,8 +58,22 @@ pub fn backup(url: &DatabaseUrl) -> Result<Box<dyn Backup>, DbError> {
     }
 }
 
+/// Creates `path` for writing, readable and writable by its owner only
+/// (mode 0600), never over an existing file.
+pub(crate) fn create_private(path: &Path) -> std::io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
 /// The first of `programs` on `PATH`, or the error that names them and
 /// the Debian package that provides them.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) fn find_program(programs: &[&str], package: &str) -> Result<PathBuf, DbError> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     for program in programs {
@@ -74,16 +93,19 @@ pub(crate) fn find_program(programs: &[&str], package: &str) -> Result<PathBuf, 
     ))
 }
 
-/// Runs `command`, its standard output to `out` (or discarded), and fails
-/// with its standard error when it exits non-zero.
+/// Runs `command`, its standard input from `input` (or none), its
+/// standard output to `out` (or returned), and fails with its standard
+/// error when it exits non-zero.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) fn run_tool(
     mut command: Command,
+    input: Option<File>,
     out: Option<File>,
     what: &str,
 ) -> Result<Vec<u8>, DbError> {
     let capture = out.is_none();
     command
-        .stdin(Stdio::null())
+        .stdin(input.map_or_else(Stdio::null, Stdio::from))
         .stdout(match out {
             Some(file) => Stdio::from(file),
             None => Stdio::piped(),

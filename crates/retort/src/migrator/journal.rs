@@ -179,8 +179,6 @@ impl Tables {
         (sql, params)
     }
 
-    /// Every journal row, by revision and statement; an absent table has
-    /// none.
     /// The version rows, and whether the journal holds a migration of
     /// this version table, in one query; `None` when it fails, as it does
     /// where a state table is missing (the caller then reads them one by
@@ -211,6 +209,8 @@ impl Tables {
         Some((ids, pending))
     }
 
+    /// Every journal row, by revision and statement; an absent table has
+    /// none.
     pub(crate) fn read_journal(&self, driver: &mut dyn Driver) -> Result<Vec<JournalRow>, DbError> {
         if !self.present(driver, &self.journal)? {
             return Ok(Vec::new());

@@ -132,10 +132,7 @@ impl Engine<'_> {
                 waited: started.elapsed(),
             });
         }
-        self.tables.forget(u8::MAX);
-        self.tables
-            .probed
-            .store(false, std::sync::atomic::Ordering::Relaxed);
+        self.tables.forget_all();
         Ok(held)
     }
 

@@ -2,8 +2,6 @@
 //! its state without the run lock: a fleet of databases at head is gone
 //! through with a read each (see [`crate::fanout`]).
 
-use std::sync::atomic::Ordering;
-
 use super::{Engine, Request, db};
 use crate::db::Driver;
 
@@ -61,8 +59,7 @@ impl Engine<'_> {
         // The run reads again under the lock, where another run may have
         // created the state tables meanwhile: what this read found of them
         // must not stand for what exists then.
-        self.tables.known.store(0, Ordering::Relaxed);
-        self.tables.probed.store(false, Ordering::Relaxed);
+        self.tables.forget_all();
         Ok(Settled {
             heads,
             nothing_to_do,

@@ -280,6 +280,13 @@ impl Tables {
         self.known.fetch_and(!created, Ordering::Relaxed);
     }
 
+    /// Forgets everything known of the state tables, to find out again:
+    /// another run may have created them since they were last looked at.
+    pub(crate) fn forget_all(&self) {
+        self.known.store(0, Ordering::Relaxed);
+        self.probed.store(false, Ordering::Relaxed);
+    }
+
     /// Whether state table `table` exists (read-only commands do not
     /// create them).
     pub(super) fn present(&self, driver: &mut dyn Driver, table: &str) -> Result<bool, DbError> {

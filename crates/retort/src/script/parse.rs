@@ -471,12 +471,10 @@ fn parse_parts(source: &str, path: &Path) -> Result<(Script, Spans), ScriptError
         depends_on,
         transactional,
         review,
-        // A code revision's downgrade is whether one is registered.
-        reversible: code.is_some()
-            || spans
-                .sections
-                .iter()
-                .any(|s| s.direction == Direction::Down),
+        reversible: spans
+            .sections
+            .iter()
+            .any(|s| s.direction == Direction::Down),
         code,
         sections: spans
             .sections

@@ -75,7 +75,7 @@ impl Backup for MysqlBackup {
                 "--add-drop-table",
             ])
             .arg(self.database());
-        run_tool(command, Some(out), "mariadb-dump").map(drop)
+        run_tool(command, None, Some(out), "mariadb-dump").map(drop)
     }
 
     fn inspect(
@@ -117,27 +117,7 @@ impl Backup for MysqlBackup {
                 format!("cannot read `{}`: {e}", file.display()),
             )
         })?;
-        command.stdin(input);
-        let output = command
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .output()
-            .map_err(|e| {
-                DbError::new(DbErrorKind::MissingTool, format!("cannot run mariadb: {e}"))
-            })?;
-        if !output.status.success() {
-            return Err(DbError::new(
-                DbErrorKind::Statement,
-                format!(
-                    "mariadb failed ({}): {}",
-                    output.status,
-                    crate::config::url_redact_in_text(
-                        String::from_utf8_lossy(&output.stderr).trim()
-                    )
-                ),
-            ));
-        }
-        Ok(())
+        run_tool(command, Some(input), None, "mariadb").map(drop)
     }
 
     fn needs_empty_database(&self) -> bool {
@@ -195,20 +175,13 @@ mod tempfile_path {
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_nanos())
             ));
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
             let fail = |e: std::io::Error| {
                 DbError::new(
                     DbErrorKind::Connect,
                     format!("cannot write the client's options file: {e}"),
                 )
             };
-            let mut file = options.open(&path).map_err(fail)?;
+            let mut file = crate::db::backup::create_private(&path).map_err(fail)?;
             let escaped = password.replace('\\', "\\\\").replace('"', "\\\"");
             write!(file, "[client]\npassword=\"{escaped}\"\n").map_err(fail)?;
             Ok(OptionsFile { path })

@@ -68,7 +68,7 @@ impl Backup for PgBackup {
     fn dump(&self, out: File, _path: &Path) -> Result<(), DbError> {
         let mut command = self.command(&self.pg_dump);
         command.args(["--format=custom", "--no-owner"]);
-        run_tool(command, Some(out), "pg_dump").map(drop)
+        run_tool(command, None, Some(out), "pg_dump").map(drop)
     }
 
     fn inspect(
@@ -80,7 +80,8 @@ impl Backup for PgBackup {
         // The archive's table of contents: a file that is not one fails here.
         let mut list = self.command(&self.pg_restore);
         list.arg("--list").arg(file);
-        let toc = String::from_utf8_lossy(&run_tool(list, None, "pg_restore --list")?).into_owned();
+        let toc =
+            String::from_utf8_lossy(&run_tool(list, None, None, "pg_restore --list")?).into_owned();
         let holds_table = toc.lines().any(|line| {
             line.contains("TABLE DATA") && line.split_whitespace().any(|w| w == version_table)
         });
@@ -94,7 +95,7 @@ impl Backup for PgBackup {
             data.arg(format!("--schema={schema}"));
         }
         data.arg(file);
-        let sql = String::from_utf8_lossy(&run_tool(data, None, "pg_restore")?).into_owned();
+        let sql = String::from_utf8_lossy(&run_tool(data, None, None, "pg_restore")?).into_owned();
         Ok(copy_rows(&sql))
     }
 
@@ -113,7 +114,7 @@ impl Backup for PgBackup {
                 self.url.database().unwrap_or("postgres")
             ))
             .arg(file);
-        run_tool(command, None, "pg_restore").map(drop)
+        run_tool(command, None, None, "pg_restore").map(drop)
     }
 
     fn needs_empty_database(&self) -> bool {
