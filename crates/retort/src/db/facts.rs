@@ -132,6 +132,8 @@ pub struct Galera {
     /// How this session's DDL replicates (`wsrep_OSU_method`): `TOI`
     /// runs it on every node at the same point, `RSU` on this node only.
     pub osu_method: String,
+    /// The node's name (`wsrep_node_name`), for messages.
+    pub node: Option<String>,
 }
 
 /// What retort knows of the server a connection is open on.
@@ -381,6 +383,7 @@ mod tests {
         let mut maria = ServerFacts::plain(Dialect::Mysql, "MariaDB", "10.11.19");
         maria.galera = Some(Galera {
             osu_method: "TOI".into(),
+            node: None,
         });
         maria.detected = ServerKind::Galera;
         maria.kind = ServerKind::Galera;

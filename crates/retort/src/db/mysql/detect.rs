@@ -37,7 +37,7 @@ pub(super) fn detect(conn: &mut Conn) -> Result<(String, ServerFacts), mysql::Er
     Ok((version, facts(row)))
 }
 
-fn facts((version, wsrep_on, osu_method, _node): Row) -> ServerFacts {
+fn facts((version, wsrep_on, osu_method, node): Row) -> ServerFacts {
     let version = version.unwrap_or_default();
     let release = version.split('-').next().unwrap_or_default();
     let product = if version.contains("MariaDB") {
@@ -55,6 +55,7 @@ fn facts((version, wsrep_on, osu_method, _node): Row) -> ServerFacts {
         facts.detected = ServerKind::Galera;
         facts.galera = Some(Galera {
             osu_method: osu_method.unwrap_or_default(),
+            node,
         });
     }
     facts.kind = facts.detected;
@@ -92,10 +93,8 @@ pub(super) fn replication(
             .unwrap_or(0)
     };
     let applied = value("wsrep_last_committed");
-    let node: Option<String> = conn
-        .query_first("SELECT @@GLOBAL.wsrep_node_name")
-        .ok()
-        .flatten();
+    // Found when the connection opened.
+    let node = facts.galera.as_ref().and_then(|g| g.node.clone());
     Ok(Replication::Measured {
         position: applied + value("wsrep_local_recv_queue"),
         unit: "write-sets",
