@@ -144,6 +144,18 @@ fn a_setting_overrides_detection(db: &TestDb) {
     assert_eq!(found["ddl_commits_implicitly"], json!(true));
     project.set_url(&with_params(&db.url(), "server=plain"));
     assert_eq!(server(&project)["set_by"], json!("url"));
+    if db.kind() == Kind::Postgres {
+        // Also where the version table has a schema of its own, which
+        // connects another way.
+        project.write(
+            "retort.toml",
+            "[migrations]\ndirs = [\"migrations\"]\nversion_table_schema = \"public\"\n",
+        );
+        project.set_url(&with_params(&db.url(), &format!("server={kind}")));
+        assert_eq!(server(&project)["kind"], json!(kind));
+        assert_eq!(server(&project)["set_by"], json!("url"));
+        project.write("retort.toml", "[migrations]\ndirs = [\"migrations\"]\n");
+    }
     project.set_url(&with_params(&db.url(), &format!("server={other}")));
     let run = project.json(&["status"]).code(2);
     assert_eq!(run.kind(), "url", "{}", run.transcript());

@@ -518,8 +518,14 @@ pub fn connect_for(
         )]
         other => return Err(no_driver(other)),
     };
-    // The URL's word over what the server said (parsing the URL checked
-    // that the kind fits its dialect).
+    take_url_server(driver.as_mut(), url)?;
+    Ok(driver)
+}
+
+/// The URL's `server` over what the server said when `driver` connected
+/// (parsing the URL checked that the kind fits its dialect): every way of
+/// connecting ends here.
+fn take_url_server(driver: &mut dyn Driver, url: &DatabaseUrl) -> Result<(), DbError> {
     if let Some(kind) = url.param("server").and_then(ServerKind::from_name) {
         let facts = driver
             .server()
@@ -528,7 +534,7 @@ pub fn connect_for(
             .map_err(|message| DbError::new(DbErrorKind::Connect, message))?;
         driver.set_server(facts);
     }
-    Ok(driver)
+    Ok(())
 }
 
 /// Opens a connection whose run lock is scoped to `version_table` in
@@ -546,6 +552,7 @@ pub fn connect_scoped(
         (Dialect::Postgres, Some(schema)) => {
             let mut driver = postgres::Postgres::open(url, version_table)?;
             driver.scope_lock_to(schema);
+            take_url_server(&mut driver, url)?;
             Ok(Box::new(driver))
         }
         _ => connect_for(url, version_table, access),
@@ -569,6 +576,7 @@ pub fn connect_to_schema(
             let mut driver = postgres::Postgres::open(url, version_table)?;
             driver.scope_lock_to(schema);
             driver.put_schema_first(schema)?;
+            take_url_server(&mut driver, url)?;
             Ok(Box::new(driver))
         }
         other => Err(DbError::new(
